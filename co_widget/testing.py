@@ -56,7 +56,7 @@ from co_widget._fake_server import (
     last_user_text,
 )
 
-__all__ = ["Error", "FakeCohere", "RecordedRequest", "Stream", "text_events"]
+__all__ = ["Error", "FakeCohere", "RecordedRequest", "Stream", "original_example", "text_events"]
 
 _FRAMINGS = ("sse", "ndjson")
 _TRANSFERS = ("chunked", "close", "length")
@@ -68,6 +68,7 @@ _PIECES = re.compile(r"\s*\w+|\s*[^\w\s]+|\s+")
 # usage.tokens.input_tokens counts Cohere's prompt template too; billed_units does not.
 _PROMPT_TEMPLATE_TOKENS = 500
 _DEFAULT_INPUT_TOKENS = 10
+_DEMO_DATA = Path(__file__).parent / "demo_data"
 
 
 def _pieces(text: str) -> list[str]:
@@ -298,6 +299,15 @@ class Stream:
         return encode_events(
             events, framing, done_marker=self.done_marker, malformed_at=self.malformed_at
         )
+
+
+def original_example(**options: Any) -> Stream:
+    """The reply of the original example ("what is Coca Cola?"), as Cohere streamed it.
+
+    Handy for offline demos: ``FakeCohere([original_example(delay=0.02)])`` answers its first
+    request with it. ``options`` are the other :class:`Stream` arguments.
+    """
+    return Stream.from_jsonl(_DEMO_DATA / "coca_cola.jsonl", **options)
 
 
 @dataclass(frozen=True)

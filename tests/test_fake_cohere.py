@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from co_widget.testing import Error, FakeCohere, Stream, text_events
+from co_widget.testing import Error, FakeCohere, Stream, original_example, text_events
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL = "command-a-03-2025"
@@ -338,6 +338,13 @@ def test_from_jsonl_takes_text_too():
     from_text = Stream.from_jsonl(SEED_NDJSON.decode())
     assert from_text.events == Stream.from_jsonl(FIXTURES / "seed_ndjson.txt").events
     assert len(from_text.events) == 125
+
+
+def test_original_example_ships_with_the_package(fake):
+    # The demo notebooks replay it offline, so it must be the recorded stream, byte for byte.
+    fake.add(original_example())
+    response = requests.post(f"{fake.url}/v2/chat", json={"stream": True, "messages": []})
+    assert response.content == SEED_SSE
 
 
 def test_each_write_is_one_chunk(fake):
