@@ -1,0 +1,113 @@
+"""Stream rate: co_widget's client vs the official SDK on the same local stream.
+
+FakeCohere serves one identical 4,000-delta SSE stream (no pacing) to both clients, which consume
+it in alternation in this one process, each building the reply text from the events. Prints the
+median events/s of each, their ratio against the budget (co_widget >= 5x the SDK), and the
+import time of each package, measured in fresh interpreters.
+
+    python benchmarks/stream_rate.py [--rounds 7] [--deltas 4000]
+
+A benchmark, not a test: it exits 0 whether or not the budget is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import cohere
+
+from co_widget._client import CohereClient
+from co_widget._events import ContentDelta
+from co_widget._params import build_chat_body
+from co_widget.testing import FakeCohere, Stream, text_events
+
+BUDGET = 5.0
+MODEL = "command-a-03-2025"
+MESSAGES = [{"role": "user", "content": "Write a long story."}]
+
+
+def co_widget_run(url: str) -> tuple[int, str]:
+    client = CohereClient(base_url=url)
+    events = 0
+    parts = []
+    for event in client.chat_stream(build_chat_body(MODEL, MESSAGES, None, {})):
+        events += 1
+        if type(event) is ContentDelta and event.kind == "text":
+            parts.append(event.text)
+    client.close()
+    return events, "".join(parts)
+
+
+def sdk_run(url: str) -> tuple[int, str]:
+    client = cohere.ClientV2(api_key="x", base_url=url)
+    events = 0
+    parts = []
+    for event in client.chat_stream(model=MODEL, messages=MESSAGES):
+        events += 1
+        if event.type == "content-delta":
+            parts.append(event.delta.message.content.text)
+    return events, "".join(parts)
+
+
+def timed(run: Callable[[str], tuple[int, str]], url: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    events, text = run(url)
+    return events / (time.perf_counter() - start), text
+
+
+def import_time(statement: str, repeats: int = 3) -> float:
+    """Median seconds to run an import statement in a fresh interpreter."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    command = [sys.executable, "-c", code]
+    runs = [
+        subprocess.run(command, capture_output=True, check=True, text=True) for _ in range(repeats)
+    ]
+    return statistics.median(float(run.stdout) for run in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7, help="rounds per client (>= 5)")
+    parser.add_argument("--deltas", type=int, default=4000, help="content deltas in the stream")
+    args = parser.parse_args()
+
+    deltas = [f" w{i}" for i in range(args.deltas)]
+    stream = Stream(text_events(deltas=deltas), framing="sse")  # encoded once, served each time
+    expected = "".join(deltas)
+    rates: dict[str, list[float]] = {"co_widget": [], "cohere SDK": []}
+    with FakeCohere(responder=lambda request: stream) as fake:
+        for run in (co_widget_run, sdk_run):  # warm-up: imports, connection pools, caches
+            run(fake.url)
+        for _ in range(args.rounds):
+            for name, run in (("co_widget", co_widget_run), ("cohere SDK", sdk_run)):
+                rate, text = timed(run, fake.url)
+                if text != expected:
+                    raise SystemExit(f"{name} built a different text ({len(text)} chars)")
+                rates[name].append(rate)
+
+    ours, sdk = (statistics.median(rates[name]) for name in rates)
+    # The client class itself: cohere resolves its names lazily, so a bare `import cohere` would
+    # measure almost nothing.
+    imports = {
+        "co_widget": import_time("from co_widget._client import CohereClient"),
+        "cohere SDK": import_time("from cohere import ClientV2"),
+    }
+    print(f"{args.deltas} deltas per stream, {args.rounds} rounds, same text from both: yes")
+    print(
+        f"{'client':<12} {'median events/s':>16} {'import time':>12}  (import of the client class)"
+    )
+    for name in rates:
+        median = statistics.median(rates[name])
+        print(f"{name:<12} {median:>16,.0f} {imports[name] * 1000:>10.0f} ms")
+    ratio = ours / sdk
+    verdict = "PASS" if ratio >= BUDGET else "FAIL"
+    print(f"ratio: {ratio:.1f}x (budget >= {BUDGET:g}x): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
