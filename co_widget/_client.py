@@ -219,35 +219,20 @@ class ChatStream:
 
     def _connect(self) -> requests.Response | None:
         """The 2xx response whose body is the stream, or None when cancelled."""
-        for attempt in range(self._max_retries + 1):
-            if self.cancelled:
-                return None
+        attempt = 0
+        while not self.cancelled:
             self.attempts += 1
             cause: Exception | None = None
+            error: CohereError
             try:
                 response = self._post()
-            except requests.exceptions.ConnectionError as exc:  # also a connect timeout
-                if self.cancelled:
-                    return None
-                error: CohereError = CohereConnectionError(
-                    f"Could not connect to {self.url}: {_reason(exc)}"
-                )
-                if isinstance(exc, requests.exceptions.SSLError):
-                    raise error from exc  # a certificate problem does not heal by retrying
-                cause, wait = exc, None
-            except requests.exceptions.Timeout as exc:
-                if self.cancelled:
-                    return None
-                # The request may be in progress on the server: retrying could run it twice.
-                raise CohereTimeoutError(
-                    f"No response from {self.url} within {self._timeout:g} s."
-                ) from exc
             except requests.RequestException as exc:
                 if self.cancelled:
                     return None
-                raise CohereConnectionError(
-                    f"Could not send the request to {self.url}: {_reason(exc)}"
-                ) from exc
+                error, retryable = self._transport_error(exc)
+                if not retryable:
+                    raise error from exc
+                cause, wait = exc, None
             else:
                 if 200 <= response.status_code < 300:
                     return response
@@ -262,9 +247,9 @@ class ChatStream:
                 # That connection went back to the pool, where another stream may reuse it.
                 self._conn = None
             delay = wait if wait is not None else _backoff(attempt)
-            if self._cancel.wait(delay):
-                return None
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            self._cancel.wait(delay)
+            attempt += 1
+        return None
 
     def _post(self) -> requests.Response:
         _current.stream = self  # lets the connection class register with this stream
@@ -280,6 +265,19 @@ class ChatStream:
             )
         finally:
             _current.stream = None
+
+    def _transport_error(self, exc: requests.RequestException) -> tuple[CohereError, bool]:
+        """Map a failure before any response; the flag says whether a retry may help."""
+        if isinstance(exc, requests.exceptions.ConnectionError):  # also a connect timeout
+            error = CohereConnectionError(f"Could not connect to {self.url}: {_reason(exc)}")
+            # A certificate problem does not heal by retrying.
+            return error, not isinstance(exc, requests.exceptions.SSLError)
+        if isinstance(exc, requests.exceptions.Timeout):
+            # The server may be working on the request: a retry could run it twice.
+            message = f"No response from {self.url} within {self._timeout:g} s."
+            return CohereTimeoutError(message), False
+        message = f"Could not send the request to {self.url}: {_reason(exc)}"
+        return CohereConnectionError(message), False
 
     def _watch(self, conn: _TrackedConnection) -> None:
         """Called by the connection when it connects or sends this stream's request."""
