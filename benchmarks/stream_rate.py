@@ -7,7 +7,8 @@ import time of each package, measured in fresh interpreters.
 
     python benchmarks/stream_rate.py [--rounds 7] [--deltas 4000]
 
-A benchmark, not a test: it exits 0 whether or not the budget is met.
+A benchmark, not a test: it exits 0 whether or not the budget is met (a text that differs from
+the stream's also makes the final line FAIL).
 """
 
 from __future__ import annotations
@@ -79,33 +80,37 @@ def main() -> None:
     deltas = [f" w{i}" for i in range(args.deltas)]
     stream = Stream(text_events(deltas=deltas), framing="sse")  # encoded once, served each time
     expected = "".join(deltas)
-    rates: dict[str, list[float]] = {"co_widget": [], "cohere SDK": []}
+    runs = {"co_widget": co_widget_run, "cohere SDK": sdk_run}
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    wrong: set[str] = set()  # clients whose text differed from the stream's
     with FakeCohere(responder=lambda request: stream) as fake:
-        for run in (co_widget_run, sdk_run):  # warm-up: imports, connection pools, caches
+        for run in runs.values():  # warm-up: imports, connection pools, caches
             run(fake.url)
         for _ in range(args.rounds):
-            for name, run in (("co_widget", co_widget_run), ("cohere SDK", sdk_run)):
+            for name, run in runs.items():  # in alternation, so drifts hit both alike
                 rate, text = timed(run, fake.url)
-                if text != expected:
-                    raise SystemExit(f"{name} built a different text ({len(text)} chars)")
                 rates[name].append(rate)
+                if text != expected:
+                    wrong.add(name)
 
-    ours, sdk = (statistics.median(rates[name]) for name in rates)
+    medians = {name: statistics.median(values) for name, values in rates.items()}
     # The client class itself: cohere resolves its names lazily, so a bare `import cohere` would
     # measure almost nothing.
     imports = {
         "co_widget": import_time("from co_widget._client import CohereClient"),
         "cohere SDK": import_time("from cohere import ClientV2"),
     }
-    print(f"{args.deltas} deltas per stream, {args.rounds} rounds, same text from both: yes")
-    print(
-        f"{'client':<12} {'median events/s':>16} {'import time':>12}  (import of the client class)"
-    )
-    for name in rates:
-        median = statistics.median(rates[name])
+    same = "yes" if not wrong else f"NO ({', '.join(sorted(wrong))} differed)"
+    print(f"{args.deltas} deltas per stream, {args.rounds} rounds, same text from both: {same}")
+    print(f"{'client':<12} {'median events/s':>16} {'import time':>12}")
+    for name, median in medians.items():
         print(f"{name:<12} {median:>16,.0f} {imports[name] * 1000:>10.0f} ms")
-    ratio = ours / sdk
-    verdict = "PASS" if ratio >= BUDGET else "FAIL"
+    print(
+        "import time: a fresh `from co_widget._client import CohereClient` (this also runs the "
+        "package __init__, i.e. the widget stack) vs `from cohere import ClientV2`"
+    )
+    ratio = medians["co_widget"] / medians["cohere SDK"]
+    verdict = "PASS" if ratio >= BUDGET and not wrong else "FAIL"
     print(f"ratio: {ratio:.1f}x (budget >= {BUDGET:g}x): {verdict}")
 
 
