@@ -1,0 +1,135 @@
+"""Merges a reply's token deltas into few ``delta`` messages for the browser.
+
+One message per token would flood IOPub (Jupyter Server drops messages above 1,000/s) and, at
+~100 bytes of framing per message, cost several times the text itself. So pending text goes out:
+
+* at once for the first message, so the first token shows without delay;
+* then at most ``MAX_RATE`` times per second;
+* and only once the text sent so far pays for the framing: framing stays under ``MAX_OVERHEAD``
+  of the text, which keeps a reply's kernel→browser bytes within the 1.3× budget whatever the
+  pace of the stream (a fast stream is bound by the rate, a slow one by the bytes);
+* but never later than ``MAX_HOLD`` seconds after it arrived, so a slow stream still moves (for
+  streams slower than ~100 tokens/s, this trades some bytes for a visible update every second).
+
+A flusher thread sends pending text when its time comes, so the tail of a paused stream never
+waits for the next token. Messages go out in order: every send happens under one lock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+__all__ = ["KINDS", "DeltaCoalescer"]
+
+KINDS = ("text", "thinking", "tool_plan")
+MAX_RATE = 30.0  # messages per second
+ENVELOPE_BYTES = 100  # a delta message's JSON framing, rounded up (measured: ~80)
+MAX_OVERHEAD = 0.25  # framing / text, leaving room for begin, end and the status updates
+MAX_HOLD = 1.0  # seconds
+
+
+class DeltaCoalescer:
+    """Batches ``add(kind, text)`` calls into ``emit({kind: text, ...})`` calls.
+
+    Use as a context manager: entering starts the flusher thread, leaving sends what is still
+    pending and stops it.
+    """
+
+    def __init__(self, emit: Callable[[dict[str, str]], None]) -> None:
+        self._emit = emit
+        self._cond = threading.Condition()
+        self._pending: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        # Sizes are counted in characters, not UTF-8 bytes: never more than the bytes, so the
+        # byte budget is met with some margin for non-ASCII text.
+        self._pending_chars = 0
+        self._pending_since = 0.0
+        self._sent: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        self._sent_chars = 0
+        self._messages = 0
+        self._last_sent = -math.inf
+        self._wake_at = math.inf  # when the flusher looks next (inf: when notified)
+        self._closed = False
+        self._flusher = threading.Thread(target=self._run, name="co_widget-deltas", daemon=True)
+
+    def __enter__(self) -> DeltaCoalescer:
+        self._flusher.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._cond:
+            if self._pending_chars:
+                self._flush()
+            self._closed = True
+            self._cond.notify()
+        self._flusher.join()
+
+    def add(self, kind: str, text: str) -> None:
+        """Queue a non-empty piece of text of one kind ("text", "thinking" or "tool_plan")."""
+        now = time.monotonic()
+        with self._cond:
+            if not self._pending_chars:
+                self._pending_since = now
+            self._pending[kind].append(text)
+            self._pending_chars += len(text)
+            due = self._due()
+            if due <= now:
+                self._flush()
+            elif due < self._wake_at:
+                self._cond.notify()
+
+    def snapshot(self, send: Callable[[dict[str, str]], None]) -> None:
+        """Call ``send(partial)`` with everything sent so far, after sending what is pending.
+
+        The partial then equals the sum of all deltas before it, so the deltas after it
+        continue it exactly, and views that ignore the snapshot lose nothing.
+        """
+        with self._cond:
+            if self._pending_chars:
+                self._flush()
+            send({kind: "".join(parts) for kind, parts in self._sent.items()})
+
+    def _due(self) -> float:
+        """When the pending text may go (monotonic time; inf when nothing is pending)."""
+        if not self._pending_chars:
+            return math.inf
+        if not self._messages:
+            return -math.inf
+        next_slot = self._last_sent + 1 / MAX_RATE
+        # The first message is free; each later one must be paid for by the text.
+        paid = MAX_OVERHEAD * (self._sent_chars + self._pending_chars) >= (
+            ENVELOPE_BYTES * self._messages
+        )
+        return next_slot if paid else max(next_slot, self._pending_since + MAX_HOLD)
+
+    def _flush(self) -> None:
+        parts = {}
+        for kind, pending in self._pending.items():
+            if pending:
+                parts[kind] = text = "".join(pending)
+                self._sent[kind].append(text)
+                pending.clear()
+        self._sent_chars += self._pending_chars
+        self._pending_chars = 0
+        self._messages += 1
+        self._last_sent = time.monotonic()
+        self._emit(parts)
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                due = self._due()
+                if due <= now:
+                    self._flush()
+                    continue
+                self._wake_at = due
+                self._cond.wait(None if due == math.inf else due - now)

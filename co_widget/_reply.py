@@ -1,0 +1,368 @@
+"""One streamed reply: the handle ``Chat.send`` returns, built up from the stream's events.
+
+The chat's worker thread is the only writer: it calls :meth:`Reply._feed` for each event, then
+:meth:`Reply._settle` once the stream is over and :meth:`Reply._release` once the chat has committed
+the turn, so a caller woken by ``wait()`` already sees the turn in ``chat.history``. Readers on
+any thread see a consistent state under one small lock.
+
+How a reply ends (``reply.status``):
+
+* ``"complete"``: the stream ended normally (any ``finish_reason`` but ERROR/TIMEOUT).
+* ``"stopped"``: the user stopped it (Stop button, ``chat.stop()``, ``reply.cancel()``, an
+  interrupted ``wait()``). Not an error: ``error`` is None, ``finish_reason`` is None (the API
+  never gave one; co_widget does not invent a Cohere value), ``result()`` returns the partial text.
+* ``"interrupted"``: a fault after some output arrived (the stream broke, a stall, an in-band
+  ``finish_reason`` ERROR/TIMEOUT). The partial output is kept; ``error`` says what went wrong.
+* ``"error"``: a fault before any output (HTTP error, no connection, no key...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import copy
+import threading
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import CohereError, GenerationError
+from ._events import (
+    CitationStart,
+    ContentDelta,
+    ContentStart,
+    Event,
+    MalformedEvent,
+    MessageEnd,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    ToolPlanDelta,
+    UnknownEvent,
+)
+
+__all__ = ["Reply"]
+
+# In-band failures: the stream itself ends cleanly, but the generation did not.
+_FAILED_FINISH_REASONS = ("ERROR", "TIMEOUT")
+_REPR_TEXT_CHARS = 40
+
+
+@dataclass(slots=True)
+class _Block:
+    kind: str  # "text" or "thinking"
+    parts: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _ToolCall:
+    id: str | None
+    name: str
+    arguments: list[str]
+    finished: bool = False
+
+    def as_cohere(self) -> dict[str, Any]:
+        return {
+            "id": self.id or "",
+            "type": "function",
+            "function": {"name": self.name, "arguments": "".join(self.arguments)},
+        }
+
+
+class Reply:
+    """A reply streaming from Cohere (returned by ``chat.send``).
+
+    ``wait()`` blocks and never raises for API errors; ``result()`` and ``await reply`` return the
+    text or raise the :class:`~co_widget.CohereError`. ``cancel()`` stops the stream and keeps
+    what arrived. See the module docstring for the meaning of ``status``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = concurrent.futures.Future()
+        # A running future cannot be cancelled: cancelling a task that awaits the reply must not
+        # cancel the reply's own completion (``__await__`` stops the stream explicitly instead).
+        self._done.set_running_or_notify_cancel()
+        self._blocks: dict[int, _Block] = {}
+        self._tool_plan: list[str] = []
+        self._tool_calls: dict[int, _ToolCall] = {}
+        self._citations: list[dict[str, Any]] = []
+        self._warnings: list[str] = []
+        self._unknown_types: set[str | None] = set()
+        self._finish_reason: str | None = None
+        self._usage: dict[str, Any] | None = None
+        self._error: CohereError | None = None
+        self._ended = False  # message-end seen: the API finished the reply on its own
+        self._status = "streaming"
+        self._cancel_requested = False
+        self._stream: Any = None  # the ChatStream, once the worker has it
+
+    # --- the worker's side ------------------------------------------------------------------
+
+    def _attach(self, stream: Any) -> None:
+        """Give the reply its stream, so cancel() can close it (at once if already asked)."""
+        with self._lock:
+            self._stream = stream
+            cancel = self._cancel_requested
+        if cancel:
+            stream.cancel()
+
+    def _feed(self, event: Event) -> tuple[str, str] | None:
+        """Apply one event; return ``(kind, text)`` when it adds visible text, for the browser.
+
+        ``kind`` is "text", "thinking" or "tool_plan".
+        """
+        with self._lock:
+            match event:
+                case ContentDelta():
+                    block = self._blocks.setdefault(event.index, _Block(event.kind))
+                    if event.text:
+                        block.parts.append(event.text)
+                        return block.kind, event.text
+                case ToolPlanDelta():
+                    if event.text:
+                        self._tool_plan.append(event.text)
+                        return "tool_plan", event.text
+                case ContentStart():
+                    self._blocks.setdefault(event.index, _Block(event.kind))
+                case ToolCallStart():
+                    self._tool_calls[event.index] = _ToolCall(
+                        event.id, event.name, [event.arguments]
+                    )
+                case ToolCallDelta():
+                    self._tool_call(event.index).arguments.append(event.arguments)
+                case ToolCallEnd():
+                    self._tool_call(event.index).finished = True
+                case CitationStart():
+                    self._citations.append(event.citation)
+                case MessageEnd():
+                    self._ended = True
+                    self._finish_reason = event.finish_reason
+                    self._usage = event.usage
+                    if event.finish_reason in _FAILED_FINISH_REASONS:
+                        self._error = GenerationError(
+                            event.error or f"Generation ended with {event.finish_reason}."
+                        )
+                case MalformedEvent():
+                    self._warnings.append(
+                        f"Skipped a malformed stream event ({event.reason}): {event.raw[:80]!r}"
+                    )
+                case UnknownEvent() if event.type not in self._unknown_types:
+                    # Newer API versions may add event types: note each once, without noise.
+                    self._unknown_types.add(event.type)
+                    self._warnings.append(f"Ignored stream events of unknown type {event.type!r}.")
+            # Start/end markers of blocks and citations and debug events carry nothing to keep.
+            return None
+
+    def _tool_call(self, index: int) -> _ToolCall:
+        # A delta for a call whose start never came still keeps its arguments, under no name.
+        return self._tool_calls.setdefault(index, _ToolCall(None, "", []))
+
+    def _settle(self, error: CohereError | None) -> None:
+        """Fix the final status once the stream is over (``error``: what the stream raised)."""
+        with self._lock:
+            if not self._ended and self._cancel_requested:
+                # The user asked for it; a socket error from the cancelled stream is no fault.
+                self._status = "stopped"
+                return
+            if error is not None and self._error is None:
+                self._error = error
+            if self._error is None:
+                self._status = "complete"
+            else:
+                self._status = "interrupted" if self._has_output() else "error"
+
+    def _release(self) -> None:
+        """Wake everyone waiting for the reply (after the chat committed the turn)."""
+        self._done.set_result(None)
+
+    def _metadata(self) -> dict[str, Any]:
+        """The turn's ``_co`` record in the chat's ``messages`` (plain JSON, no secrets)."""
+        with self._lock:
+            return {
+                "status": self._status,
+                "finish_reason": self._finish_reason,
+                "usage": copy.deepcopy(self._usage),
+                "error": self._error.to_dict() if self._error else None,
+                "warnings": list(self._warnings),
+            }
+
+    # --- waiting --------------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None) -> Reply:
+        """Block until the reply is done or ``timeout`` seconds pass; never raises API errors.
+
+        A KeyboardInterrupt (a kernel interrupt) stops the stream, keeping the partial reply,
+        and is re-raised.
+        """
+        try:
+            concurrent.futures.wait([self._done], timeout)
+        except KeyboardInterrupt:
+            self.cancel()
+            raise
+        return self
+
+    def result(self, timeout: float | None = None) -> str:
+        """The reply's text, once done. Raises its CohereError if it failed, or TimeoutError if
+        it is still streaming after ``timeout`` seconds (it keeps streaming: ``cancel()`` it).
+
+        A stopped reply is not an error: its partial text is returned.
+        """
+        self.wait(timeout)
+        if not self.done:
+            raise TimeoutError(
+                f"The reply is still streaming after {timeout:g} s; "
+                "wait longer, or stop it with reply.cancel() / chat.stop()."
+            )
+        if self._error is not None:
+            raise self._error
+        return self.text
+
+    def __await__(self) -> Generator[Any, None, str]:
+        """``await reply``: like ``result()``, but the event loop stays free meanwhile (so the
+        widget's Stop button still works). Cancelling the awaiting task stops the stream."""
+        return self._result_async().__await__()
+
+    async def _result_async(self) -> str:
+        try:
+            await asyncio.wrap_future(self._done)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+        return self.result()
+
+    def cancel(self) -> None:
+        """Stop the stream (thread-safe, idempotent, returns at once); what arrived is kept and
+        the reply ends with status "stopped" (normally within 0.5 s: ``wait()`` for it)."""
+        with self._lock:
+            if self._done.done():
+                return
+            self._cancel_requested = True
+            stream = self._stream
+        if stream is not None:
+            stream.cancel()
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self._done.done()
+
+    @property
+    def status(self) -> str:
+        """ "streaming", "complete", "stopped", "interrupted" or "error"."""
+        with self._lock:
+            return self._status
+
+    @property
+    def stopped(self) -> bool:
+        """True if the user stopped the reply (it keeps what arrived; no error)."""
+        return self.status == "stopped"
+
+    @property
+    def error(self) -> CohereError | None:
+        with self._lock:
+            return self._error
+
+    @property
+    def finish_reason(self) -> str | None:
+        """Cohere's finish_reason (COMPLETE, MAX_TOKENS, TOOL_CALL, ...); None until the end,
+        and for a stopped or broken stream."""
+        with self._lock:
+            return self._finish_reason
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """Cohere's usage record (billed_units, tokens, ...), once the stream ended."""
+        with self._lock:
+            return copy.deepcopy(self._usage)
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per skipped stream record (malformed or unknown events)."""
+        with self._lock:
+            return list(self._warnings)
+
+    @property
+    def text(self) -> str:
+        """The answer so far: the text blocks only (thinking is in ``.thinking``)."""
+        with self._lock:
+            return self._joined("text")
+
+    @property
+    def thinking(self) -> str:
+        """The model's reasoning (thinking blocks), kept out of ``.text``."""
+        with self._lock:
+            return self._joined("thinking")
+
+    @property
+    def tool_plan(self) -> str:
+        with self._lock:
+            return "".join(self._tool_plan)
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        """Tool calls as they arrive, in Cohere's shape (``arguments``: the JSON string)."""
+        with self._lock:
+            return [call.as_cohere() for _, call in sorted(self._tool_calls.items())]
+
+    @property
+    def citations(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._citations)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The assistant message in Cohere v2 shape, ready for ``messages=``.
+
+        ``content`` is a string when there is only text, else a list of thinking and text
+        blocks; it is left out when the reply is only tool calls. ``tool_plan``, ``tool_calls``
+        and ``citations`` appear when present. Tool calls cut off mid-arguments (a stopped or
+        broken stream) are left out, so the message stays valid for the API.
+        """
+        with self._lock:
+            message: dict[str, Any] = {"role": "assistant"}
+            calls = [
+                call.as_cohere()
+                for _, call in sorted(self._tool_calls.items())
+                if call.finished or self._ended
+            ]
+            content = self._content()
+            if content or not calls:
+                message["content"] = content
+            if self._tool_plan:
+                message["tool_plan"] = "".join(self._tool_plan)
+            if calls:
+                message["tool_calls"] = calls
+            if self._citations:
+                message["citations"] = copy.deepcopy(self._citations)
+            return message
+
+    def _joined(self, kind: str) -> str:
+        return "".join(
+            part
+            for _, block in sorted(self._blocks.items())
+            if block.kind == kind
+            for part in block.parts
+        )
+
+    def _content(self) -> str | list[dict[str, str]]:
+        blocks = [
+            (block.kind, "".join(block.parts))
+            for _, block in sorted(self._blocks.items())
+            if block.parts
+        ]
+        if all(kind == "text" for kind, _ in blocks):
+            return "".join(text for _, text in blocks)
+        return [{"type": kind, kind: text} for kind, text in blocks]
+
+    def _has_output(self) -> bool:
+        return bool(self._tool_plan or self._tool_calls or self._citations) or any(
+            block.parts for block in self._blocks.values()
+        )
+
+    def __repr__(self) -> str:
+        text = self.text
+        if len(text) > _REPR_TEXT_CHARS:
+            text = text[:_REPR_TEXT_CHARS] + "…"
+        return f"Reply(status={self.status!r}, text={text!r})"
