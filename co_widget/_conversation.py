@@ -1,0 +1,140 @@
+"""The conversation as data: the chat's ``messages``, the history view of it, and the saved file.
+
+``Chat.messages`` (the synced trait, saved with the notebook) holds Cohere v2 messages; each
+reply the widget streamed also carries a ``"_co"`` record: ``status`` ("complete", "stopped",
+"interrupted" or "error"), ``finish_reason``, ``usage``, ``error`` (the error's ``to_dict()``)
+and ``warnings``. Rules:
+
+* A failed turn stays visible: the user message is kept and followed by an assistant turn with
+  ``_co.status == "error"`` and ``content: ""`` (nothing arrived) or with the partial output
+  (``"interrupted"``: the stream broke, or the model ended with finish_reason ERROR/TIMEOUT).
+* A stopped turn (``"stopped"``) keeps what arrived. A kept partial reply is an ordinary, valid
+  assistant message; only tool calls cut off mid-arguments are left out.
+* ``chat.history`` is ``messages`` without ``_co`` and without widget turns that hold nothing
+  (no content, no tool calls): always valid for ``cohere.ClientV2().chat(messages=...)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ._messages import validate_messages
+
+__all__ = [
+    "FILE_FORMAT",
+    "FILE_VERSION",
+    "dump_chat",
+    "history_view",
+    "load_chat",
+    "regenerate_base",
+    "undo_exchanges",
+    "usage_totals",
+    "validate_history",
+]
+
+FILE_FORMAT = "co_widget.chat"
+FILE_VERSION = 1
+
+Message = dict[str, Any]
+
+
+def history_view(messages: list[Message]) -> list[Message]:
+    """A deep copy for the API: ``_co`` stripped, empty widget turns dropped."""
+    return [
+        {key: copy.deepcopy(value) for key, value in message.items() if key != "_co"}
+        for message in messages
+        if not _is_empty_turn(message)
+    ]
+
+
+def _is_empty_turn(message: Message) -> bool:
+    # Only the widget's own turns (with _co) are dropped: a history the user set is theirs.
+    return (
+        "_co" in message
+        and message.get("role") == "assistant"
+        and not message.get("content")
+        and not message.get("tool_calls")
+    )
+
+
+def undo_exchanges(messages: list[Message], n: int) -> list[Message]:
+    """``messages`` without its last ``n`` exchanges (a user message and all after it)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}.")
+    starts = [i for i, message in enumerate(messages) if message.get("role") == "user"]
+    return messages[: starts[-n]] if n <= len(starts) else []
+
+
+def regenerate_base(messages: list[Message]) -> list[Message]:
+    """``messages`` without its trailing assistant turns: what to ask again."""
+    end = len(messages)
+    while end and messages[end - 1].get("role") == "assistant":
+        end -= 1
+    if not end:
+        raise ValueError("Nothing to regenerate: send a message first.")
+    return messages[:end]
+
+
+def usage_totals(messages: list[Message]) -> dict[str, dict[str, int | float]]:
+    """Token totals of the replies in ``messages``, in Cohere's usage shape.
+
+    ``billed_units`` is what Cohere bills; ``tokens`` includes its prompt template. Replies
+    undone or regenerated away no longer count.
+    """
+    totals: dict[str, dict[str, int | float]] = {
+        "billed_units": {"input_tokens": 0, "output_tokens": 0},
+        "tokens": {"input_tokens": 0, "output_tokens": 0},
+    }
+    for message in messages:
+        usage = (message.get("_co") or {}).get("usage") or {}
+        for group, counts in totals.items():
+            for name in counts:
+                # The API sends JSON numbers; Cohere's SDK types them as floats.
+                counts[name] += (usage.get(group) or {}).get(name) or 0
+    return totals
+
+
+def dump_chat(
+    model: str, system: str | None, params: dict[str, Any], messages: list[Message]
+) -> dict[str, Any]:
+    """The saved form of a chat (JSON-ready). Never holds connection settings or the key."""
+    return {
+        "format": FILE_FORMAT,
+        "version": FILE_VERSION,
+        "model": model,
+        "system": system,
+        "params": copy.deepcopy(params),
+        "messages": copy.deepcopy(messages),
+    }
+
+
+def load_chat(doc: Any) -> tuple[str, str | None, dict[str, Any], list[Message]]:
+    """Check a saved chat; return ``(model, system, params, messages)``.
+
+    Raises ValueError for a file that is not a co_widget chat or holds an invalid history.
+    """
+    if not isinstance(doc, dict) or doc.get("format") != FILE_FORMAT:
+        raise ValueError(f"Not a saved co_widget chat (no 'format': {FILE_FORMAT!r}).")
+    if doc.get("version") != FILE_VERSION:
+        raise ValueError(
+            f"Saved chat has format version {doc.get('version')!r}; this co_widget reads "
+            f"version {FILE_VERSION}. Upgrade co_widget to open it."
+        )
+    model, system, params = doc.get("model"), doc.get("system"), doc.get("params", {})
+    if not isinstance(model, str):
+        raise ValueError("Saved chat has no model name.")
+    if system is not None and not isinstance(system, str):
+        raise ValueError("Saved chat's 'system' must be a string or null.")
+    if not isinstance(params, dict):
+        raise ValueError("Saved chat's 'params' must be an object.")
+    return model, system, params, validate_history(doc.get("messages", []))
+
+
+def validate_history(messages: Any) -> list[Message]:
+    """``validate_messages``, plus: any widget metadata (``_co``) must be an object."""
+    checked = validate_messages(messages)
+    for i, message in enumerate(checked):
+        if not isinstance(message.get("_co", {}), dict):
+            raise ValueError(f"messages[{i}]: '_co' (co_widget's metadata) must be a dict.")
+    return checked

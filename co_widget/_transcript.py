@@ -1,0 +1,99 @@
+"""A chat as a readable Markdown transcript (``chat.to_markdown()``).
+
+Headings per turn; the model's thinking as a quote; tool calls and tool results as fenced JSON;
+images as links (a transcript should not fetch remote images when it is rendered).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = ["to_markdown"]
+
+_STATUS_NOTES = {
+    "stopped": "*(stopped by the user)*",
+    "interrupted": "*(interrupted; the reply is partial)*",
+}
+
+
+def to_markdown(system: str | None, messages: list[dict[str, Any]]) -> str:
+    sections = [f"## System\n\n{system}"] if system else []
+    sections += [_message(message) for message in messages]
+    return "\n\n".join(sections) + "\n"
+
+
+def _message(message: dict[str, Any]) -> str:
+    role = message.get("role")
+    if role == "tool":
+        parts = [f"## Tool result (`{message.get('tool_call_id')}`)"]
+    else:
+        parts = [f"## {str(role).capitalize()}"]
+    if message.get("tool_plan"):
+        parts.append(f"*Tool plan:* {message['tool_plan']}")
+    parts += _content(message.get("content"), as_code=role == "tool")
+    parts += [_tool_call(call) for call in message.get("tool_calls", [])]
+    if message.get("citations"):
+        parts.append(_citations(message["citations"]))
+    parts += _status(message.get("_co") or {})
+    return "\n\n".join(parts)
+
+
+def _content(content: Any, *, as_code: bool) -> list[str]:
+    if isinstance(content, str):
+        return [_code(content) if as_code else content] if content else []
+    if isinstance(content, dict):
+        content = [content]
+    parts = []
+    for block in content or []:
+        kind = block.get("type")
+        if kind == "thinking":
+            parts.append(_quote(f"**Thinking**\n\n{block['thinking']}"))
+        elif kind == "text":
+            parts.append(_code(block["text"]) if as_code else block["text"])
+        elif kind == "image_url":
+            url = block["image_url"]["url"]
+            parts.append("*[image]*" if url.startswith("data:") else f"[image]({url})")
+        else:  # a tool's document
+            parts.append(_code(json.dumps(block.get("document"), indent=2, ensure_ascii=False)))
+    return parts
+
+
+def _tool_call(call: dict[str, Any]) -> str:
+    function = call.get("function", {})
+    return f"**Tool call** `{function.get('name')}` (`{call.get('id')}`)\n\n" + _code(
+        function.get("arguments") or "{}"
+    )
+
+
+def _citations(citations: list[dict[str, Any]]) -> str:
+    lines = ["**Citations**", ""]
+    for number, citation in enumerate(citations, 1):
+        sources = ", ".join(f"`{source.get('id')}`" for source in citation.get("sources", []))
+        lines.append(f"{number}. “{citation.get('text')}” — {sources}")
+    return "\n".join(lines)
+
+
+def _status(meta: dict[str, Any]) -> list[str]:
+    error = meta.get("error")
+    if error:
+        return [f"> **{error.get('type')}**: {error.get('message')}"]
+    note = _STATUS_NOTES.get(meta.get("status"))
+    return [note] if note else []
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
+def _code(text: str) -> str:
+    """A fenced block, pretty JSON when it parses; the fence outgrows any backtick run inside."""
+    try:
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        language = "json"
+    except ValueError:
+        language = ""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"

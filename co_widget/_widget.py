@@ -1,0 +1,334 @@
+"""``Chat``: the widget, its public API, and the kernel side of the kernel↔browser protocol.
+
+Synced state is small: ``model``, ``system``, ``status`` and ``messages`` (the conversation, with
+per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once per reply, when it
+ends; while it streams, the text goes to the views as numbered custom messages:
+
+* ``begin`` {reply, base, user}: show ``messages[:base]``, then ``user``, then a live bubble;
+* ``delta`` {reply, text?, thinking?, tool_plan?}: append (merged, see ``_coalescer``);
+* ``end`` {reply}: sent right after the commit of ``messages``;
+* ``snapshot`` {reply, base, user, partial}: the answer to a view that opened mid-stream or saw
+  a gap in ``seq`` (``seq`` restarts at 0 with each ``begin``).
+
+The views send ``send``, ``stop``, ``regenerate``, ``edit``, ``clear`` and ``snapshot``.
+
+Threads: the HTTP stream runs in one daemon worker thread per reply, so ``send()`` returns at
+once and the kernel stays free for the Stop button. Every trait write and custom message goes
+through one lock per widget (reassigning, never mutating, the list). The worker never prints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ._client import DEFAULT_TIMEOUT, CohereClient
+from ._coalescer import KINDS, DeltaCoalescer
+from ._conversation import (
+    dump_chat,
+    history_view,
+    load_chat,
+    regenerate_base,
+    undo_exchanges,
+    usage_totals,
+    validate_history,
+)
+from ._errors import ChatBusyError
+from ._params import build_chat_body, validate_params
+from ._reply import Reply
+from ._transcript import to_markdown
+from ._turn import Turn, stream_reply
+
+__all__ = ["DEFAULT_MODEL", "Chat"]
+
+DEFAULT_MODEL = "command-a-03-2025"
+# chat.stop() waits this long for the worker; the client ends a cancelled stream within 0.5 s.
+_STOP_WAIT = 5.0
+_STATIC = Path(__file__).parent / "static"
+_NO_PARTIAL = dict.fromkeys(KINDS, "")
+
+Messages = list[dict[str, Any]]
+
+
+class Chat(anywidget.AnyWidget):
+    """A chat with a Cohere model, streamed into a notebook widget.
+
+    ``Chat(model=..., system=..., api_key=..., base_url=..., timeout=..., max_retries=...,
+    **params)``: ``params`` are the v2 generation parameters (temperature, p, k, max_tokens,
+    stop_sequences, seed, thinking, tools, documents, ...), checked here, before any request.
+    The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
+    never synced, saved, shown or sent to the browser.
+
+    One reply streams at a time: ``send()``, ``regenerate()``, ``undo()`` and setting
+    ``history`` raise :class:`ChatBusyError` while a reply streams (the widget disables its
+    buttons meanwhile); ``stop()`` and ``clear()`` always work.
+    """
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
+    system = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    # The conversation (Cohere v2 messages plus "_co" metadata). Use ``history`` to read or set
+    # it from code: that copy is checked and ready for the API.
+    messages = traitlets.List(traitlets.Dict()).tag(sync=True)
+    status = traitlets.Enum(("idle", "streaming"), "idle").tag(sync=True)
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        system: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        **params: Any,
+    ) -> None:
+        self._params = validate_params(params)
+        self._client = CohereClient(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+        self._lock = threading.RLock()
+        self._active: Turn | None = None
+        self._seq = 0
+        self._reply_ids = itertools.count(1)
+        super().__init__(model=model, system=system)
+        self.on_msg(self._on_frontend_msg)
+
+    def __repr__(self) -> str:
+        # Stable (no address, no key): notebooks compare it, and it is the widget's text/plain.
+        return f"Chat(model={self.model!r}, messages={len(self.messages)})"
+
+    # --- asking -----------------------------------------------------------------------------
+
+    def send(self, text: str) -> Reply:  # type: ignore[override]  # Widget.send: see _publish
+        """Send a user message; return its :class:`Reply` at once while it streams.
+
+        Raises ValueError for an empty message or an invalid history, and ChatBusyError while
+        another reply streams (wait for it, or ``chat.stop()`` it, first). API errors do not
+        raise here: they land on the reply (``reply.error``) and on the turn in the widget.
+        """
+        user = _user_message(text)
+        return self._start(lambda messages: messages, user)
+
+    def ask(self, text: str, timeout: float | None = None) -> str:
+        """``send(text).result(timeout)``: the reply's text, or its CohereError raised."""
+        return self.send(text).result(timeout)
+
+    def regenerate(self) -> Reply:
+        """Drop the last reply (or failed turn) and ask again for the same history.
+
+        After appending tool results to ``history``, this asks the model to continue.
+        """
+        return self._start(regenerate_base, None)
+
+    def stop(self) -> None:
+        """Stop the streaming reply, if any, keeping what arrived (status "stopped").
+
+        Returns once the reply has ended (normally within 0.5 s), so ``send`` works next.
+        """
+        reply = self._cancel_active()
+        if reply is not None:
+            reply.wait(_STOP_WAIT)
+
+    def _cancel_active(self) -> Reply | None:
+        turn = self._active
+        if turn is None:
+            return None
+        turn.reply.cancel()
+        return turn.reply
+
+    def _edit(self, index: int, text: str) -> Reply:
+        """Replace the user message ``messages[index]``, drop all after it, and ask again."""
+        user = _user_message(text)
+
+        def base_of(messages: Messages) -> Messages:
+            if not (
+                isinstance(index, int)
+                and 0 <= index < len(messages)
+                and messages[index].get("role") == "user"
+            ):
+                raise ValueError(f"messages[{index!r}] is not a user message to edit.")
+            return messages[:index]
+
+        return self._start(base_of, user)
+
+    def _start(self, base_of: Callable[[Messages], Messages], user: dict | None) -> Reply:
+        with self._lock:
+            self._check_idle()
+            base = base_of(self.messages)
+            body = build_chat_body(
+                self.model,
+                history_view(base) + ([user] if user else []),
+                self.system or None,
+                self._params,
+            )
+            rid = next(self._reply_ids)
+            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
+            self._active = turn
+            self._seq = 0
+            self.status = "streaming"
+            self._publish("begin", reply=rid, base=len(base), user=user)
+        worker = threading.Thread(
+            target=self._run, args=(turn,), name=f"co_widget-reply-{rid}", daemon=True
+        )
+        worker.start()
+        return turn.reply
+
+    def _run(self, turn: Turn) -> None:
+        """The worker thread: stream, settle the reply, commit the turn, then wake waiters."""
+        try:
+            with turn.coalescer:
+                error = stream_reply(self._client, turn.body, turn.reply, turn.coalescer.add)
+            turn.reply._settle(error)
+            self._commit(turn)
+        finally:
+            turn.reply._release()
+
+    def _commit(self, turn: Turn) -> None:
+        message = {**turn.reply.message, "_co": turn.reply._metadata()}
+        with self._lock:
+            self._active = None
+            with self.hold_sync():  # messages and status in one update
+                self.messages = [*turn.base, *([turn.user] if turn.user else []), message]
+                self.status = "idle"
+            self._publish("end", reply=turn.rid)
+
+    # --- the conversation ---------------------------------------------------------------
+
+    @property
+    def history(self) -> Messages:
+        """The conversation as Cohere v2 messages (a deep copy), valid for
+        ``cohere.ClientV2().chat(messages=chat.history)``: widget metadata stripped, turns that
+        failed before any output left out. The system message is ``chat.system``, not here.
+
+        Assigning checks the messages (ValueError naming the index and the fix). A reply that
+        is streaming joins the history when it ends.
+        """
+        return history_view(self.messages)
+
+    @history.setter
+    def history(self, messages: Messages) -> None:
+        checked = validate_history(messages)
+        self._rewrite(lambda _: checked)
+
+    def undo(self, n: int = 1) -> None:
+        """Drop the last ``n`` exchanges (each a user message and everything after it)."""
+        self._rewrite(lambda messages: undo_exchanges(messages, n))
+
+    def clear(self) -> None:
+        """Stop any streaming reply and forget the whole conversation."""
+        self.stop()
+        self._rewrite(lambda _: [])
+
+    def _rewrite(self, change: Callable[[Messages], Messages]) -> None:
+        with self._lock:
+            self._check_idle()
+            self.messages = change(self.messages)
+
+    def _check_idle(self) -> None:
+        if self._active is not None:
+            raise ChatBusyError("A reply is still streaming in this chat.")
+
+    @property
+    def usage(self) -> dict[str, dict[str, int | float]]:
+        """Token totals of the replies in the conversation: ``billed_units`` (what Cohere
+        bills) and ``tokens`` (with its prompt template), each ``input_tokens`` and
+        ``output_tokens``."""
+        return usage_totals(self.messages)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save model, system, parameters and messages (with metadata) as JSON; never the key
+        or connection settings. Open it again with ``Chat.load``."""
+        doc = dump_chat(self.model, self.system, self._params, self.messages)
+        text = json.dumps(doc, indent=1, ensure_ascii=False)
+        Path(path).write_text(text + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
+        """A chat from a file written by ``save``; ``overrides`` (api_key, base_url, model,
+        temperature, ...) replace the saved settings. Raises ValueError for an invalid file."""
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+        model, system, params, messages = load_chat(saved)
+        chat = cls(**{"model": model, "system": system, **params, **overrides})
+        chat.messages = messages
+        return chat
+
+    def to_markdown(self) -> str:
+        """The conversation as a Markdown transcript."""
+        return to_markdown(self.system, self.messages)
+
+    # --- the protocol ------------------------------------------------------------------------
+
+    def _publish(self, kind: str, **fields: Any) -> None:
+        """Send one numbered custom message to the views (hold ``self._lock``)."""
+        # ipywidgets' Widget.send: Chat.send is the public "send a user message".
+        super().send({"type": kind, "seq": self._seq, **fields})
+        self._seq += 1
+
+    def _delta_sender(self, rid: int) -> Callable[[dict[str, str]], None]:
+        def send_delta(parts: dict[str, str]) -> None:
+            with self._lock:
+                self._publish("delta", reply=rid, **parts)
+
+        return send_delta
+
+    def _answer_snapshot(self) -> None:
+        turn = self._active
+        if turn is None:
+            self._publish_snapshot(None, _NO_PARTIAL)
+        else:
+            # Through the coalescer: the partial must be exactly the deltas sent before it.
+            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial))
+
+    def _publish_snapshot(self, turn: Turn | None, partial: dict[str, str]) -> None:
+        with self._lock:
+            current = self._active
+            if current is None:  # idle, or the reply ended meanwhile and messages has it
+                self._publish(
+                    "snapshot", reply=None, base=len(self.messages), user=None, partial=_NO_PARTIAL
+                )
+            elif current is turn:
+                self._publish(
+                    "snapshot", reply=turn.rid, base=len(turn.base), user=turn.user, partial=partial
+                )
+            # else a new reply began meanwhile: its begin message already reset every view.
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Front-end actions. Never raises: a failure would only reach the kernel's log."""
+        try:
+            match content:
+                case {"type": "send", "text": text}:
+                    self.send(text)
+                case {"type": "stop"}:
+                    self._cancel_active()
+                case {"type": "regenerate"}:
+                    self.regenerate()
+                case {"type": "edit", "index": index, "text": text}:
+                    self._edit(index, text)
+                case {"type": "clear"}:
+                    self.clear()
+                case {"type": "snapshot"}:
+                    self._answer_snapshot()
+                case _:
+                    self.log.warning("co_widget: ignored an unknown front-end message.")
+        except ChatBusyError:
+            pass  # a click racing the view's own busy state: the streaming reply goes on
+        except Exception:
+            self.log.warning("co_widget: a front-end action failed.", exc_info=True)
+
+
+def _user_message(text: Any) -> dict[str, str]:
+    if not isinstance(text, str):
+        raise ValueError(f"The message must be a string, got {type(text).__name__}.")
+    if not text.strip():
+        raise ValueError("The message is empty: write some text to send.")
+    return {"role": "user", "content": text}
