@@ -32,7 +32,7 @@ from ._errors import (
 from ._reply import Reply
 from ._widget import Chat
 
-__version__ = "0.1.0"  # keep in step with pyproject.toml
+__version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
 
 __all__ = [
     "APIStatusError",
