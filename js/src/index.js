@@ -1,0 +1,13 @@
+// anywidget entry point of co_widget.Chat (bundled to co_widget/static/widget.js).
+import "./widget.css";
+import { ChatView } from "./view.js";
+
+export default {
+  render({ model, el }) {
+    const view = new ChatView(model, el);
+    return () => view.destroy();
+  },
+};
+
+// The markdown pipeline on its own, for the browser benchmark's naive baseline and the tests.
+export { renderMarkdown } from "./markdown.js";

@@ -1,0 +1,106 @@
+// Markdown -> sanitized DOM. Model output is untrusted: marked (GFM) turns it into HTML, and
+// DOMPurify, with a strict allowlist, turns that into a DocumentFragment. The fragment is only
+// imported into the page after sanitizing, so nothing in it runs or loads before then.
+import DOMPurify from "dompurify";
+import { Marked } from "marked";
+import { button, h } from "./dom.js";
+import { highlightCode } from "./syntax.js";
+
+const marked = new Marked({
+  gfm: true,
+  async: false,
+  renderer: {
+    // GFM task lists render as <input> elements; a glyph needs no form control in the allowlist.
+    checkbox({ checked }) {
+      return checked ? "☑ " : "☐ ";
+    },
+  },
+});
+
+// Only the elements markdown produces, plus harmless inline HTML. Everything able to run code,
+// load a resource or restyle the page is absent: script, style, iframe, object, embed, form,
+// img/picture/video/audio/source, svg, math, link, meta, base. So are the style and on*
+// attributes, and any URL scheme but http, https and mailto (relative URLs are dropped too: they
+// would resolve against the Jupyter server).
+DOMPurify.setConfig({
+  ALLOWED_TAGS: [
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+    "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
+    "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "u", "ul", "var",
+  ],
+  ALLOWED_ATTR: ["href", "title", "class", "align", "colspan", "rowspan", "start", "reversed", "open"],
+  ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+  RETURN_DOM_FRAGMENT: true,
+});
+
+// Images are never loaded (a remote image is a classic way to leak the conversation through its
+// URL): each <img> becomes a link to its source while the markup is still in DOMPurify's inert
+// document, before anything is imported into the page.
+DOMPurify.addHook("uponSanitizeElement", (node, data) => {
+  if (data.tagName === "img") node.replaceWith(imageLink(node));
+});
+
+// Classes are kept only where we put them: the language of a fenced block and our image links.
+// Anything else could borrow the widget's own classes to fake its UI (an error banner, a button).
+const KEPT_CLASS = /^(?:language-[\w+#.-]+|co-image-link)$/;
+DOMPurify.addHook("uponSanitizeAttribute", (_node, data) => {
+  if (data.attrName === "class" && !KEPT_CLASS.test(data.attrValue)) data.keepAttr = false;
+});
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.nodeName === "A" && node.hasAttribute("href")) setExternal(node);
+});
+
+function setExternal(anchor) {
+  anchor.setAttribute("target", "_blank");
+  anchor.setAttribute("rel", "noopener noreferrer");
+}
+
+function imageLink(img) {
+  const src = img.getAttribute("src") || "";
+  const alt = img.getAttribute("alt") || "";
+  const doc = img.ownerDocument;
+  if (!/^https?:\/\//i.test(src)) {
+    // data: and relative sources get no link at all, just the description.
+    const label = doc.createElement("span");
+    label.textContent = alt ? `[image: ${alt}]` : "[image]";
+    return label;
+  }
+  const link = doc.createElement("a");
+  link.textContent = alt || src;
+  link.setAttribute("href", src);
+  link.setAttribute("title", `Image not loaded: ${src}`);
+  link.setAttribute("class", "co-image-link");
+  setExternal(link);
+  return link;
+}
+
+// Renders markdown to a sanitized fragment. `highlight` is false for the growing tail of a
+// streaming reply: its code blocks may still change, and highlighting them every frame would
+// cost more than the rest of the frame.
+export function renderMarkdown(src, { highlight = true } = {}) {
+  const fragment = DOMPurify.sanitize(marked.parse(src));
+  for (const code of fragment.querySelectorAll("pre > code")) {
+    const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(code.className)?.[1] || "";
+    if (highlight) highlightCode(code, lang.toLowerCase());
+    codeFrame(code.parentNode, lang);
+  }
+  return fragment;
+}
+
+// Wraps a <pre> in a frame with the language and a copy button (our markup, added after
+// sanitizing). Streaming code blocks use it too, so a block keeps its look when it finishes.
+export function codeFrame(pre, lang) {
+  const frame = h("div", { cls: "co-code" });
+  pre.replaceWith(frame);
+  const bar = h("div", { cls: "co-code-bar" }, [
+    h("span", { cls: "co-code-lang", text: lang || "text" }),
+    button("copy-code", "Copy code", "copy"),
+  ]);
+  frame.append(bar, pre);
+  return frame;
+}

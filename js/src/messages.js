@@ -1,0 +1,166 @@
+// Renders one committed Cohere v2 message (plus our `_co` metadata) into a chat bubble. Called
+// once per message: the view caches the element until the message itself changes.
+import { button, h } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+
+// Cohere content is a string or a list of blocks; the answer and the thinking are kept apart.
+export function splitContent(content) {
+  if (typeof content === "string") return { text: content, thinking: "", images: 0 };
+  const parts = { text: "", thinking: "", images: 0 };
+  for (const block of Array.isArray(content) ? content : [content]) {
+    if (block?.type === "text") parts.text += block.text ?? "";
+    else if (block?.type === "thinking") parts.thinking += block.thinking ?? "";
+    else if (block?.type === "image_url") parts.images += 1;
+  }
+  return parts;
+}
+
+export function renderMessage(message, index) {
+  const role = message?.role;
+  const el =
+    role === "user"
+      ? renderUser(message)
+      : role === "assistant"
+        ? renderAssistant(message)
+        : renderTool(message);
+  el.dataset.index = String(index);
+  return el;
+}
+
+export function renderUser(message) {
+  const { text, images } = splitContent(message.content);
+  const bubble = h("div", { cls: "co-bubble" }, [h("div", { cls: "co-plain", text })]);
+  // Attached images are only named, never fetched (the URL may be remote).
+  if (images) bubble.append(h("div", { cls: "co-note", text: `${images} image(s) attached` }));
+  const actions = h("div", { cls: "co-actions" }, [
+    button("edit", "Edit and resend", "edit"),
+    button("copy", "Copy message", "copy"),
+  ]);
+  const el = h("div", { cls: "co-msg co-user" }, [bubble, actions]);
+  el.coSource = text;
+  return el;
+}
+
+function renderAssistant(message) {
+  const { text, thinking } = splitContent(message.content);
+  const co = message._co ?? {};
+  const bubble = h("div", { cls: "co-bubble" });
+  if (thinking) bubble.append(thinkingBlock(renderMarkdown(thinking), false));
+  if (message.tool_plan) bubble.append(planBlock(message.tool_plan));
+  if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(text)]));
+  if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
+  if (message.citations?.length) bubble.append(citationList(message.citations));
+  if (co.status === "stopped" || co.status === "interrupted") bubble.append(partialMarker(co.status));
+  if (co.error) bubble.append(errorBanner(co.error));
+  if (co.warnings?.length) bubble.append(warningList(co.warnings));
+  const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
+  el.coSource = text;
+  return el;
+}
+
+function renderTool(message) {
+  const content = message.content;
+  const body =
+    typeof content === "string"
+      ? content
+      : (Array.isArray(content) ? content : [content])
+          .map((block) => (block?.type === "text" ? block.text : JSON.stringify(block?.document ?? block)))
+          .join("\n");
+  const id = message.tool_call_id ? ` · ${message.tool_call_id}` : "";
+  return h("div", { cls: "co-msg co-tool" }, [
+    h("details", { cls: "co-tool-result" }, [
+      h("summary", { text: `Tool result${id}` }),
+      h("pre", {}, [h("code", { text: body })]),
+    ]),
+  ]);
+}
+
+export function thinkingBlock(body, streaming) {
+  return h("details", { cls: "co-thinking" }, [
+    h("summary", { text: streaming ? "Thinking…" : "Thinking" }),
+    h("div", { cls: "co-thinking-body" }, [body]),
+  ]);
+}
+
+export function planBlock(text) {
+  return h("div", { cls: "co-plan", text });
+}
+
+function toolCalls(calls) {
+  const box = h("div", { cls: "co-tool-calls" }, [h("div", { cls: "co-label", text: "Tool calls" })]);
+  for (const call of calls) {
+    const fn = call?.function ?? {};
+    box.append(h("pre", { cls: "co-tool-call" }, [h("code", { text: `${fn.name ?? "?"}(${jsonArgs(fn.arguments)})` })]));
+  }
+  return box;
+}
+
+// Arguments arrive as a JSON-encoded string; show them compact, or as sent if they are not JSON.
+function jsonArgs(args) {
+  try {
+    return JSON.stringify(JSON.parse(args));
+  } catch {
+    return String(args ?? "");
+  }
+}
+
+function citationList(citations) {
+  const list = h("ol", { cls: "co-citations" });
+  for (const citation of citations) {
+    const names = [...new Set((citation?.sources ?? []).map(sourceName).filter(Boolean))];
+    list.append(
+      h("li", {}, [
+        h("q", { text: citation?.text ?? "" }),
+        names.length ? h("span", { cls: "co-cite-src", text: ` — ${names.join(", ")}` }) : null,
+      ]),
+    );
+  }
+  return h("div", { cls: "co-sources" }, [h("div", { cls: "co-label", text: "Sources" }), list]);
+}
+
+function sourceName(source) {
+  const doc = source?.document ?? source?.tool_output ?? {};
+  return doc.title || doc.id || source?.id || source?.type;
+}
+
+function partialMarker(status) {
+  const text =
+    status === "stopped" ? "Stopped — the reply is partial" : "Interrupted — the reply is partial";
+  return h("div", { cls: `co-marker co-marker-${status}`, text });
+}
+
+function errorBanner(error) {
+  const head = [error.status_code ? `Error ${error.status_code}` : "Error", error.type]
+    .filter(Boolean)
+    .join(" · ");
+  return h("div", { cls: "co-error", attrs: { role: "alert" } }, [
+    h("div", { cls: "co-error-title", text: head }),
+    h("div", { cls: "co-error-message", text: error.message || "The request failed." }),
+    error.hint ? h("div", { cls: "co-error-hint", text: error.hint }) : null,
+    error.request_id ? h("div", { cls: "co-error-id", text: `Request id: ${error.request_id}` }) : null,
+  ]);
+}
+
+function warningList(warnings) {
+  return h(
+    "ul",
+    { cls: "co-warnings", attrs: { "aria-label": "Warnings" } },
+    warnings.map((warning) => h("li", { text: String(warning) })),
+  );
+}
+
+// Token counts come from billed_units (what the account is charged), not the raw token counts.
+function footer(co, copyable) {
+  const billed = co.usage?.billed_units ?? {};
+  const facts = [];
+  if (billed.input_tokens != null) facts.push(`${billed.input_tokens} in`);
+  if (billed.output_tokens != null) facts.push(`${billed.output_tokens} out`);
+  const meta = h("div", { cls: "co-actions" });
+  if (copyable) meta.append(button("copy", "Copy reply", "copy"));
+  meta.append(button("regenerate", "Regenerate reply", "regenerate", { cls: "co-regen" }));
+  if (facts.length) meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens` }));
+  if (co.finish_reason && co.finish_reason !== "COMPLETE") {
+    meta.append(h("span", { cls: "co-finish", text: co.finish_reason }));
+  }
+  return meta;
+}

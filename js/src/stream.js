@@ -1,0 +1,145 @@
+// The bubble of the reply being streamed. It renders incrementally: each block that became
+// stable (see blocks.js) is rendered once, highlighted, and appended; only the tail is rendered
+// again on each frame, and an open code fence in the tail only has its new characters appended.
+// When the reply ends, the view throws this away and renders the committed message in full.
+import { BlockSplitter, visibleCode } from "./blocks.js";
+import { h } from "./dom.js";
+import { codeFrame, renderMarkdown } from "./markdown.js";
+import { planBlock, thinkingBlock } from "./messages.js";
+
+class StreamingMarkdown {
+  constructor() {
+    this.el = h("div", { cls: "co-md" });
+    // display: contents, so tail blocks lay out exactly like the committed blocks before them.
+    this.tail = h("div", { cls: "co-tail" });
+    this.el.append(this.tail);
+    this.splitter = new BlockSplitter();
+    this.committed = 0; // offset up to which blocks are rendered for good
+    this.length = -1; // length of the source at the last flush
+    this.code = null; // {fence, node} while the tail is an open code fence
+  }
+
+  flush(src) {
+    if (src.length === this.length) return;
+    this.length = src.length;
+    const stable = this.splitter.advance(src);
+    if (stable > this.committed) {
+      this.tail.before(renderMarkdown(src.slice(this.committed, stable)));
+      this.committed = stable;
+      this.code = null;
+    }
+    const fence = this.splitter.openFence;
+    if (fence) this.growCode(fence, src);
+    else this.tail.replaceChildren(renderMarkdown(src.slice(this.committed), { highlight: false }));
+  }
+
+  // Code needs no markdown or sanitizing: it is text in a text node, and it only grows.
+  growCode(fence, src) {
+    if (this.code?.fence !== fence) {
+      const node = document.createTextNode("");
+      const pre = h("pre", {}, [h("code", {}, [node])]);
+      const frame = h("div", {}, [pre]);
+      codeFrame(pre, fence.lang);
+      this.tail.replaceChildren(...frame.childNodes);
+      this.code = { fence, node };
+    }
+    const node = this.code.node;
+    const code = visibleCode(src.slice(fence.contentStart), fence);
+    if (code.startsWith(node.data)) node.appendData(code.slice(node.data.length));
+    else node.data = code;
+  }
+
+  // Ends streaming: the tail's nodes become ordinary children of the answer.
+  settle() {
+    this.tail.replaceWith(...this.tail.childNodes);
+  }
+
+  // The innermost last element of the tail, where the cursor reads as "text continues here".
+  cursorHost() {
+    let host = this.code ? this.code.node.parentNode : this.tail;
+    while (host.lastElementChild && !VOID.has(host.lastElementChild.nodeName)) {
+      host = host.lastElementChild;
+    }
+    return host;
+  }
+}
+
+const VOID = new Set(["BR", "HR", "INPUT", "COL"]);
+
+export class StreamingReply {
+  constructor() {
+    this.text = new StreamingMarkdown();
+    this.bubble = h("div", { cls: "co-bubble" }, [this.text.el]);
+    this.el = h("div", { cls: "co-msg co-assistant co-streaming", attrs: { "aria-busy": "true" } }, [
+      this.bubble,
+    ]);
+    this.cursor = h("span", { cls: "co-cursor", attrs: { "aria-hidden": "true" } });
+    this.thinking = null;
+    this.plan = null;
+  }
+
+  // `state` holds the whole text, thinking and tool_plan received so far.
+  flush(state) {
+    if (state.thinking) {
+      if (!this.thinking) {
+        this.thinking = new StreamingMarkdown();
+        this.bubble.prepend(thinkingBlock(this.thinking.el, true));
+      }
+      this.thinking.flush(state.thinking);
+    }
+    if (state.tool_plan) {
+      if (!this.plan) {
+        this.plan = planBlock("");
+        this.text.el.before(this.plan);
+      }
+      if (this.plan.textContent !== state.tool_plan) this.plan.textContent = state.tool_plan;
+    }
+    this.cursor.remove(); // before looking for its new place, so it is not found as the tail's end
+    this.text.flush(state.text);
+    this.text.cursorHost().append(this.cursor);
+  }
+
+  // Turns this bubble, in place, into `fresh`: the full render of the committed message. The
+  // answer's blocks that the full render reproduces exactly stay in the page, so the browser
+  // does not lay out and shape a long reply a second time at its end (that alone can be a
+  // 100 ms task); every other part comes from `fresh`. Returns the element to keep.
+  adopt(fresh) {
+    const freshBubble = fresh.querySelector(":scope > .co-bubble");
+    const freshAnswer = freshBubble?.querySelector(":scope > .co-md");
+    if (!freshAnswer) return fresh;
+    this.cursor.remove();
+    this.text.settle();
+    const answer = this.text.el;
+    morphChildren(answer, freshAnswer);
+    const wasOpen = this.bubble.querySelector(":scope > .co-thinking")?.open;
+    for (const child of [...this.bubble.children]) if (child !== answer) child.remove();
+    let beforeAnswer = true;
+    for (const child of [...freshBubble.children]) {
+      if (child === freshAnswer) beforeAnswer = false;
+      else if (beforeAnswer) answer.before(child);
+      else this.bubble.append(child);
+    }
+    const thinking = this.bubble.querySelector(":scope > .co-thinking");
+    if (thinking && wasOpen) thinking.open = true;
+    for (const child of [...fresh.children]) if (child !== freshBubble) this.el.append(child);
+    this.el.className = fresh.className;
+    this.el.removeAttribute("aria-busy");
+    this.el.dataset.index = fresh.dataset.index;
+    this.el.coSource = fresh.coSource;
+    return this.el;
+  }
+}
+
+// Makes `current`'s children equal to `fresh`'s, keeping each child that is already equal at the
+// same position. Blocks of a reply only ever differ near its end (the tail, or a list that the
+// stream split in two), so in practice nearly everything is kept.
+function morphChildren(current, fresh) {
+  const olds = [...current.childNodes];
+  const news = [...fresh.childNodes];
+  news.forEach((node, i) => {
+    const old = olds[i];
+    if (!old) current.append(node);
+    else if (!old.isEqualNode(node)) current.replaceChild(node, old);
+  });
+  for (const old of olds.slice(news.length)) old.remove();
+}

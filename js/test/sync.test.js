@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ReplySync } from "../src/sync.js";
+
+function setup() {
+  const sent = [];
+  const changes = [];
+  const sync = new ReplySync((msg) => sent.push(msg), (kind) => changes.push(kind));
+  return { sync, sent, changes };
+}
+
+const user = { role: "user", content: "hi" };
+
+test("begin and deltas build the pending reply", () => {
+  const { sync, sent, changes } = setup();
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 2, user });
+  sync.handle({ type: "delta", seq: 1, reply: "r", text: "Hel" });
+  sync.handle({ type: "delta", seq: 2, reply: "r", text: "lo", thinking: "hm" });
+  assert.deepEqual(sync.pending, {
+    reply: "r", base: 2, user, text: "Hello", thinking: "hm", tool_plan: "",
+  });
+  assert.deepEqual(changes, ["reset", "append", "append"]);
+  assert.deepEqual(sent, []);
+});
+
+test("a seq gap asks for one snapshot and ignores deltas until it comes", () => {
+  const { sync, sent } = setup();
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  sync.handle({ type: "delta", seq: 1, reply: "r", text: "a" });
+  sync.handle({ type: "delta", seq: 3, reply: "r", text: "c" });
+  sync.handle({ type: "delta", seq: 4, reply: "r", text: "d" });
+  assert.deepEqual(sent, [{ type: "snapshot" }]);
+  assert.equal(sync.pending.text, "a");
+  sync.handle({
+    type: "snapshot", seq: 4, reply: "r", base: 0, user,
+    partial: { text: "abcd", thinking: "", tool_plan: "" },
+  });
+  sync.handle({ type: "delta", seq: 5, reply: "r", text: "e" });
+  assert.equal(sync.pending.text, "abcde");
+  assert.equal(sent.length, 1);
+});
+
+test("a delta for an unknown reply asks for a snapshot", () => {
+  const { sync, sent } = setup();
+  sync.handle({ type: "delta", seq: 7, reply: "x", text: "late" });
+  assert.deepEqual(sent, [{ type: "snapshot" }]);
+  assert.equal(sync.pending, null);
+});
+
+test("a snapshot with no reply clears the pending bubble", () => {
+  const { sync } = setup();
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  sync.requestSnapshot();
+  sync.handle({ type: "snapshot", seq: 3, reply: null, base: 1, user: null, partial: null });
+  assert.equal(sync.pending, null);
+  assert.equal(sync.awaitingSnapshot, false);
+});
+
+test("end drops the pending reply", () => {
+  const { sync, changes } = setup();
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user: null });
+  sync.handle({ type: "end", seq: 1, reply: "r" });
+  assert.equal(sync.pending, null);
+  assert.deepEqual(changes, ["reset", "reset"]);
+});
+
+test("stale deltas already inside a snapshot are skipped", () => {
+  const { sync, sent } = setup();
+  sync.handle({
+    type: "snapshot", seq: 5, reply: "r", base: 0, user,
+    partial: { text: "abc", thinking: "", tool_plan: "" },
+  });
+  sync.handle({ type: "delta", seq: 5, reply: "r", text: "c" });
+  assert.equal(sync.pending.text, "abc");
+  assert.deepEqual(sent, []);
+});
