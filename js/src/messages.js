@@ -45,7 +45,10 @@ function renderAssistant(message) {
   const { text, thinking } = splitContent(message.content);
   const co = message._co ?? {};
   const bubble = h("div", { cls: "co-bubble" });
-  if (thinking) bubble.append(thinkingBlock(renderMarkdown(thinking), false));
+  if (thinking) {
+    const body = h("div", { cls: "co-thinking-body" }, [renderMarkdown(thinking)]);
+    bubble.append(thinkingBlock(body, false));
+  }
   if (message.tool_plan) bubble.append(planBlock(message.tool_plan));
   if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(text)]));
   if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
@@ -75,10 +78,11 @@ function renderTool(message) {
   ]);
 }
 
+// `body` is the .co-thinking-body element (a streaming one grows in place).
 export function thinkingBlock(body, streaming) {
   return h("details", { cls: "co-thinking" }, [
     h("summary", { text: streaming ? "Thinking…" : "Thinking" }),
-    h("div", { cls: "co-thinking-body" }, [body]),
+    body,
   ]);
 }
 

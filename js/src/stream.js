@@ -8,8 +8,8 @@ import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
 
 class StreamingMarkdown {
-  constructor() {
-    this.el = h("div", { cls: "co-md" });
+  constructor(cls) {
+    this.el = h("div", { cls });
     // display: contents, so tail blocks lay out exactly like the committed blocks before them.
     this.tail = h("div", { cls: "co-tail" });
     this.el.append(this.tail);
@@ -68,7 +68,7 @@ const VOID = new Set(["BR", "HR", "INPUT", "COL"]);
 
 export class StreamingReply {
   constructor() {
-    this.text = new StreamingMarkdown();
+    this.text = new StreamingMarkdown("co-md");
     this.bubble = h("div", { cls: "co-bubble" }, [this.text.el]);
     this.el = h("div", { cls: "co-msg co-assistant co-streaming", attrs: { "aria-busy": "true" } }, [
       this.bubble,
@@ -82,7 +82,7 @@ export class StreamingReply {
   flush(state) {
     if (state.thinking) {
       if (!this.thinking) {
-        this.thinking = new StreamingMarkdown();
+        this.thinking = new StreamingMarkdown("co-thinking-body");
         this.bubble.prepend(thinkingBlock(this.thinking.el, true));
       }
       this.thinking.flush(state.thinking);
