@@ -52,7 +52,14 @@ export class BlockSplitter {
       const top = open[1].length === 0;
       if (top) this.stable = start;
       const lang = open[3].trim().split(/\s+/)[0] || "";
-      this.fence = { char: open[2][0], length: open[2].length, top, start, contentStart: next, lang };
+      this.fence = {
+        char: open[2][0],
+        length: open[2].length,
+        top,
+        start,
+        contentStart: next,
+        lang,
+      };
       this.blank = false;
       return;
     }

@@ -12,7 +12,9 @@ export function h(tag, { cls, text, attrs } = {}, children = []) {
 
 // Stroke icons on a 24-unit grid, drawn for this widget.
 const ICONS = {
-  copy: "M8 8h10a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V10a2 2 0 0 1 2-2zM16 8V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v9a2 2 0 0 0 2 2h1",
+  copy:
+    "M8 8h10a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V10a2 2 0 0 1 2-2z" +
+    "M16 8V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v9a2 2 0 0 0 2 2h1",
   check: "M5 12.5l4.5 4.5L19 7.5",
   edit: "M4 20h4L19.5 8.5a2.1 2.1 0 0 0-4-4L4 16v4zM14 6l4 4",
   regenerate: "M20 12a8 8 0 1 1-2.4-5.7M20 4v5h-5",
@@ -33,7 +35,7 @@ export function icon(name) {
   return svg;
 }
 
-// A button with an icon and/or a text; `action` is read by the view's single delegated click handler.
+// A button with an icon and/or a text; the view's one delegated click handler reads `action`.
 export function button(action, label, iconName, { text, cls } = {}) {
   const el = h("button", {
     cls: `co-btn${cls ? ` ${cls}` : ""}`,
@@ -51,7 +53,10 @@ export async function copyText(text, host) {
     await navigator.clipboard.writeText(text);
     return true;
   } catch {
-    const area = h("textarea", { cls: "co-copy-buffer", attrs: { readonly: "", "aria-hidden": "true" } });
+    const area = h("textarea", {
+      cls: "co-copy-buffer",
+      attrs: { readonly: "", "aria-hidden": "true" },
+    });
     area.value = text;
     host.append(area);
     area.select();

@@ -22,15 +22,14 @@ const marked = new Marked({
 // img/picture/video/audio/source, svg, math, link, meta, base. So are the style and on*
 // attributes, and any URL scheme but http, https and mailto (relative URLs are dropped too: they
 // would resolve against the Jupyter server).
+const ALLOWED_TAGS = (
+  "a abbr b blockquote br caption cite code col colgroup dd del details dfn div dl " +
+  "dt em figcaption figure h1 h2 h3 h4 h5 h6 hr i ins kbd li mark ol p pre q s samp " +
+  "small span strong sub summary sup table tbody td tfoot th thead tr u ul var"
+).split(" ");
 DOMPurify.setConfig({
-  ALLOWED_TAGS: [
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
-    "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
-    "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
-    "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
-    "thead", "tr", "u", "ul", "var",
-  ],
-  ALLOWED_ATTR: ["href", "title", "class", "align", "colspan", "rowspan", "start", "reversed", "open"],
+  ALLOWED_TAGS,
+  ALLOWED_ATTR: "href title class align colspan rowspan start reversed open".split(" "),
   ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
   ALLOW_DATA_ATTR: false,
   ALLOW_ARIA_ATTR: false,

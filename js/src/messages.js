@@ -53,7 +53,8 @@ function renderAssistant(message) {
   if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(text)]));
   if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
   if (message.citations?.length) bubble.append(citationList(message.citations));
-  if (co.status === "stopped" || co.status === "interrupted") bubble.append(partialMarker(co.status));
+  if (co.status === "stopped" || co.status === "interrupted")
+    bubble.append(partialMarker(co.status));
   if (co.error) bubble.append(errorBanner(co.error));
   if (co.warnings?.length) bubble.append(warningList(co.warnings));
   const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
@@ -67,7 +68,9 @@ function renderTool(message) {
     typeof content === "string"
       ? content
       : (Array.isArray(content) ? content : [content])
-          .map((block) => (block?.type === "text" ? block.text : JSON.stringify(block?.document ?? block)))
+          .map((block) =>
+            block?.type === "text" ? block.text : JSON.stringify(block?.document ?? block),
+          )
           .join("\n");
   const id = message.tool_call_id ? ` · ${message.tool_call_id}` : "";
   return h("div", { cls: "co-msg co-tool" }, [
@@ -91,10 +94,16 @@ export function planBlock(text) {
 }
 
 function toolCalls(calls) {
-  const box = h("div", { cls: "co-tool-calls" }, [h("div", { cls: "co-label", text: "Tool calls" })]);
+  const box = h("div", { cls: "co-tool-calls" }, [
+    h("div", { cls: "co-label", text: "Tool calls" }),
+  ]);
   for (const call of calls) {
     const fn = call?.function ?? {};
-    box.append(h("pre", { cls: "co-tool-call" }, [h("code", { text: `${fn.name ?? "?"}(${jsonArgs(fn.arguments)})` })]));
+    box.append(
+      h("pre", { cls: "co-tool-call" }, [
+        h("code", { text: `${fn.name ?? "?"}(${jsonArgs(fn.arguments)})` }),
+      ]),
+    );
   }
   return box;
 }
@@ -128,8 +137,8 @@ function sourceName(source) {
 }
 
 function partialMarker(status) {
-  const text =
-    status === "stopped" ? "Stopped — the reply is partial" : "Interrupted — the reply is partial";
+  const why = status === "stopped" ? "Stopped" : "Interrupted";
+  const text = `${why} — the reply is partial`;
   return h("div", { cls: `co-marker co-marker-${status}`, text });
 }
 
@@ -141,7 +150,9 @@ function errorBanner(error) {
     h("div", { cls: "co-error-title", text: head }),
     h("div", { cls: "co-error-message", text: error.message || "The request failed." }),
     error.hint ? h("div", { cls: "co-error-hint", text: error.hint }) : null,
-    error.request_id ? h("div", { cls: "co-error-id", text: `Request id: ${error.request_id}` }) : null,
+    error.request_id
+      ? h("div", { cls: "co-error-id", text: `Request id: ${error.request_id}` })
+      : null,
   ]);
 }
 
@@ -162,7 +173,8 @@ function footer(co, copyable) {
   const meta = h("div", { cls: "co-actions" });
   if (copyable) meta.append(button("copy", "Copy reply", "copy"));
   meta.append(button("regenerate", "Regenerate reply", "regenerate", { cls: "co-regen" }));
-  if (facts.length) meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens` }));
+  if (facts.length)
+    meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens` }));
   if (co.finish_reason && co.finish_reason !== "COMPLETE") {
     meta.append(h("span", { cls: "co-finish", text: co.finish_reason }));
   }

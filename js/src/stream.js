@@ -70,9 +70,11 @@ export class StreamingReply {
   constructor() {
     this.text = new StreamingMarkdown("co-md");
     this.bubble = h("div", { cls: "co-bubble" }, [this.text.el]);
-    this.el = h("div", { cls: "co-msg co-assistant co-streaming", attrs: { "aria-busy": "true" } }, [
-      this.bubble,
-    ]);
+    this.el = h(
+      "div",
+      { cls: "co-msg co-assistant co-streaming", attrs: { "aria-busy": "true" } },
+      [this.bubble],
+    );
     this.cursor = h("span", { cls: "co-cursor", attrs: { "aria-hidden": "true" } });
     this.thinking = null;
     this.plan = null;

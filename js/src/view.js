@@ -53,7 +53,10 @@ export class ChatView {
 
   build(el) {
     this.title = h("span", { cls: "co-model" });
-    this.clearBtn = button("clear", "Clear conversation", "clear", { text: "Clear", cls: "co-clear" });
+    this.clearBtn = button("clear", "Clear conversation", "clear", {
+      text: "Clear",
+      cls: "co-clear",
+    });
     this.list = h("div", {
       cls: "co-list",
       attrs: { role: "log", "aria-live": "polite", "aria-label": "Conversation" },
@@ -62,7 +65,10 @@ export class ChatView {
     this.sendBtn = button("send", "Send message", "send", { cls: "co-send" });
     this.root = h("div", { cls: "co-widget" }, [
       h("div", { cls: "co-header" }, [
-        h("span", { cls: "co-title" }, [h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }), this.title]),
+        h("span", { cls: "co-title" }, [
+          h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }),
+          this.title,
+        ]),
         this.clearBtn,
       ]),
       h("div", { cls: "co-body" }, [
@@ -92,7 +98,7 @@ export class ChatView {
   renderHeader() {
     const name = this.model.get("model") || "Cohere";
     this.title.textContent = name;
-    this.input.placeholder = `Message ${name}  (Enter to send, Shift+Enter for a new line)`;
+    this.input.placeholder = `Message ${name}… (Shift+Enter for a new line)`;
   }
 
   onStatus() {
@@ -117,7 +123,8 @@ export class ChatView {
   onReplyChange(kind) {
     if (kind === "reset") {
       const pending = this.sync.pending;
-      this.finishing = !pending && this.stream ? { stream: this.stream, index: this.streamIndex } : null;
+      this.finishing =
+        !pending && this.stream ? { stream: this.stream, index: this.streamIndex } : null;
       this.stream = pending ? new StreamingReply() : null;
       this.streamIndex = pending ? pending.base + (pending.user ? 1 : 0) : -1;
       this.pendingUser = pending?.user ? renderUser(pending.user) : null;
@@ -271,7 +278,10 @@ export class ChatView {
 
   startEdit(msgEl) {
     if (this.busy || msgEl.classList.contains("co-editing")) return;
-    const area = h("textarea", { cls: "co-edit-input", attrs: { rows: "3", "aria-label": "Edit message" } });
+    const area = h("textarea", {
+      cls: "co-edit-input",
+      attrs: { rows: "3", "aria-label": "Edit message" },
+    });
     area.value = msgEl.coSource;
     const editor = h("div", { cls: "co-editor" }, [
       area,

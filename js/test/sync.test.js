@@ -5,7 +5,10 @@ import { ReplySync } from "../src/sync.js";
 function setup() {
   const sent = [];
   const changes = [];
-  const sync = new ReplySync((msg) => sent.push(msg), (kind) => changes.push(kind));
+  const sync = new ReplySync(
+    (msg) => sent.push(msg),
+    (kind) => changes.push(kind),
+  );
   return { sync, sent, changes };
 }
 
@@ -17,7 +20,12 @@ test("begin and deltas build the pending reply", () => {
   sync.handle({ type: "delta", seq: 1, reply: "r", text: "Hel" });
   sync.handle({ type: "delta", seq: 2, reply: "r", text: "lo", thinking: "hm" });
   assert.deepEqual(sync.pending, {
-    reply: "r", base: 2, user, text: "Hello", thinking: "hm", tool_plan: "",
+    reply: "r",
+    base: 2,
+    user,
+    text: "Hello",
+    thinking: "hm",
+    tool_plan: "",
   });
   assert.deepEqual(changes, ["reset", "append", "append"]);
   assert.deepEqual(sent, []);
@@ -32,7 +40,11 @@ test("a seq gap asks for one snapshot and ignores deltas until it comes", () => 
   assert.deepEqual(sent, [{ type: "snapshot" }]);
   assert.equal(sync.pending.text, "a");
   sync.handle({
-    type: "snapshot", seq: 4, reply: "r", base: 0, user,
+    type: "snapshot",
+    seq: 4,
+    reply: "r",
+    base: 0,
+    user,
     partial: { text: "abcd", thinking: "", tool_plan: "" },
   });
   sync.handle({ type: "delta", seq: 5, reply: "r", text: "e" });
@@ -67,7 +79,11 @@ test("end drops the pending reply", () => {
 test("stale deltas already inside a snapshot are skipped", () => {
   const { sync, sent } = setup();
   sync.handle({
-    type: "snapshot", seq: 5, reply: "r", base: 0, user,
+    type: "snapshot",
+    seq: 5,
+    reply: "r",
+    base: 0,
+    user,
     partial: { text: "abc", thinking: "", tool_plan: "" },
   });
   sync.handle({ type: "delta", seq: 5, reply: "r", text: "c" });

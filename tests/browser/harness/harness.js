@@ -6,7 +6,12 @@ import widget, { renderMarkdown } from "../../../co_widget/static/widget.js";
 // `set` fires change:<name> like Backbone does, `emit` delivers a custom message.
 class FakeModel {
   constructor(state) {
-    this.state = { model: "command-a-03-2025", messages: [], status: "idle", ...state };
+    this.state = {
+      model: "command-a-03-2025",
+      messages: [],
+      status: "idle",
+      ...state,
+    };
     this.listeners = new Map();
     this.sent = [];
   }
@@ -32,7 +37,8 @@ class FakeModel {
     this.trigger("msg:custom", msg, []);
   }
   trigger(name, ...args) {
-    for (const callback of [...(this.listeners.get(name) ?? [])]) callback(...args);
+    for (const callback of [...(this.listeners.get(name) ?? [])])
+      callback(...args);
   }
   listenerCount() {
     let count = 0;
