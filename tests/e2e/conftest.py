@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import (
+from playwright.sync_api import sync_playwright
+
+from .e2e_support import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -17,7 +19,6 @@ from e2e_support import (
     NetworkGuard,
     Notebook,
 )
-from playwright.sync_api import sync_playwright
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,7 +32,7 @@ def _chromium_available() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     server = JupyterServer(tmp_path_factory.mktemp("jupyter"))
     server.start()
@@ -48,7 +49,7 @@ def server(jupyter_server: JupyterServer) -> Iterator[JupyterServer]:
     jupyter_server.shutdown_kernels()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator:
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -4,8 +4,9 @@ import itertools
 import re
 
 import pytest
-from e2e_support import API_KEY, API_KEY_ENV, LONG, words
 from playwright.sync_api import expect
+
+from .e2e_support import API_KEY, API_KEY_ENV, LONG, words
 
 pytestmark = pytest.mark.browser
 

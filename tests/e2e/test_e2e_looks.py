@@ -8,7 +8,8 @@ import os
 import shutil
 
 import pytest
-from e2e_support import ARTIFACTS, REPO
+
+from .e2e_support import ARTIFACTS, REPO
 
 pytestmark = pytest.mark.browser
 

@@ -3,8 +3,9 @@
 import json
 
 import pytest
-from e2e_support import API_KEY, LONG, words
 from playwright.sync_api import expect
+
+from .e2e_support import API_KEY, LONG, words
 
 pytestmark = pytest.mark.browser
 
