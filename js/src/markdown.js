@@ -91,8 +91,9 @@ export function renderMarkdown(src, { highlight = true } = {}) {
   return fragment;
 }
 
-// Wraps a <pre> in a frame with the language and a copy button (our markup, added after
-// sanitizing). Streaming code blocks use it too, so a block keeps its look when it finishes.
+// Wraps a <pre> (in place, if it has a parent) in a frame with the language and a copy button:
+// our markup, added after sanitizing. Streaming code blocks use it too, so a block keeps its
+// look when it finishes.
 export function codeFrame(pre, lang) {
   const frame = h("div", { cls: "co-code" });
   pre.replaceWith(frame);

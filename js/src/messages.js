@@ -4,7 +4,7 @@ import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
 // Cohere content is a string or a list of blocks; the answer and the thinking are kept apart.
-export function splitContent(content) {
+function splitContent(content) {
   if (typeof content === "string") return { text: content, thinking: "", images: 0 };
   const parts = { text: "", thinking: "", images: 0 };
   for (const block of Array.isArray(content) ? content : [content]) {

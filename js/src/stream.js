@@ -1,7 +1,8 @@
 // The bubble of the reply being streamed. It renders incrementally: each block that became
 // stable (see blocks.js) is rendered once, highlighted, and appended; only the tail is rendered
 // again on each frame, and an open code fence in the tail only has its new characters appended.
-// When the reply ends, the view throws this away and renders the committed message in full.
+// When the reply ends, the committed message is rendered in full and this bubble adopts that
+// render (see adopt), keeping the blocks that came out the same.
 import { BlockSplitter, visibleCode } from "./blocks.js";
 import { h } from "./dom.js";
 import { codeFrame, renderMarkdown } from "./markdown.js";
@@ -37,10 +38,7 @@ class StreamingMarkdown {
   growCode(fence, src) {
     if (this.code?.fence !== fence) {
       const node = document.createTextNode("");
-      const pre = h("pre", {}, [h("code", {}, [node])]);
-      const frame = h("div", {}, [pre]);
-      codeFrame(pre, fence.lang);
-      this.tail.replaceChildren(...frame.childNodes);
+      this.tail.replaceChildren(codeFrame(h("pre", {}, [h("code", {}, [node])]), fence.lang));
       this.code = { fence, node };
     }
     const node = this.code.node;
