@@ -243,11 +243,19 @@ class Handler(BaseHTTPRequestHandler):
     def read_body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def send_json(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+    def send_json(
+        self,
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str],
+        on_write: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.send_response(status)
         self._send_headers({"Content-Type": "application/json"}, headers)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if on_write is not None:
+            on_write(body)
         self.wfile.write(body)
 
     def send_stream(
@@ -262,11 +270,13 @@ class Handler(BaseHTTPRequestHandler):
         stall_after: int | None,
         stall_seconds: float,
         headers: Mapping[str, str],
+        on_write: Callable[[bytes], None] | None = None,
     ) -> None:
         """Send ``units`` (events, then the trailer) as a 200 streamed response.
 
         Bytes are buffered between pauses (delays, the stall, the drop) and flushed just before
-        each, so an unpaced stream goes out in a few large writes.
+        each, so an unpaced stream goes out in a few large writes. ``on_write(data)`` sees the
+        body bytes of each write just before it is sent, without the chunk framing.
         """
         self.send_response(200)
         self._send_headers({"Content-Type": content_type}, headers)
@@ -289,13 +299,13 @@ class Handler(BaseHTTPRequestHandler):
         pending: list[bytes] = []
         for i, unit in enumerate(units):
             if i in (drop, stall) or (delay and 0 < i < trailer):
-                self._write(b"".join(pending), chunked, chunk_size)
+                self._write(b"".join(pending), chunked, chunk_size, on_write)
                 pending.clear()
                 if i == drop or self.server.stopping.wait(stall_seconds if i == stall else delay):
                     self._abort()
                     return
             pending.append(unit)
-        self._write(b"".join(pending), chunked, chunk_size)
+        self._write(b"".join(pending), chunked, chunk_size, on_write)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
 
@@ -307,10 +317,18 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in merged.values():
             self.send_header(name, value)
 
-    def _write(self, data: bytes, chunked: bool, chunk_size: int | None) -> None:
+    def _write(
+        self,
+        data: bytes,
+        chunked: bool,
+        chunk_size: int | None,
+        on_write: Callable[[bytes], None] | None,
+    ) -> None:
         size = chunk_size or _WRITE_SIZE
         for start in range(0, len(data), size):
             piece = data[start : start + size]
+            if on_write is not None:
+                on_write(piece)
             # wfile is unbuffered: each piece is one send(), and with chunked transfer one chunk.
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
 

@@ -415,6 +415,10 @@ class FakeCohere:
             Cohere's 401 ("no api key supplied" / "invalid api token").
         responder: ``responder(request_json) -> reply`` for requests when the queue is empty
             (default: echo the last user message).
+        on_write: ``on_write(data)`` is called in the request's thread with the body bytes of
+            each socket write (without HTTP chunk framing), just before they are sent: take
+            ``time.time()`` there to know when a reply's first token left the server, or log
+            the wire. An exception it raises cuts that connection.
         framing, transfer, chunk_size, delay: defaults for every streamed reply
             (see :class:`Stream`).
         host, port: where to listen (port 0 picks a free port).
@@ -426,6 +430,7 @@ class FakeCohere:
         *,
         api_key: str | None = None,
         responder: Callable[[dict[str, Any]], Reply] | None = None,
+        on_write: Callable[[bytes], None] | None = None,
         framing: str = "sse",
         transfer: str = "chunked",
         chunk_size: int | None = None,
@@ -436,6 +441,7 @@ class FakeCohere:
         _check_options(framing, transfer, chunk_size, delay)
         self._api_key = api_key
         self.responder = responder
+        self.on_write = on_write
         self.framing = framing
         self.transfer = transfer
         self.chunk_size = chunk_size
@@ -509,10 +515,11 @@ class FakeCohere:
 
         reply = self._reply_to(request)
         if isinstance(reply, Error):
-            handler.send_json(reply.status, *reply._response())
+            handler.send_json(reply.status, *reply._response(), self.on_write)
             return
         if not request.json.get("stream"):
-            handler.send_json(200, dump_json(chat_response(reply._events(request.json))), {})
+            body = dump_json(chat_response(reply._events(request.json)))
+            handler.send_json(200, body, {}, self.on_write)
             return
         framing = reply.framing or self.framing
         handler.send_stream(
@@ -525,6 +532,7 @@ class FakeCohere:
             stall_after=reply.stall_after,
             stall_seconds=reply.stall_seconds,
             headers=reply.headers or {},
+            on_write=self.on_write,
         )
 
     def _reply_to(self, request: RecordedRequest) -> Stream | Error:

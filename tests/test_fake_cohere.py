@@ -397,6 +397,32 @@ def test_connections_are_kept_alive(fake):
     assert len(sockets) == 1
 
 
+def test_on_write_sees_each_body_write_before_it_is_sent():
+    """The hook behind benchmarks/first_paint.py: when the first content-delta left the server."""
+    events = text_events("one two")
+    writes: list[tuple[float, bytes]] = []
+    stream = Stream(events, stall_after=2, stall_seconds=0.2)
+
+    def on_write(data: bytes) -> None:
+        writes.append((time.monotonic(), data))
+
+    with FakeCohere([stream, Error(429, "slow")], on_write=on_write) as fake:
+        response = post(fake, stream=True)
+        first = response.raw.read1()  # message-start and content-start, before the stall
+        received_at = time.monotonic()
+        body = first + response.raw.read()
+        assert writes[0][0] <= received_at < writes[1][0]
+        # Bodies only, unchunked: the writes join to exactly what the client read.
+        assert b"".join(data for _, data in writes) == body
+        # The write after the stall starts with the first content-delta, 0.2 s later.
+        assert writes[0][1] == sse_bytes(events[:2])
+        assert writes[1][1].startswith(b"event: content-delta\n")
+        assert writes[1][0] - writes[0][0] >= 0.2
+        writes.clear()
+        error = post(fake)
+        assert [data for _, data in writes] == [error.content]
+
+
 # --- Faults ----------------------------------------------------------------------------------
 
 
