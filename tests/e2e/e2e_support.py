@@ -314,12 +314,14 @@ class Notebook:
         )
         return self
 
-    def run_all(self) -> Notebook:
-        """Run every cell and wait until all ran and the kernel is idle; fail on a cell error."""
+    def run_all(self, *, wait: bool = True) -> Notebook:
+        """Run every cell; unless `wait` is false, wait until all ran and the kernel is idle
+        (failing on a cell error). Without waiting, a test can watch a reply stream meanwhile."""
         self._wait_kernel()
         # Not awaited: the command resolves only when every cell has finished.
         self.page.evaluate("() => void jupyterapp.commands.execute('notebook:run-all-cells')")
-        self.wait_idle()
+        if wait:
+            self.wait_idle()
         return self
 
     def run_cell(self, source: str) -> Notebook:
