@@ -26,20 +26,13 @@ import argparse
 import functools
 import http.server
 import random
+import sys
 import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The browser tests' support modules; tests/ is not a package to install.
+sys.path.insert(0, str(ROOT / "tests"))
 DELTAS_PER_SECOND = 250
 BUDGET_FRAME_P95_MS = 8.0
 BUDGET_LONG_TASK_MS = 50.0
@@ -181,10 +174,13 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=20_000)
     parser.add_argument("--prior", type=int, default=500)
     args = parser.parse_args()
+    from browser_env import CHROMIUM
+
     if not CHROMIUM.exists():
         print("browser_render: skipped, /usr/bin/chromium is not installed")
         return
 
+    from browser_env import launch_chromium
     from playwright.sync_api import sync_playwright
 
     rng = random.Random(20250101)
@@ -199,7 +195,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_port}/tests/browser/harness/index.html"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             results = {mode: run(mode, browser, url, payload) for mode in ("widget", "naive")}
             browser.close()
     finally:

@@ -38,7 +38,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
+# The browser tests' support modules; tests/ is not a package to install.
+sys.path.insert(0, str(ROOT / "tests"))
 BUDGET_MS = 50.0
 PROBE_GAP_S = 0.1
 REPLY = "Hello! This first word is the one being timed; the rest follows in a few more deltas."
@@ -167,6 +168,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--stall", type=float, default=0.2, help="seconds before the first token")
     args = parser.parse_args()
+    from browser_env import CHROMIUM
+
     if not CHROMIUM.exists():
         print("first_paint: skipped, /usr/bin/chromium is not installed")
         return
@@ -176,9 +179,10 @@ def main() -> None:
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> dict:
-    # The browser tests' server and drivers; their directory is not a package to install.
+    # The browser tests' server and drivers.
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from e2e_support import CHROMIUM_ARGS, WAIT_MS, JupyterServer, NetworkGuard, Notebook
+    from browser_env import launch_chromium
+    from e2e_support import WAIT_MS, JupyterServer, NetworkGuard, Notebook
     from playwright.sync_api import sync_playwright
 
     server = JupyterServer(tmp)
@@ -188,7 +192,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict:
             "first_paint.ipynb", SETUP_CELL.format(reply=REPLY, stall=args.stall), setup=False
         )
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             context = browser.new_context(viewport={"width": 1200, "height": 900})
             network = NetworkGuard()
             network.attach(context)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from browser_env import CHROMIUM, launch_chromium
 from playwright.sync_api import sync_playwright
 
 from .e2e_support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WAIT_MS,
     JupyterServer,
     NetworkGuard,
@@ -24,7 +22,7 @@ from .e2e_support import (
 @pytest.fixture(scope="session", autouse=True)
 def _chromium_available() -> None:
     """Skip without Debian's Chromium, except in CI, where these tests must run for real."""
-    if Path(CHROMIUM).exists():
+    if CHROMIUM.exists():
         return
     reason = f"{CHROMIUM} is missing (apt-get install chromium); browser tests need it"
     if os.environ.get("CI"):
@@ -52,7 +50,7 @@ def server(jupyter_server: JupyterServer) -> Iterator[JupyterServer]:
 @pytest.fixture(scope="package")
 def browser() -> Iterator:
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(pw)
         try:
             yield chromium
         finally:

@@ -26,17 +26,6 @@ import nbformat
 import requests
 from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 REPO = Path(__file__).resolve().parents[2]
 # Screenshots land here on every run (gitignored); docs/ is only rewritten on request.
 ARTIFACTS = REPO / "tests" / "_artifacts"
