@@ -313,9 +313,9 @@ class Notebook:
             self.wait_idle()
         return self
 
-    def run_cell(self, source: str) -> Notebook:
-        """Append a code cell with `source`, run it and wait for it (the kernel stays free while
-        a reply streams: the stream runs in a worker thread)."""
+    def run_cell(self, source: str, *, wait: bool = True) -> Notebook:
+        """Append a code cell with `source`, run it and, unless `wait` is false, wait for it (the
+        kernel stays free while a reply streams: the stream runs in a worker thread)."""
         self._wait_kernel()
         self.page.evaluate(
             """(source) => {
@@ -329,7 +329,8 @@ class Notebook:
             }""",
             source,
         )
-        self.wait_idle()
+        if wait:
+            self.wait_idle()
         return self
 
     def _wait_kernel(self) -> None:

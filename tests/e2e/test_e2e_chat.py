@@ -62,6 +62,24 @@ def test_stop_keeps_the_partial_reply(server, notebook, how):
     expect(ui.replies.last.locator(".co-marker")).to_have_count(0)
 
 
+def test_stop_reaches_the_kernel_while_a_cell_awaits_the_reply(server, notebook):
+    # `await reply` keeps the kernel's event loop free, so the Stop button's message is handled
+    # while the cell is still running (ipykernel >= 7.4); `reply.wait()` would block it.
+    name = server.write_notebook("await.ipynb", f"fake.add(Stream({LONG!r}, delay=0.1))", "chat")
+    notebook.open(name).run_all()
+    ui = notebook.chat()
+
+    notebook.run_cell("reply = chat.send('Tell me more')\ntext = await reply", wait=False)
+    expect(ui.streaming.locator(".co-md")).to_contain_text(words(LONG, 4))
+    ui.stop_button.click()
+    ui.wait_settled(1)
+    notebook.wait_idle()  # the awaiting cell finished: with the partial text, not the whole
+    notebook.run_cell(
+        "assert reply.status == 'stopped', reply\n"
+        f"assert text == reply.text and 0 < len(text) < len({LONG!r}), text"
+    )
+
+
 def test_regenerate_and_edit(server, notebook):
     name = server.write_notebook(
         "regenerate.ipynb", 'fake.add("The first answer.", "The second answer.")', "chat"
