@@ -372,6 +372,21 @@ def test_markdown_pipeline_drops_unsafe_urls(page):
     assert "[image: e]" in html
 
 
+def test_markdown_keeps_list_numbers_and_table_layout(page):
+    html = page.evaluate(
+        """() => {
+            const box = document.createElement("div");
+            box.append(harness.renderMarkdown(
+                "3. third\\n4. fourth\\n\\n| a | b |\\n|:-:|--:|\\n| 1 | 2 |\\n\\n" +
+                '<table><tr><td colspan="2" rowspan="1">x</td></tr></table>'));
+            return box.innerHTML;
+        }"""
+    )
+    assert '<ol start="3">' in html
+    assert '<th align="center">a</th>' in html and '<td align="right">2</td>' in html
+    assert '<td colspan="2" rowspan="1">x</td>' in html
+
+
 def test_code_is_highlighted_only_when_the_block_is_finished(page):
     setup(page)
     emit(

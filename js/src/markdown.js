@@ -27,9 +27,13 @@ const ALLOWED_TAGS = (
   "dt em figcaption figure h1 h2 h3 h4 h5 h6 hr i ins kbd li mark ol p pre q s samp " +
   "small span strong sub summary sup table tbody td tfoot th thead tr u ul var"
 ).split(" ");
+const PLAIN_ATTR = "title class align colspan rowspan start reversed open".split(" ");
 DOMPurify.setConfig({
   ALLOWED_TAGS,
-  ALLOWED_ATTR: "href title class align colspan rowspan start reversed open".split(" "),
+  ALLOWED_ATTR: ["href", ...PLAIN_ATTR],
+  // DOMPurify holds every allowed attribute it does not know to be URL-free to the URI regexp,
+  // which would drop start="3", align="right" and colspan="2".
+  ADD_URI_SAFE_ATTR: PLAIN_ATTR,
   ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
   ALLOW_DATA_ATTR: false,
   ALLOW_ARIA_ATTR: false,
