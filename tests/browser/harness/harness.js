@@ -22,7 +22,6 @@ class FakeModel {
     this.state[name] = value;
     this.trigger(`change:${name}`, value);
   }
-  save_changes() {}
   on(name, callback) {
     if (!this.listeners.has(name)) this.listeners.set(name, new Set());
     this.listeners.get(name).add(callback);
@@ -107,5 +106,4 @@ window.harness = {
     }
   },
 };
-window.dispatchEvent(new Event("harness-ready"));
 window.harnessReady = true;
