@@ -184,16 +184,17 @@ def event_from_json(obj: dict[str, Any]) -> Event:
 
 def _build(obj: dict[str, Any], payload: bytes | None) -> Event:
     kind = obj.get("type")
-    builder = _BUILDERS.get(kind) if isinstance(kind, str) else None
-    if builder is None:
-        if isinstance(kind, str):
-            return UnknownEvent(type=kind, data=obj)
-        return _malformed(payload if payload is not None else obj, "no string 'type' field")
-    try:
-        return builder(obj)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        why = f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
-        return _malformed(payload if payload is not None else obj, f"{kind} event: {why}")
+    if not isinstance(kind, str):
+        reason = "no string 'type' field"
+    elif (builder := _BUILDERS.get(kind)) is None:
+        return UnknownEvent(type=kind, data=obj)
+    else:
+        try:
+            return builder(obj)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            why = f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+            reason = f"{kind} event: {why}"
+    return _malformed(obj if payload is None else payload, reason)
 
 
 def _malformed(raw: bytes | dict[str, Any], reason: str) -> MalformedEvent:
