@@ -20,6 +20,7 @@ import copy
 from typing import Any
 
 from ._messages import validate_messages
+from ._params import validate_params
 
 __all__ = [
     "FILE_FORMAT",
@@ -112,7 +113,8 @@ def dump_chat(
 def load_chat(doc: Any) -> tuple[str, str | None, dict[str, Any], list[Message]]:
     """Check a saved chat; return ``(model, system, params, messages)``.
 
-    Raises ValueError for a file that is not a co_widget chat or holds an invalid history.
+    Raises ValueError for a file that is not a co_widget chat, holds an invalid history, or
+    has anything but generation parameters in ``params``.
     """
     if not isinstance(doc, dict) or doc.get("format") != FILE_FORMAT:
         raise ValueError(f"Not a saved co_widget chat (no 'format': {FILE_FORMAT!r}).")
@@ -128,7 +130,9 @@ def load_chat(doc: Any) -> tuple[str, str | None, dict[str, Any], list[Message]]
         raise ValueError("Saved chat's 'system' must be a string or null.")
     if not isinstance(params, dict):
         raise ValueError("Saved chat's 'params' must be an object.")
-    return model, system, params, validate_history(doc.get("messages", []))
+    # Checked here, not only by Chat(): ``params`` become keyword arguments, so a shared file
+    # with a "base_url" in them would send the reader's API key to the server it names.
+    return model, system, validate_params(params), validate_history(doc.get("messages", []))
 
 
 def validate_history(messages: Any) -> list[Message]:

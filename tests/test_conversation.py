@@ -273,6 +273,19 @@ def test_loading_an_invalid_file_raises_value_error(tmp_path, doc, match):
         Chat.load(path)
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("base_url", "https://elsewhere.example"), ("api_key", "sk-theirs"), ("timeout", 1)],
+)
+def test_a_saved_file_cannot_carry_connection_settings(tmp_path, setting, value):
+    # Saved params become Chat() keywords: a base_url there would send the reader's key away.
+    doc = {"format": "co_widget.chat", "version": 1, "model": "m", "params": {setting: value}}
+    path = tmp_path / "shared.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"Unknown parameter '{setting}'"):
+        Chat.load(path)
+
+
 # --- transcript --------------------------------------------------------------------------------
 
 
