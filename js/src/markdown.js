@@ -49,9 +49,10 @@ DOMPurify.addHook("uponSanitizeElement", (node, data) => {
 
 // Classes are kept only where we put them: the language of a fenced block and our image links.
 // Anything else could borrow the widget's own classes to fake its UI (an error banner, a button).
-const KEPT_CLASS = /^(?:language-[\w+#.-]+|co-image-link)$/;
+const LANGUAGE_CLASS = /^language-([\w+#.-]+)$/;
 DOMPurify.addHook("uponSanitizeAttribute", (_node, data) => {
-  if (data.attrName === "class" && !KEPT_CLASS.test(data.attrValue)) data.keepAttr = false;
+  if (data.attrName !== "class" || data.attrValue === "co-image-link") return;
+  if (!LANGUAGE_CLASS.test(data.attrValue)) data.keepAttr = false;
 });
 
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
@@ -88,7 +89,7 @@ function imageLink(img) {
 export function renderMarkdown(src, { highlight = true } = {}) {
   const fragment = DOMPurify.sanitize(marked.parse(src));
   for (const code of fragment.querySelectorAll("pre > code")) {
-    const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(code.className)?.[1] || "";
+    const lang = LANGUAGE_CLASS.exec(code.className)?.[1] || "";
     if (highlight) highlightCode(code, lang.toLowerCase());
     codeFrame(code.parentNode, lang);
   }
