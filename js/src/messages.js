@@ -3,11 +3,16 @@
 import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
-// Cohere content is a string or a list of blocks; the answer and the thinking are kept apart.
+// Cohere content is a string or a list of blocks (a single block object is accepted too).
+function blockList(content) {
+  return Array.isArray(content) ? content : [content];
+}
+
+// The answer and the thinking are kept apart.
 function splitContent(content) {
   if (typeof content === "string") return { text: content, thinking: "", images: 0 };
   const parts = { text: "", thinking: "", images: 0 };
-  for (const block of Array.isArray(content) ? content : [content]) {
+  for (const block of blockList(content)) {
     if (block?.type === "text") parts.text += block.text ?? "";
     else if (block?.type === "thinking") parts.thinking += block.thinking ?? "";
     else if (block?.type === "image_url") parts.images += 1;
@@ -67,7 +72,7 @@ function renderTool(message) {
   const body =
     typeof content === "string"
       ? content
-      : (Array.isArray(content) ? content : [content])
+      : blockList(content)
           .map((block) =>
             block?.type === "text" ? block.text : JSON.stringify(block?.document ?? block),
           )
