@@ -87,8 +87,7 @@ def _check_message(i: int, message: Any, tool_call_ids: set[str]) -> None:
             _check_content(i, message, role)
         if "tool_plan" in message and not isinstance(message["tool_plan"], str):
             raise _fail(i, "'tool_plan' must be a string.")
-        for call_id in _check_tool_calls(i, message.get("tool_calls", [])):
-            tool_call_ids.add(call_id)
+        tool_call_ids.update(_check_tool_calls(i, message.get("tool_calls", [])))
         citations = message.get("citations", [])
         if not (isinstance(citations, list) and all(isinstance(c, dict) for c in citations)):
             raise _fail(i, "'citations' must be a list of citation objects.")
@@ -148,13 +147,10 @@ def _check_block(i: int, j: int, kind: str, block: dict[str, Any]) -> None:
 
 
 def _has_user_input(content: str | list[dict[str, Any]]) -> bool:
+    """Runs after _check_content, so every block is a valid ``text`` or ``image_url`` one."""
     if isinstance(content, str):
         return bool(content.strip())
-    return any(
-        block["type"] == "image_url" or block["text"].strip()
-        for block in content
-        if block["type"] in ("text", "image_url")
-    )
+    return any(block["type"] == "image_url" or block["text"].strip() for block in content)
 
 
 def _check_tool_calls(i: int, calls: Any) -> list[str]:
