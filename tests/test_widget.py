@@ -88,9 +88,21 @@ def prior_history(n: int) -> list[dict]:
     ]
 
 
-def stalled(text: str = LONG_TEXT, after: int = 12) -> Stream:
+STALL_AFTER = 12  # events
+
+
+def stalled(after: int = STALL_AFTER) -> Stream:
     """A reply that goes silent after a few events (until stopped, or the fake closes)."""
-    return Stream(text, stall_after=after, stall_seconds=30)
+    return Stream(LONG_TEXT, stall_after=after, stall_seconds=30)
+
+
+# All the text a stalled() reply gets before it goes silent. Tests wait for all of it, not just
+# for some: until then the worker may still be adding text while the test reads or stops it.
+BEFORE_STALL = "".join(
+    event["delta"]["message"]["content"]["text"]
+    for event in text_events(LONG_TEXT)[:STALL_AFTER]
+    if event["type"] == "content-delta"
+)
 
 
 # --- streaming protocol --------------------------------------------------------------------
@@ -155,7 +167,7 @@ def test_a_paused_stream_shows_its_tail_without_waiting_for_the_next_token(comms
     chat = Chat(base_url=fake.url)
     recorder = wire(chat, comms)
     reply = chat.send("hi")
-    until(lambda: reply.text)
+    until(lambda: reply.text == BEFORE_STALL)
 
     def shown() -> str:
         return "".join(
@@ -254,7 +266,7 @@ def test_snapshot_mid_stream_carries_exactly_the_deltas_so_far(comms, fake):
     chat = Chat(base_url=fake.url)
     recorder = wire(chat, comms)
     reply = chat.send("hi")
-    until(lambda: reply.text)
+    until(lambda: reply.text == BEFORE_STALL)
     ui(chat, type="snapshot")
     sent = customs(recorder.messages)
     snapshot = sent[-1]
@@ -298,7 +310,7 @@ def test_stop_ends_the_stream_and_keeps_the_partial(fake, how):
     fake.add(stalled())
     chat = Chat(base_url=fake.url)
     reply = chat.send("tell me everything")
-    until(lambda: reply.text)
+    until(lambda: reply.text == BEFORE_STALL)
     partial = reply.text
 
     started = time.monotonic()
