@@ -327,8 +327,14 @@ def test_malformed_json_is_reported_and_the_stream_continues():
         ({"type": "content-delta", "index": 0, "delta": {"message": {"content": {}}}}, "missing"),
         ({"type": "content-delta", "index": 0, "delta": {"message": "x"}}, "content-delta"),
         (delta(7), "'text' must be a string"),
-        ({"type": "tool-call-start", "index": 0, "delta": {"message": {"tool_calls": []}}}, ""),
-        ({"type": "citation-start", "index": 0, "delta": {"message": {"citations": [1]}}}, ""),
+        (
+            {"type": "tool-call-start", "index": 0, "delta": {"message": {"tool_calls": []}}},
+            "tool-call-start event",
+        ),
+        (
+            {"type": "citation-start", "index": 0, "delta": {"message": {"citations": [1]}}},
+            "citation-start event: 'citations' must be an object",
+        ),
         ({"type": "message-end", "delta": {"finish_reason": 3}}, "'finish_reason'"),
         ({"type": "message-end", "delta": []}, "'delta' must be a dict"),
     ],
