@@ -115,7 +115,7 @@ class Reply:
         with self._lock:
             match event:
                 case ContentDelta():
-                    block = self._blocks.setdefault(event.index, _Block(event.kind))
+                    block = self._block(event.index, event.kind)
                     if event.text:
                         block.parts.append(event.text)
                         return block.kind, event.text
@@ -124,7 +124,7 @@ class Reply:
                         self._tool_plan.append(event.text)
                         return "tool_plan", event.text
                 case ContentStart():
-                    self._blocks.setdefault(event.index, _Block(event.kind))
+                    self._block(event.index, event.kind)
                 case ToolCallStart():
                     self._tool_calls[event.index] = _ToolCall(
                         event.id, event.name, [event.arguments]
@@ -153,6 +153,14 @@ class Reply:
                     self._warnings.append(f"Ignored stream events of unknown type {event.type!r}.")
             # Start/end markers of blocks and citations and debug events carry nothing to keep.
             return None
+
+    def _block(self, index: int, kind: str) -> _Block:
+        # Not setdefault: that would build a throwaway _Block for every delta. The block's first
+        # event, start or delta, decides its kind.
+        block = self._blocks.get(index)
+        if block is None:
+            block = self._blocks[index] = _Block(kind)
+        return block
 
     def _tool_call(self, index: int) -> _ToolCall:
         # A delta for a call whose start never came still keeps its arguments, under no name.
