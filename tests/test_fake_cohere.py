@@ -401,7 +401,10 @@ def test_on_write_sees_each_body_write_before_it_is_sent():
     """The hook behind benchmarks/first_paint.py: when the first content-delta left the server."""
     events = text_events("one two")
     writes: list[tuple[float, bytes]] = []
-    stream = Stream(events, stall_after=2, stall_seconds=0.2)
+    # The client must read the first write before the second leaves: a stall long enough that
+    # a descheduled client thread on a loaded machine cannot miss the window.
+    stall = 1.0
+    stream = Stream(events, stall_after=2, stall_seconds=stall)
 
     def on_write(data: bytes) -> None:
         writes.append((time.monotonic(), data))
@@ -414,10 +417,10 @@ def test_on_write_sees_each_body_write_before_it_is_sent():
         assert writes[0][0] <= received_at < writes[1][0]
         # Bodies only, unchunked: the writes join to exactly what the client read.
         assert b"".join(data for _, data in writes) == body
-        # The write after the stall starts with the first content-delta, 0.2 s later.
+        # The write after the stall starts with the first content-delta, a stall later.
         assert writes[0][1] == sse_bytes(events[:2])
         assert writes[1][1].startswith(b"event: content-delta\n")
-        assert writes[1][0] - writes[0][0] >= 0.2
+        assert writes[1][0] - writes[0][0] >= stall
         writes.clear()
         error = post(fake)
         assert [data for _, data in writes] == [error.content]
