@@ -10,6 +10,7 @@ written outside a tmp dir. The kernels run `co_widget` from this checkout and ta
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -68,6 +69,16 @@ LONG = (
 
 def words(text: str, n: int) -> str:
     return " ".join(text.split()[:n])
+
+
+def assert_streamed(samples: list[str], full: str, *, at_least: int = 3) -> None:
+    """The bubble grew step by step: `at_least` distinct partial texts among `samples` (see
+    ChatUI.sample_stream), each longer than the last and each a prefix of `full`. A reply shown
+    all at once would give one sample, the whole text."""
+    partial = [text for text in dict.fromkeys(samples) if text and text != full]
+    assert len(partial) >= at_least, f"the reply did not stream visibly: {samples}"
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(partial)), partial
+    assert all(full.startswith(text) for text in partial), partial
 
 
 def _free_port() -> int:

@@ -1,12 +1,11 @@
 """The chat in JupyterLab, driven like a user would: type, Enter, Stop, Esc, regenerate, edit."""
 
-import itertools
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from .e2e_support import API_KEY, API_KEY_ENV, LONG, words
+from .e2e_support import API_KEY, API_KEY_ENV, LONG, assert_streamed, words
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +19,7 @@ def test_reply_streams_into_the_bubble(server, notebook):
     samples = ui.sample_stream()
     ui.wait_settled(1)
 
-    # The bubble grew step by step: several distinct partial texts, each longer than the last
-    # and each a prefix of the reply. All at once would give one sample, the whole text.
-    partial = [text for text in dict.fromkeys(samples) if text and text != LONG]
-    assert len(partial) >= 3, f"the reply did not stream visibly: {samples}"
-    assert all(len(a) < len(b) for a, b in itertools.pairwise(partial)), partial
-    assert all(LONG.startswith(text) for text in partial), partial
-
+    assert_streamed(samples, LONG)
     assert ui.texts() == ["user: What is Coca-Cola?", f"assistant: {LONG}"]
     usage = ui.replies.last.locator(".co-usage")
     expect(usage).to_have_text(re.compile(r"^\d+ in · \d+ out tokens$"))

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from .e2e_support import ARTIFACTS, REPO
+from .e2e_support import ARTIFACTS, REPO, assert_streamed
 
 pytestmark = pytest.mark.browser
 
@@ -133,6 +133,5 @@ def test_notebook7_renders_and_streams(server, notebook):
     ui.type_and_enter("Does this work in Notebook 7?")
     samples = ui.sample_stream()
     ui.wait_settled(1)
-    partial = {text for text in samples if text and text != reply}
-    assert len(partial) >= 2, f"the reply did not stream visibly: {samples}"
+    assert_streamed(samples, reply, at_least=2)
     assert ui.texts() == ["user: Does this work in Notebook 7?", f"assistant: {reply}"]
