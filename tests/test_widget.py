@@ -56,8 +56,9 @@ def wire(chat: Chat, comms: list[RecordingComm]) -> RecordingComm:
     return next(recorder for recorder in comms if recorder.comm_id == chat.model_id)
 
 
-def customs(messages) -> list[dict]:
-    return [m.custom for m in messages if m.custom is not None]
+def customs(messages, kind: str | None = None) -> list[dict]:
+    """The custom messages' contents; only those of type ``kind`` if given."""
+    return [m.custom for m in messages if m.custom is not None and kind in (None, m.custom["type"])]
 
 
 def commits(messages) -> list[dict]:
@@ -141,7 +142,7 @@ def test_many_fast_deltas_are_coalesced(comms, fake):
     recorder = wire(chat, comms)
     mark = len(recorder.messages)
     reply = chat.send("long please").wait(SLOW * 4)
-    deltas = [m for m in customs(recorder.messages[mark:]) if m["type"] == "delta"]
+    deltas = customs(recorder.messages[mark:], "delta")
     assert reply.text == "".join(pieces)
     assert "".join(m["text"] for m in deltas) == reply.text
     assert 1 <= len(deltas) < 100
@@ -156,7 +157,7 @@ def test_paced_deltas_stay_under_30_messages_per_second(comms, fake):
     started = time.monotonic()
     reply = chat.send("stream slowly").wait(SLOW * 4)
     elapsed = time.monotonic() - started
-    deltas = [m for m in customs(recorder.messages[mark:]) if m["type"] == "delta"]
+    deltas = customs(recorder.messages[mark:], "delta")
     assert "".join(m["text"] for m in deltas) == reply.text
     assert len(deltas) <= 30 * elapsed + 2
     assert len(deltas) >= 5  # it streamed progressively, not all at the end
@@ -170,9 +171,7 @@ def test_a_paused_stream_shows_its_tail_without_waiting_for_the_next_token(comms
     until(lambda: reply.text == BEFORE_STALL)
 
     def shown() -> str:
-        return "".join(
-            m.get("text", "") for m in customs(recorder.messages) if m["type"] == "delta"
-        )
+        return "".join(m.get("text", "") for m in customs(recorder.messages, "delta"))
 
     until(lambda: shown() == reply.text)  # the flusher sent it while the stream is silent
     assert reply.status == "streaming"
@@ -227,7 +226,7 @@ def test_thinking_streams_separately_and_stays_out_of_the_text(comms, fake):
     chat = Chat(base_url=fake.url)
     recorder = wire(chat, comms)
     reply = chat.send("2+2?").wait(SLOW)
-    deltas = [m for m in customs(recorder.messages) if m["type"] == "delta"]
+    deltas = customs(recorder.messages, "delta")
     assert "".join(m.get("thinking", "") for m in deltas) == reply.thinking
     assert "".join(m.get("text", "") for m in deltas) == reply.text
     assert all(value for m in deltas for value in m.values())  # only non-empty keys
@@ -354,9 +353,9 @@ def test_one_reply_at_a_time(comms, fake):
         with pytest.raises(ChatBusyError):
             busy()
 
-    begins = len([m for m in customs(recorder.messages) if m["type"] == "begin"])
+    begins = len(customs(recorder.messages, "begin"))
     ui(chat, type="send", text="from the view")  # a click racing the disabled button
-    assert len([m for m in customs(recorder.messages) if m["type"] == "begin"]) == begins
+    assert len(customs(recorder.messages, "begin")) == begins
     assert not reply.done
 
     chat.clear()  # clear always works: it stops first
