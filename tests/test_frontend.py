@@ -553,6 +553,22 @@ def test_auto_scroll_pauses_when_scrolled_up(page):
     page.locator(".co-list").hover()
     page.mouse.wheel(0, -400)
     page.wait_for_function("document.querySelector('.co-widget.co-scrolled-up') !== null")
+    # A wheel scroll animates over several frames after the first scroll event: let it finish, or
+    # `before` below could be read mid-animation.
+    page.evaluate(
+        """() => new Promise((done) => {
+            const list = document.querySelector('.co-list');
+            let last = -1;
+            let still = 0;
+            const step = () => {
+                still = list.scrollTop === last ? still + 1 : 0;
+                last = list.scrollTop;
+                if (still >= 5) done();
+                else requestAnimationFrame(step);
+            };
+            step();
+        })"""
+    )
     # The first message in view stays put (scrollTop itself may move a little: scroll anchoring
     # compensates as off-screen messages get their real height).
     in_view = """(() => {
