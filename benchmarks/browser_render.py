@@ -29,6 +29,7 @@ import random
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 # The browser tests' support modules; tests/ is not a package to install.
@@ -159,7 +160,11 @@ def run(mode: str, browser, url: str, payload: dict) -> dict:
     # Nothing may leave the machine; the harness only needs 127.0.0.1.
     page.route(
         "**/*",
-        lambda route: route.continue_() if "//127.0.0.1:" in route.request.url else route.abort(),
+        lambda route: (
+            route.continue_()
+            if urlsplit(route.request.url).hostname == "127.0.0.1"
+            else route.abort()
+        ),
     )
     page.goto(url)
     page.wait_for_function("window.harnessReady === true")
