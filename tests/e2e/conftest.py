@@ -75,8 +75,8 @@ def page(browser, network: NetworkGuard, request: pytest.FixtureRequest) -> Iter
     try:
         yield new_page
     finally:
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             new_page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}.png"))
             if errors:
