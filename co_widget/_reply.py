@@ -1,9 +1,9 @@
 """One streamed reply: the handle ``Chat.send`` returns, built up from the stream's events.
 
-The chat's worker thread is the only writer: it calls :meth:`Reply._feed` for each event, then
+Only the chat's worker thread builds the reply: it calls :meth:`Reply._feed` for each event, then
 :meth:`Reply._settle` once the stream is over and :meth:`Reply._release` once the chat has committed
-the turn, so a caller woken by ``wait()`` already sees the turn in ``chat.history``. Readers on
-any thread see a consistent state under one small lock.
+the turn, so a caller woken by ``wait()`` already sees the turn in ``chat.history``. Readers, and
+``cancel()``, work from any thread under one small lock.
 
 How a reply ends (``reply.status``):
 
