@@ -227,8 +227,9 @@ class Reply:
         return self.text
 
     def __await__(self) -> Generator[Any, None, str]:
-        """``await reply``: like ``result()``, but the event loop stays free meanwhile (so the
-        widget's Stop button still works). Cancelling the awaiting task stops the stream."""
+        """``await reply``: like ``result()``, but the event loop stays free meanwhile, so with
+        ipykernel >= 7.4 the widget's Stop button still works while a cell awaits. Cancelling the
+        awaiting task stops the stream."""
         return self._result_async().__await__()
 
     async def _result_async(self) -> str:
