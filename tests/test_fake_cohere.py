@@ -21,7 +21,8 @@ CHAT = {"stream": True, "model": MODEL, "messages": [{"role": "user", "content":
 
 
 def load_captured(name: str) -> list[dict]:
-    return [json.loads(line) for line in (FIXTURES / "captured" / f"{name}.jsonl").open() if line]
+    text = (FIXTURES / "captured" / f"{name}.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.split("\n") if line]
 
 
 CITATION = load_captured("cohere-citations")[5]["delta"]["message"]["citations"]
