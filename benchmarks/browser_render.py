@@ -23,11 +23,8 @@ A benchmark, not a test: it prints PASS/FAIL against the budgets and exits 0 eit
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import random
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -143,18 +140,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def serve() -> http.server.ThreadingHTTPServer:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(ROOT))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def run(mode: str, browser, url: str, payload: dict) -> dict:
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     # Nothing may leave the machine; the harness only needs 127.0.0.1.
@@ -185,7 +170,7 @@ def main() -> None:
         print("browser_render: skipped, /usr/bin/chromium is not installed")
         return
 
-    from browser_env import launch_chromium
+    from browser_env import launch_chromium, serve_harness
     from playwright.sync_api import sync_playwright
 
     rng = random.Random(20250101)
@@ -196,16 +181,10 @@ def main() -> None:
         "deltas": split(reply, args.deltas, rng),
         "rate": DELTAS_PER_SECOND,
     }
-    server = serve()
-    url = f"http://127.0.0.1:{server.server_port}/tests/browser/harness/index.html"
-    try:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            results = {mode: run(mode, browser, url, payload) for mode in ("widget", "naive")}
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_harness() as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        results = {mode: run(mode, browser, url, payload) for mode in ("widget", "naive")}
+        browser.close()
     report(args, results)
 
 

@@ -8,15 +8,12 @@ one was attempted or if the page threw.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser_env import CHROMIUM, launch_chromium
+from browser_env import CHROMIUM, launch_chromium, serve_harness
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -29,20 +26,10 @@ pytestmark = [
 ]
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def harness_url():
-    handler = functools.partial(_QuietHandler, directory=str(ROOT))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/tests/browser/harness/index.html"
-    server.shutdown()
-    server.server_close()
+    with serve_harness() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
