@@ -381,6 +381,8 @@ class _TrackedConnection(urllib3.connection.HTTPConnection):
     # keeps a handle so cancel() can still shut it down.
     _co_sock: socket.socket | None = None
 
+    # Both register: request() covers a pooled connection reused without connect(); connect()
+    # registers again once the socket exists, so a cancel() made while connecting shuts it.
     def connect(self) -> None:
         super().connect()
         self._co_sock = self.sock
