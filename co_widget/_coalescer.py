@@ -9,8 +9,8 @@ One message per token would flood IOPub (Jupyter Server drops messages above 1,0
   of the text, which keeps a reply's kernel→browser bytes within the 1.3× budget whatever the
   pace of the stream (a fast stream is bound by the rate, a slow one by the bytes);
 * but never later than ``MAX_HOLD`` seconds after it arrived, so text at a model's real pace
-  still moves at least five times a second: there, smoothness wins over bytes (at ~150 tokens/s
-  the framing costs ~0.5x the text, a few hundred bytes a second).
+  still moves at least five times a second: there, smoothness wins over bytes (at 150 deltas/s
+  the framing adds ~40% to the text, a few hundred bytes a second).
 
 A flusher thread sends pending text when its time comes, so the tail of a paused stream never
 waits for the next token. Messages go out in order: every send happens under one lock.
