@@ -186,15 +186,7 @@ def test_the_streamed_bubble_becomes_the_full_render_of_the_commit(page):
     frames(page)
     answer = page.locator(".co-assistant .co-md")
     assert answer.evaluate("(el) => el.__streamed === true")  # kept in the page, not rebuilt
-    full = page.evaluate(
-        """(text) => {
-            const box = document.createElement("div");
-            box.append(harness.renderMarkdown(text));
-            return box.innerHTML;
-        }""",
-        text,
-    )
-    assert answer.evaluate("(el) => el.innerHTML") == full
+    assert answer.evaluate("(el) => el.innerHTML") == rendered_html(page, text)
     assert page.locator(".co-cursor, .co-streaming, .co-tail").count() == 0
     assert page.locator(".co-assistant .co-regen").is_visible()
 
@@ -344,15 +336,23 @@ def test_hostile_reply_is_defused_while_streaming(page):
     _assert_defused(page, ".co-streaming .co-md")
 
 
-def test_markdown_pipeline_drops_unsafe_urls(page):
-    html = page.evaluate(
-        """() => {
+def rendered_html(page, markdown: str) -> str:
+    """What the bundle's markdown pipeline makes of `markdown`, as HTML."""
+    return page.evaluate(
+        """(markdown) => {
             const box = document.createElement("div");
-            box.append(harness.renderMarkdown(
-                "[a](data:text/html,x) [b](vbscript:x) [c](/relative) [d](mailto:a@b.c) " +
-                "![e](data:image/png;base64,AAAA)"));
+            box.append(harness.renderMarkdown(markdown));
             return box.innerHTML;
-        }"""
+        }""",
+        markdown,
+    )
+
+
+def test_markdown_pipeline_drops_unsafe_urls(page):
+    html = rendered_html(
+        page,
+        "[a](data:text/html,x) [b](vbscript:x) [c](/relative) [d](mailto:a@b.c) "
+        "![e](data:image/png;base64,AAAA)",
     )
     assert "data:" not in html and "vbscript" not in html and "/relative" not in html
     assert 'href="mailto:a@b.c"' in html
@@ -360,14 +360,10 @@ def test_markdown_pipeline_drops_unsafe_urls(page):
 
 
 def test_markdown_keeps_list_numbers_and_table_layout(page):
-    html = page.evaluate(
-        """() => {
-            const box = document.createElement("div");
-            box.append(harness.renderMarkdown(
-                "3. third\\n4. fourth\\n\\n| a | b |\\n|:-:|--:|\\n| 1 | 2 |\\n\\n" +
-                '<table><tr><td colspan="2" rowspan="1">x</td></tr></table>'));
-            return box.innerHTML;
-        }"""
+    html = rendered_html(
+        page,
+        "3. third\n4. fourth\n\n| a | b |\n|:-:|--:|\n| 1 | 2 |\n\n"
+        '<table><tr><td colspan="2" rowspan="1">x</td></tr></table>',
     )
     assert '<ol start="3">' in html
     assert '<th align="center">a</th>' in html and '<td align="right">2</td>' in html
