@@ -8,9 +8,18 @@ ends; while it streams, the text goes to the views as numbered custom messages:
 * ``delta`` {reply, text?, thinking?, tool_plan?}: append (merged, see ``_coalescer``);
 * ``end`` {reply}: sent right after the commit of ``messages``;
 * ``snapshot`` {reply, base, user, partial}: the answer to a view that opened mid-stream or saw
-  a gap in ``seq`` (``seq`` restarts at 0 with each ``begin``).
+  a gap in ``seq`` (``seq`` restarts at 0 with each ``begin``), or that asks on render whether a
+  kernel is behind it at all.
 
-The views send ``send``, ``stop``, ``regenerate``, ``edit``, ``clear`` and ``snapshot``.
+Messages outside the stream carry no ``seq`` (the views count ``seq`` to find gaps):
+
+* ``rejected`` {action, error}: a view's action raised (an empty or malformed message, busy);
+* ``dropped`` {action, count, token}: a view's Clear or edit dropped messages; ``restore``
+  {token} with that token puts them back (the views show an Undo toast);
+* ``asset`` {name} with one binary buffer: a front-end module loaded on demand (``_assets``).
+
+The views send ``send``, ``stop``, ``regenerate``, ``edit``, ``clear``, ``snapshot``,
+``restore`` {token} and ``asset`` {name}.
 
 Threads: the HTTP stream runs in one daemon worker thread per reply, so ``send()`` returns at
 once and the kernel stays free for the Stop button. Every trait write and custom message goes
@@ -22,6 +31,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +40,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ._assets import asset_code
+from ._autosave import check_file, read_messages, write_atomic
 from ._client import DEFAULT_TIMEOUT, CohereClient
 from ._coalescer import KINDS, DeltaCoalescer
 from ._conversation import (
@@ -76,6 +88,8 @@ class Chat(anywidget.AnyWidget):
     _css = _STATIC / "widget.css"
 
     model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
+    # The header's title (the views show the model when it is None).
+    title = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     system = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     # The conversation (Cohere v2 messages plus "_co" metadata). Use ``history`` to read or set
     # it from code: that copy is checked and ready for the API.
@@ -90,9 +104,15 @@ class Chat(anywidget.AnyWidget):
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        title: str | None = None,
+        file: str | os.PathLike[str] | None = None,
         **params: Any,
     ) -> None:
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title= must be a string or None, got {type(title).__name__}.")
         self._params = validate_params(params)
+        self._file = None if file is None else check_file(file)
+        saved = [] if self._file is None else read_messages(self._file)
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
@@ -100,7 +120,10 @@ class Chat(anywidget.AnyWidget):
         self._active: Turn | None = None
         self._seq = 0
         self._reply_ids = itertools.count(1)
-        super().__init__(model=model, system=system)
+        self._dropped: tuple[str, Messages] | None = None  # (token, messages) Undo can restore
+        super().__init__(model=model, system=system, title=title, messages=saved)
+        if self._file is not None:
+            self.observe(self._autosave, names="messages")
         self.on_msg(self._on_frontend_msg)
 
     def __repr__(self) -> str:
@@ -248,9 +271,19 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
+        Path(path).write_text(self._saved_text(), encoding="utf-8")
+
+    def _saved_text(self) -> str:
         doc = dump_chat(self.model, self.system, self._params, self.messages)
-        text = json.dumps(doc, indent=1, ensure_ascii=False)
-        Path(path).write_text(text + "\n", encoding="utf-8")
+        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+    def _autosave(self, _change: Any = None) -> None:
+        # Runs wherever ``messages`` changes (the worker thread, for a reply's commit). A full
+        # disk must not break the chat: the failure goes to the log, and the next change retries.
+        try:
+            write_atomic(self._file, self._saved_text())
+        except OSError:
+            self.log.warning("co_widget: could not write file=%s.", self._file, exc_info=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
@@ -267,6 +300,10 @@ class Chat(anywidget.AnyWidget):
         return to_markdown(self.system, self.messages)
 
     # --- the protocol ------------------------------------------------------------------------
+
+    def _notify(self, kind: str, buffers: list[bytes] | None = None, **fields: Any) -> None:
+        """Send one custom message outside the reply stream: no ``seq``."""
+        super().send({"type": kind, **fields}, buffers)
 
     def _publish(self, kind: str, **fields: Any) -> None:
         """Send one numbered custom message to the views (hold ``self._lock``)."""
@@ -303,7 +340,9 @@ class Chat(anywidget.AnyWidget):
             # else a new reply began meanwhile: its begin message already reset every view.
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """Front-end actions. Never raises: a failure would only reach the kernel's log."""
+        """Front-end actions. Never raises: a failure would only reach the kernel's log, so
+        what the user can fix (an empty message, a busy chat) goes back to the views."""
+        action = content.get("type") if isinstance(content, dict) else None
         try:
             match content:
                 case {"type": "send", "text": text}:
@@ -313,17 +352,44 @@ class Chat(anywidget.AnyWidget):
                 case {"type": "regenerate"}:
                     self.regenerate()
                 case {"type": "edit", "index": index, "text": text}:
-                    self._edit(index, text)
+                    self._keep_for_undo("edit", lambda: self._edit(index, text), index)
                 case {"type": "clear"}:
-                    self.clear()
+                    self._keep_for_undo("clear", self.clear)
+                case {"type": "restore", "token": token}:
+                    self._restore(token)
                 case {"type": "snapshot"}:
                     self._answer_snapshot()
+                case {"type": "asset", "name": name}:
+                    self._notify("asset", name=name, buffers=[asset_code(name)])
                 case _:
                     self.log.warning("co_widget: ignored an unknown front-end message.")
-        except ChatBusyError:
-            pass  # a click racing the view's own busy state: the streaming reply goes on
+        except (ValueError, TypeError, ChatBusyError) as error:
+            self._notify("rejected", action=action, error=str(error))
         except Exception:
             self.log.warning("co_widget: a front-end action failed.", exc_info=True)
+
+    def _keep_for_undo(self, action: str, run: Callable[[], Any], index: int = -1) -> None:
+        """Run a view's Clear or edit; if it dropped messages, tell the views how to undo it.
+
+        An edit of the last user message only replaces its own reply: nothing to undo there."""
+        before = self.messages
+        run()
+        later = before[index + 1 :]
+        if action == "edit" and not any(m.get("role") == "user" for m in later):
+            return
+        if later:
+            token = secrets.token_hex(8)
+            self._dropped = (token, before)
+            self._notify("dropped", action=action, count=len(later), token=token)
+
+    def _restore(self, token: Any) -> None:
+        """Undo of a view's Clear or edit: stop the edit's reply, put the messages back."""
+        if self._dropped is None or self._dropped[0] != token:
+            raise ValueError("This can no longer be undone: the conversation changed since.")
+        messages = self._dropped[1]
+        self._dropped = None
+        self.stop()
+        self._rewrite(lambda _: messages)
 
 
 def _user_message(text: Any) -> dict[str, str]:

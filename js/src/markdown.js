@@ -4,9 +4,10 @@
 import DOMPurify from "dompurify";
 import { Marked } from "marked";
 import { button, h } from "./dom.js";
+import { MATH_CLASSES, mathExtension, renderMathIn } from "./math.js";
 import { highlightCode } from "./syntax.js";
 
-const marked = new Marked({
+const marked = new Marked(mathExtension, {
   gfm: true,
   async: false,
   renderer: {
@@ -47,11 +48,13 @@ DOMPurify.addHook("uponSanitizeElement", (node, data) => {
   if (data.tagName === "img") node.replaceWith(imageLink(node));
 });
 
-// Classes are kept only where we put them: the language of a fenced block and our image links.
-// Anything else could borrow the widget's own classes to fake its UI (an error banner, a button).
+// Classes are kept only where we put them: the language of a fenced block, our image links and
+// math placeholders. Anything else could borrow the widget's own classes to fake its UI (an error
+// banner, a button). A model writing a math placeholder itself only gets its text typeset.
 const LANGUAGE_CLASS = /^language-([\w+#.-]+)$/;
+const OUR_CLASSES = new Set(["co-image-link", ...MATH_CLASSES]);
 DOMPurify.addHook("uponSanitizeAttribute", (_node, data) => {
-  if (data.attrName !== "class" || data.attrValue === "co-image-link") return;
+  if (data.attrName !== "class" || OUR_CLASSES.has(data.attrValue)) return;
   if (!LANGUAGE_CLASS.test(data.attrValue)) data.keepAttr = false;
 });
 
@@ -93,6 +96,7 @@ export function renderMarkdown(src, { highlight = true } = {}) {
     if (highlight) highlightCode(code, lang.toLowerCase());
     codeFrame(code.parentNode, lang);
   }
+  renderMathIn(fragment);
   return fragment;
 }
 

@@ -59,7 +59,7 @@ function renderAssistant(message) {
   if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
   if (message.citations?.length) bubble.append(citationList(message.citations));
   if (co.status === "stopped" || co.status === "interrupted")
-    bubble.append(partialMarker(co.status));
+    bubble.append(partialMarker(co.status, bubble.childElementCount === 0));
   if (co.error) bubble.append(errorBanner(co.error));
   if (co.warnings?.length) bubble.append(warningList(co.warnings));
   const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
@@ -141,10 +141,11 @@ function sourceName(source) {
   return doc.title || doc.id || source?.id || source?.type;
 }
 
-function partialMarker(status) {
+// `empty`: nothing of the reply arrived, so there is no partial reply to speak of.
+function partialMarker(status, empty) {
   const why = status === "stopped" ? "Stopped" : "Interrupted";
-  const text = `${why} — the reply is partial`;
-  return h("div", { cls: `co-marker co-marker-${status}`, text });
+  const text = empty ? `${why} before the reply began` : `${why} — the reply is partial`;
+  return h("div", { cls: `co-marker co-marker-${status}${empty ? " co-marker-empty" : ""}`, text });
 }
 
 function errorBanner(error) {
@@ -180,8 +181,10 @@ function footer(co, copyable) {
   meta.append(button("regenerate", "Regenerate reply", "regenerate", { cls: "co-regen" }));
   if (facts.length)
     meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens` }));
+  // TOOL_CALL is how a reply that calls tools ends, not a problem: only the others warn.
   if (co.finish_reason && co.finish_reason !== "COMPLETE") {
-    meta.append(h("span", { cls: "co-finish", text: co.finish_reason }));
+    const warn = co.finish_reason === "TOOL_CALL" ? "" : " co-finish-warn";
+    meta.append(h("span", { cls: `co-finish${warn}`, text: co.finish_reason }));
   }
   return meta;
 }

@@ -4,7 +4,7 @@
 // asks for a snapshot and ignores deltas until it arrives. No DOM here: the view asks `pending`
 // what to show and is told through `onChange("reset" | "append")`.
 
-const STREAM_KEYS = ["text", "thinking", "tool_plan"];
+import { STREAM_KEYS } from "./protocol.js";
 
 export class ReplySync {
   constructor(send, onChange) {
@@ -65,9 +65,7 @@ export class ReplySync {
   reset(pending) {
     this.pending = pending && {
       ...pending,
-      text: pending.text ?? "",
-      thinking: pending.thinking ?? "",
-      tool_plan: pending.tool_plan ?? "",
+      ...Object.fromEntries(STREAM_KEYS.map((key) => [key, pending[key] ?? ""])),
     };
     this.onChange("reset");
   }

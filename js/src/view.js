@@ -5,8 +5,11 @@
 // Rendering is batched: model events only mark what changed, and at most one animation frame
 // renders it. Committed messages are rendered once and cached by index (and content); during a
 // reply only the streaming bubble changes, and it renders incrementally (stream.js).
+import { addAsker, receive } from "./assets.js";
 import { button, copyText, flashCopied, h, icon } from "./dom.js";
+import { demoteControls, RovingFocus, SUPPRESS_SHORTCUTS } from "./keys.js";
 import { renderMessage, renderUser } from "./messages.js";
+import { brokenTextError, Notices } from "./notices.js";
 import { StreamingReply } from "./stream.js";
 import { ReplySync } from "./sync.js";
 
@@ -18,6 +21,10 @@ const IDLE_RESYNC_MS = 1000;
 const MAX_INPUT_PX = 200;
 // Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz).
 const SLICE_MS = 8;
+// A view asks its kernel for a snapshot when it renders; with no answer in this time, no live
+// kernel is behind it (a notebook reopened with its saved widget state). Generous: the kernel
+// answers only between cells, and the cell that displayed the chat may still be running.
+const OFFLINE_MS = 5000;
 
 export class ChatView {
   constructor(model, el) {
@@ -32,8 +39,14 @@ export class ChatView {
     this.stick = true;
     this.busy = false;
     this.resyncTimer = 0;
+    this.live = false; // a kernel answered this view
+    this.offline = false;
+    this.sentText = null; // the composer's text last sent, until the kernel takes or rejects it
+    this.announceIndex = -1; // the message to announce once rendered: a reply that just ended
+    this.removeAsker = null;
+    this.notices = new Notices();
     this.sync = new ReplySync(
-      (msg) => model.send(msg),
+      (msg) => this.post(msg),
       (kind) => this.onReplyChange(kind),
     );
     this.build(el);
@@ -41,29 +54,97 @@ export class ChatView {
       ["change:messages", () => this.invalidate("list")],
       ["change:status", () => this.onStatus()],
       ["change:model", () => this.renderHeader()],
-      ["msg:custom", (msg) => this.sync.handle(msg)],
+      ["change:title", () => this.renderHeader()],
+      ["msg:custom", (msg, buffers) => this.onKernelMsg(msg, buffers)],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
     this.renderHeader();
     this.onStatus();
     this.frame();
-    // Opened mid-stream: the begin and earlier deltas went by before this view existed.
-    if (this.busy) this.sync.requestSnapshot();
+    // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
+    // no kernel behind it finds out by getting no answer.
+    this.offlineTimer = setTimeout(() => this.setOffline(true), OFFLINE_MS);
+    this.sync.requestSnapshot();
+  }
+
+  // Sends to the kernel; a model restored without a kernel may have no channel at all.
+  post(msg) {
+    try {
+      this.model.send(msg);
+    } catch {
+      this.setOffline(true);
+    }
+  }
+
+  onKernelMsg(msg, buffers) {
+    if (!this.live) {
+      this.live = true;
+      clearTimeout(this.offlineTimer);
+      this.setOffline(false);
+      this.removeAsker = addAsker((name) => this.post({ type: "asset", name }));
+    }
+    switch (msg?.type) {
+      case "asset":
+        receive(msg.name, buffers?.[0]);
+        break;
+      case "rejected":
+        this.onRejected(msg);
+        break;
+      case "dropped":
+        this.notices.showUndo(msg);
+        break;
+      default:
+        if (msg?.type === "begin") this.sentText = null;
+        this.sync.handle(msg);
+    }
+  }
+
+  onRejected({ action, error }) {
+    this.notices.showError(error || "The kernel rejected this action.");
+    if (action === "send") this.restoreSentText();
+  }
+
+  // Puts the sent text back in an empty composer: a send that did not happen loses nothing.
+  restoreSentText() {
+    if (this.sentText != null && !this.input.value) {
+      this.input.value = this.sentText;
+      fitHeight(this.input);
+    }
+    this.sentText = null;
+  }
+
+  setOffline(offline) {
+    this.offline = offline;
+    this.root.classList.toggle("co-offline-view", offline);
+    this.input.disabled = offline;
+    this.sendBtn.disabled = offline;
+    this.onStatus();
+    if (offline) this.restoreSentText();
   }
 
   build(el) {
     this.title = h("span", { cls: "co-model" });
+    this.focus = null;
     this.clearBtn = button("clear", "Clear conversation", "clear", {
       text: "Clear",
       cls: "co-clear",
     });
+    // Not a live region: it would read every token. Notices.live announces each finished reply.
     this.list = h("div", {
       cls: "co-list",
-      attrs: { role: "log", "aria-live": "polite", "aria-label": "Conversation" },
+      attrs: { role: "region", "aria-label": "Conversation (arrow keys move between messages)" },
     });
-    this.input = h("textarea", { cls: "co-input", attrs: { rows: "1", "aria-label": "Message" } });
+    this.focus = new RovingFocus(this.list);
+    this.input = h("textarea", {
+      cls: "co-input",
+      attrs: {
+        rows: "1",
+        "aria-label": "Message",
+        "aria-description": "Enter sends, Shift+Enter starts a new line, Esc stops a reply",
+      },
+    });
     this.sendBtn = button("send", "Send message", "send", { cls: "co-send" });
-    this.root = h("div", { cls: "co-widget" }, [
+    this.root = h("div", { cls: "co-widget", attrs: SUPPRESS_SHORTCUTS }, [
       h("div", { cls: "co-header" }, [
         h("span", { cls: "co-title" }, [
           h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }),
@@ -75,11 +156,16 @@ export class ChatView {
         this.list,
         button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),
       ]),
+      this.notices.el,
       h("div", { cls: "co-composer" }, [this.input, this.sendBtn]),
+      this.notices.live,
     ]);
     this.root.addEventListener("click", (event) => this.onClick(event));
     this.root.addEventListener("keydown", (event) => this.onKeydown(event));
-    this.input.addEventListener("input", () => fitHeight(this.input));
+    this.input.addEventListener("input", () => {
+      this.notices.clearError();
+      fitHeight(this.input);
+    });
     this.list.addEventListener("scroll", () => this.onScroll(), { passive: true });
     // The view may be built before the notebook attaches it; once it gets a size, show the end.
     this.resizeObserver = new ResizeObserver(() => this.followBottom());
@@ -91,20 +177,25 @@ export class ChatView {
     for (const [name, fn] of this.listeners) this.model.off(name, fn);
     cancelAnimationFrame(this.frameId);
     clearTimeout(this.resyncTimer);
+    clearTimeout(this.offlineTimer);
+    this.notices.destroy();
+    this.removeAsker?.();
     this.resizeObserver.disconnect();
     this.root.remove();
   }
 
   renderHeader() {
     const name = this.model.get("model") || "Cohere";
-    this.title.textContent = name;
-    this.input.placeholder = `Message ${name}… (Shift+Enter for a new line)`;
+    this.title.textContent = this.model.get("title") || name;
+    this.title.title = name;
+    // Short, so it fits one line at 300 px; the keys are in the input's aria-description.
+    this.input.placeholder = `Message ${name}`;
   }
 
   onStatus() {
     this.busy = this.model.get("status") === "streaming";
     this.root.classList.toggle("co-busy", this.busy);
-    this.clearBtn.disabled = this.busy;
+    this.clearBtn.disabled = this.busy || this.offline;
     const [action, label, iconName] = this.busy
       ? ["stop", "Stop generating", "stop"]
       : ["send", "Send message", "send"];
@@ -123,8 +214,15 @@ export class ChatView {
   onReplyChange(kind) {
     if (kind === "reset") {
       const pending = this.sync.pending;
+      // A new reply replaces whatever was being edited (an edit's own begin among them).
+      for (const msgEl of this.list.querySelectorAll(".co-editing")) {
+        const hadFocus = msgEl.contains(document.activeElement);
+        endEdit(msgEl);
+        if (hadFocus) this.input.focus({ preventScroll: true });
+      }
       this.finishing =
         !pending && this.stream ? { stream: this.stream, index: this.streamIndex } : null;
+      if (this.finishing) this.announceIndex = this.finishing.index;
       this.stream = pending ? new StreamingReply() : null;
       this.streamIndex = pending ? pending.base + (pending.user ? 1 : 0) : -1;
       this.pendingUser = pending?.user ? renderUser(pending.user) : null;
@@ -150,7 +248,10 @@ export class ChatView {
     }
     if (this.dirty.stream) {
       this.dirty.stream = false;
-      this.stream?.flush(this.sync.pending);
+      if (this.stream) {
+        this.stream.flush(this.sync.pending);
+        demoteControls(this.stream.el);
+      }
     }
     this.followBottom();
     if (stats) stats.frames.push(performance.now() - start);
@@ -178,6 +279,18 @@ export class ChatView {
     if (this.pendingUser) wanted.push(this.pendingUser);
     if (this.stream) wanted.push(this.stream.el);
     reconcile(this.list, wanted);
+    this.focus.update();
+    this.announceFinished();
+  }
+
+  // Once per reply, when its committed message is in the list: never per token.
+  announceFinished() {
+    const el = this.cache.get(this.announceIndex)?.el;
+    if (!el?.isConnected) return;
+    this.announceIndex = -1;
+    const error = el.querySelector(".co-error")?.textContent;
+    const text = el.querySelector(".co-bubble")?.textContent.trim() ?? "";
+    this.notices.announce(error ? `Reply failed. ${error}` : `Reply: ${text}`);
   }
 
   // A changed `messages` trait arrives as new objects, so identity only says "unchanged" between
@@ -193,6 +306,7 @@ export class ChatView {
     }
     if (performance.now() > deadline) return null;
     let el = renderMessage(message, index);
+    demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
     if (this.finishing?.index === index) el = this.finishing.stream.adopt(el);
     this.cache.set(index, { message, key, el });
     return el;
@@ -212,66 +326,91 @@ export class ChatView {
     const btn = event.target.closest("[data-co-action]");
     if (!btn || btn.disabled) return;
     const msgEl = btn.closest(".co-msg");
-    switch (btn.dataset.coAction) {
+    const action = btn.dataset.coAction;
+    switch (action) {
       case "send":
         this.submit();
         break;
       case "stop":
-        this.model.send({ type: "stop" });
+        this.post({ type: "stop" });
         break;
       case "clear":
-        this.model.send({ type: "clear" });
+        this.post({ type: "clear" });
+        break;
+      case "undo":
+        this.post({ type: "restore", token: btn.dataset.token });
+        this.notices.hideUndo();
         break;
       case "regenerate":
-        if (!this.busy) this.model.send({ type: "regenerate" });
+        if (!this.busy) this.post({ type: "regenerate" });
         break;
       case "edit":
         this.startEdit(msgEl);
-        break;
+        return;
       case "edit-send":
         this.submitEdit(msgEl);
+        if (msgEl.classList.contains("co-editing")) return;
         break;
       case "edit-cancel":
         endEdit(msgEl);
-        break;
+        msgEl.focus();
+        return;
       case "copy":
         this.copy(btn, msgEl.coSource);
-        break;
+        return;
       case "copy-code":
         this.copy(btn, btn.closest(".co-code").querySelector("code").textContent);
-        break;
+        return;
       case "jump":
         this.stick = true;
         this.root.classList.remove("co-scrolled-up");
         this.followBottom();
         break;
       default:
-        break;
+        return;
     }
+    // The clicked button may be about to disappear or be disabled (Send turns into Stop, an
+    // editor closes): focus would fall to the page, and the next keys to the notebook.
+    this.input.focus({ preventScroll: true });
   }
 
+  // Every key typed in the widget stays in it (see keys.js), whatever it does here.
   onKeydown(event) {
+    event.stopPropagation();
     const inEditor = event.target.classList.contains("co-edit-input");
-    if (event.target !== this.input && !inEditor) return;
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    const inInput = event.target === this.input;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && (inInput || inEditor)) {
       event.preventDefault();
       if (inEditor) this.submitEdit(event.target.closest(".co-msg"));
       else this.submit();
-    } else if (event.key === "Escape" && (inEditor || this.busy)) {
+    } else if (event.key === "Escape" && inEditor) {
       event.preventDefault();
-      if (inEditor) endEdit(event.target.closest(".co-msg"));
-      else this.model.send({ type: "stop" });
-    } else if (event.key !== "Enter") {
-      return;
+      const msgEl = event.target.closest(".co-msg");
+      endEdit(msgEl);
+      msgEl.focus();
+    } else if (event.key === "Escape" && this.busy) {
+      event.preventDefault();
+      this.post({ type: "stop" });
+    } else if (this.focus.onKeydown(event)) {
+      event.preventDefault();
     }
-    // Keep the notebook's own Enter / Shift+Enter / Esc shortcuts out of the chat input.
-    event.stopPropagation();
+  }
+
+  // Checks the text before it leaves; on a problem, says so next to the composer and keeps it.
+  checkText(text) {
+    const problem = this.offline
+      ? "Saved conversation: run the cell to continue"
+      : brokenTextError(text);
+    if (problem) this.notices.showError(problem);
+    return !problem;
   }
 
   submit() {
     const text = this.input.value;
-    if (this.busy || !text.trim()) return;
-    this.model.send({ type: "send", text });
+    if (this.busy || !text.trim() || !this.checkText(text)) return;
+    this.notices.clearError();
+    this.sentText = text;
+    this.post({ type: "send", text });
     this.input.value = "";
     fitHeight(this.input);
   }
@@ -296,11 +435,12 @@ export class ChatView {
     area.focus();
   }
 
+  // The editor stays open (with its text) until the kernel begins the new reply or rejects it.
   submitEdit(msgEl) {
     const text = msgEl.querySelector(".co-edit-input").value;
-    if (this.busy || !text.trim()) return;
-    this.model.send({ type: "edit", index: Number(msgEl.dataset.index), text });
-    endEdit(msgEl);
+    if (this.busy || !text.trim() || !this.checkText(text)) return;
+    this.notices.clearError();
+    this.post({ type: "edit", index: Number(msgEl.dataset.index), text });
   }
 
   async copy(btn, text) {

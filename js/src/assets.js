@@ -1,0 +1,65 @@
+// Parts of the front end that most chats never need (the math renderer, the code highlighter)
+// are not in the base bundle, which every chat sends and every saved notebook stores. A view asks
+// its kernel for one with an `asset {name}` message; the kernel answers with an `asset` message
+// whose one binary buffer is the module's code (from co_widget/static/), and the module is
+// imported from a blob: URL. Nothing is ever fetched from the network. Modules are shared by
+// every view on the page and asked for once per page (again only after a kernel failed to
+// answer, through another view).
+
+/** @typedef {"katex" | "highlight"} AssetName */
+
+const modules = new Map(); // name -> {promise, resolve, asked}
+const askers = new Set(); // functions that send an asset request to one live kernel
+const listeners = new Set(); // called with the name of each module that arrives
+
+function entry(name) {
+  let found = modules.get(name);
+  if (!found) {
+    found = { asked: false, arriving: false, module: null };
+    modules.set(name, found);
+  }
+  return found;
+}
+
+/** The module if it is already here; otherwise null, and a kernel is asked for it once. */
+export function loaded(name) {
+  const found = entry(name);
+  if (!found.module && !found.asked) {
+    const ask = askers.values().next().value;
+    if (ask) {
+      found.asked = true;
+      ask(name);
+    }
+  }
+  return found.module;
+}
+
+/** Registers a view's way to ask its kernel; returns the function that unregisters it. */
+export function addAsker(ask) {
+  askers.add(ask);
+  // A module asked of a kernel that never answered (a view with no live kernel) is asked again.
+  for (const found of modules.values()) if (!found.module) found.asked = false;
+  return () => askers.delete(ask);
+}
+
+/** Calls `fn(name)` whenever a module arrives; returns the function that stops it. */
+export function onLoaded(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Handles the kernel's `asset` answer: imports the code in `buffer` as an ES module. */
+export async function receive(name, buffer) {
+  const found = entry(name);
+  // Every view of a chat gets the answer; the first to see it imports the module.
+  if (found.module || found.arriving || !buffer) return;
+  found.arriving = true;
+  const url = URL.createObjectURL(new Blob([buffer], { type: "text/javascript" }));
+  try {
+    found.module = await import(/* webpackIgnore: true */ url);
+  } finally {
+    URL.revokeObjectURL(url);
+    found.arriving = false;
+  }
+  for (const fn of listeners) fn(name);
+}

@@ -1,0 +1,73 @@
+// Keyboard rules of the widget inside a notebook.
+//
+// Keys typed anywhere in the widget belong to it. JupyterLab and Notebook 7 bind single letters,
+// Enter, Shift+Enter and Esc to notebook commands from capture listeners on the document (so a
+// stopPropagation from the widget comes too late); Lumino skips its shortcuts for a target inside
+// an element marked data-lm-suppress-shortcuts (as ipywidgets' own text widgets do). The widget's
+// keydown listener also stops the event, for the hosts' handlers that listen on the cell.
+//
+// The conversation is one Tab stop, however long (a roving tabindex): the last focused message
+// (the newest by default) has tabindex 0, every other message and every control inside messages
+// -1. Up/Down/Home/End move between messages; Left/Right between a message and its controls.
+
+export const SUPPRESS_SHORTCUTS = { "data-lm-suppress-shortcuts": "true" };
+
+const CONTROLS = "button, a[href], summary, [tabindex]";
+
+/** Takes every control inside a rendered message out of the Tab order. */
+export function demoteControls(el) {
+  for (const node of el.querySelectorAll(CONTROLS)) node.tabIndex = -1;
+}
+
+export class RovingFocus {
+  constructor(list) {
+    this.list = list;
+    this.current = null; // the message that holds the Tab stop
+    list.addEventListener("focusin", (event) => {
+      const msg = event.target.closest(".co-msg");
+      if (msg && msg.parentNode === list) this.setCurrent(msg);
+    });
+  }
+
+  // After the list changed: exactly one message, still in the list, holds the Tab stop.
+  update() {
+    const messages = this.list.children;
+    for (const msg of messages) if (msg !== this.current) msg.tabIndex = -1;
+    if (!this.current || this.current.parentNode !== this.list) {
+      this.current = messages[messages.length - 1] ?? null;
+    }
+    if (this.current) this.current.tabIndex = 0;
+  }
+
+  setCurrent(msg) {
+    if (this.current && this.current !== msg) this.current.tabIndex = -1;
+    this.current = msg;
+    msg.tabIndex = 0;
+  }
+
+  // Returns true when it moved the focus (the event is then consumed).
+  onKeydown(event) {
+    const msg = event.target.closest?.(".co-msg");
+    if (!msg || msg.parentNode !== this.list || event.target.closest("textarea")) return false;
+    const messages = [...this.list.children];
+    const at = messages.indexOf(msg);
+    const controls = [msg, ...msg.querySelectorAll(CONTROLS)].filter(visible);
+    const inside = controls.indexOf(event.target);
+    const target = {
+      ArrowUp: messages[at - 1],
+      ArrowDown: messages[at + 1],
+      Home: messages[0],
+      End: messages[messages.length - 1],
+      ArrowRight: controls[inside + 1],
+      ArrowLeft: controls[inside - 1],
+    }[event.key];
+    if (!target) return false;
+    target.focus();
+    if (target.classList.contains("co-msg")) target.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+}
+
+function visible(el) {
+  return el.getClientRects().length > 0;
+}
