@@ -58,12 +58,16 @@ export async function copyText(text, host) {
       attrs: { readonly: "", "aria-hidden": "true" },
     });
     area.value = text;
+    // Selecting the textarea moves focus; it goes back where it was (the copy button), or the
+    // next keys would reach the notebook.
+    const previous = document.activeElement;
     host.append(area);
     area.select();
     try {
       return document.execCommand("copy");
     } finally {
       area.remove();
+      previous?.focus({ preventScroll: true });
     }
   }
 }

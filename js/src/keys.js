@@ -1,10 +1,13 @@
 // Keyboard rules of the widget inside a notebook.
 //
 // Keys typed anywhere in the widget belong to it. JupyterLab and Notebook 7 bind single letters,
-// Enter, Shift+Enter and Esc to notebook commands from capture listeners on the document (so a
-// stopPropagation from the widget comes too late); Lumino skips its shortcuts for a target inside
-// an element marked data-lm-suppress-shortcuts (as ipywidgets' own text widgets do). The widget's
-// keydown listener also stops the event, for the hosts' handlers that listen on the cell.
+// Enter, Shift+Enter and Esc to notebook commands from listeners on the document (capture phase
+// in Notebook 7, so a stopPropagation from the widget comes too late). Lumino skips its shortcuts
+// when it meets data-lm-suppress-shortcuts walking up from the key's target, but it tests the
+// target against a binding's selector first, and a focused button in command mode matches
+// ".jp-Notebook.jp-mod-commandMode :focus". So the mark goes on the root and on whatever element
+// of the widget gets focus (see markFocused). The widget's keydown listener also stops the
+// event, for the hosts' handlers that listen on the cell.
 //
 // The conversation is one Tab stop, however long (a roving tabindex): the last focused message
 // (the newest by default) has tabindex 0, every other message and every control inside messages
@@ -13,6 +16,11 @@
 export const SUPPRESS_SHORTCUTS = { "data-lm-suppress-shortcuts": "true" };
 
 const CONTROLS = "button, a[href], summary, [tabindex]";
+
+/** A focusin listener for the widget's root: marks the focused element (see above). */
+export function markFocused(event) {
+  event.target.setAttribute?.("data-lm-suppress-shortcuts", "true");
+}
 
 /** Takes every control inside a rendered message out of the Tab order. */
 export function demoteControls(el) {

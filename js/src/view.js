@@ -7,7 +7,7 @@
 // reply only the streaming bubble changes, and it renders incrementally (stream.js).
 import { addAsker, receive } from "./assets.js";
 import { button, copyText, flashCopied, h, icon } from "./dom.js";
-import { demoteControls, RovingFocus, SUPPRESS_SHORTCUTS } from "./keys.js";
+import { demoteControls, markFocused, RovingFocus, SUPPRESS_SHORTCUTS } from "./keys.js";
 import { renderMessage, renderUser } from "./messages.js";
 import { brokenTextError, Notices } from "./notices.js";
 import { StreamingReply } from "./stream.js";
@@ -162,6 +162,7 @@ export class ChatView {
     ]);
     this.root.addEventListener("click", (event) => this.onClick(event));
     this.root.addEventListener("keydown", (event) => this.onKeydown(event));
+    this.root.addEventListener("focusin", markFocused);
     this.input.addEventListener("input", () => {
       this.notices.clearError();
       fitHeight(this.input);

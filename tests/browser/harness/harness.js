@@ -37,7 +37,9 @@ class FakeModel {
       this.assets.push(msg.name);
       fetch(`../../../co_widget/static/${msg.name}.js`)
         .then((response) => response.arrayBuffer())
-        .then((code) => this.emit({ type: "asset", name: msg.name }, [new DataView(code)]));
+        .then((code) =>
+          this.emit({ type: "asset", name: msg.name }, [new DataView(code)]),
+        );
       return;
     }
     this.sent.push(JSON.parse(JSON.stringify(msg)));
