@@ -5,7 +5,8 @@
 // (it would turn "\," into ","): each formula becomes a placeholder holding its source, which
 // is what shows until KaTeX arrives, and what Copy keeps. Inline $…$ follows Pandoc's rule, so
 // prices stay text ("It costs $25 and $30."): the opening $ is followed by a non-space, the
-// closing $ follows a non-space and is not followed by a digit. Code spans and code blocks are
+// closing $ follows a non-space and is not followed by a digit; and no backtick in between, so a
+// price before a code span cannot pair with a $ inside it. Code spans and code blocks are
 // tokenized by marked before any of this, so math inside code stays literal. A $$ that is not
 // closed yet (a reply still streaming) stays source.
 import DOMPurify from "dompurify";
@@ -15,7 +16,7 @@ const INLINE = [
   [/^\$\$(?!\$)([\s\S]+?)\$\$/, true],
   [/^\\\[([\s\S]+?)\\\]/, true],
   [/^\\\(([\s\S]+?)\\\)/, false],
-  [/^\$(?![\s$])((?:\\[\s\S]|[^\\$])+?)(?<!\s)\$(?!\d)/, false],
+  [/^\$(?![\s$])((?:\\[\s\S]|[^\\$`])+?)(?<!\s)\$(?!\d)/, false],
 ];
 const UNCLOSED_DISPLAY = /^\$\$[\s\S]*$/;
 const BLOCK = [
