@@ -3,8 +3,7 @@
 // its kernel for one with an `asset {name}` message; the kernel answers with an `asset` message
 // whose one binary buffer is the module's code (from co_widget/static/), and the module is
 // imported from a blob: URL. Nothing is ever fetched from the network. Modules are shared by
-// every view on the page and asked for once per page (again only after a kernel failed to
-// answer, through another view).
+// every view on the page and asked for once per page, of the first view with a live kernel.
 
 /** @typedef {"katex" | "highlight"} AssetName */
 
@@ -37,8 +36,14 @@ export function loaded(name) {
 /** Registers a view's way to ask its kernel; returns the function that unregisters it. */
 export function addAsker(ask) {
   askers.add(ask);
-  // A module asked of a kernel that never answered (a view with no live kernel) is asked again.
-  for (const found of modules.values()) if (!found.module) found.asked = false;
+  // Modules wanted before any kernel answered (the first render of a view comes before its
+  // kernel's first message) are asked now.
+  for (const [name, found] of modules) {
+    if (!found.module && !found.asked) {
+      found.asked = true;
+      ask(name);
+    }
+  }
   return () => askers.delete(ask);
 }
 

@@ -15,7 +15,9 @@
 
 export const SUPPRESS_SHORTCUTS = { "data-lm-suppress-shortcuts": "true" };
 
-const CONTROLS = "button, a[href], summary, [tabindex]";
+// Controls, and the boxes that scroll sideways (code, tables, wide formulas): Chromium makes a
+// scroll container without focusable content a Tab stop of its own.
+const CONTROLS = "button, a[href], summary, [tabindex], pre, table, .co-math-display";
 
 /** A focusin listener for the widget's root: marks the focused element (see above). */
 export function markFocused(event) {
