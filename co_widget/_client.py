@@ -115,6 +115,7 @@ class CohereClient:
         self.timeout = float(timeout)
         self.max_retries = max_retries
         self._warned_insecure = False
+        self._check_transport(base_url or os.environ.get("CO_API_URL"), api_key)
         self._session = requests.Session()
         adapter = TrackingAdapter()
         self._session.mount("http://", adapter)
@@ -146,11 +147,9 @@ class CohereClient:
             key = os.environ.get("CO_API_KEY") or os.environ.get("COHERE_API_KEY") or ""
             _check_key(key, "CO_API_KEY")
         key = key.strip()
-        host = urlsplit(base_url).hostname
-        if not key and host in _COHERE_HOSTS:
+        if not key and urlsplit(base_url).hostname in _COHERE_HOSTS:
             raise MissingAPIKeyError(f"No Cohere API key set for {base_url}.")
-        if key and urlsplit(base_url).scheme == "http" and not _is_loopback(host):
-            self._warn_insecure(base_url)
+        self._check_transport(base_url, key)
         try:
             data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
@@ -173,13 +172,21 @@ class CohereClient:
             secret=key,
         )
 
-    def _warn_insecure(self, base_url: str) -> None:
-        if self._warned_insecure:
+    def _check_transport(self, base_url: str | None, key: str | None) -> None:
+        """Warn once if the key would travel over plain http:// to another machine. Checked at
+        construction, so the warning shows in the cell that made the chat, and again per
+        request in case the environment changed since."""
+        if key is None:
+            key = os.environ.get("CO_API_KEY") or os.environ.get("COHERE_API_KEY")
+        if self._warned_insecure or not key or not base_url:
+            return
+        host = urlsplit(base_url).hostname
+        if urlsplit(base_url).scheme != "http" or _is_loopback(host):
             return
         self._warned_insecure = True
         warnings.warn(
-            f"co_widget sends your API key over plain http:// to {urlsplit(base_url).hostname}, "
-            "where anyone on the network path can read it; use an https:// base_url.",
+            f"co_widget sends your API key over plain http:// to {host}, where anyone on the "
+            "network path can read it; use an https:// base_url.",
             InsecureKeyWarning,
             stacklevel=4,
         )
