@@ -16,22 +16,10 @@ from co_widget._messages import validate_messages
 from co_widget._reply import MAX_WARNINGS, Reply
 from co_widget._stream_parser import MAX_RECORD_BYTES
 from co_widget.testing import FakeCohere, Stream, text_events
-from tests.support.comm_recorder import recorder_of, recording_comms
+from tests.support.comm_recorder import recorder_of
 from tests.support.hostile_servers import hanging_connect, silent_tls
 
 SLOW = 5.0  # "it did not hang": far above any real figure, far below the timeouts set here
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
-
-
-@pytest.fixture
-def comms():
-    with recording_comms() as recorders:
-        yield recorders
 
 
 def raw(event: dict) -> bytes:
