@@ -1,21 +1,18 @@
 """``Chat(file=...)``: the conversation read from, and written back to, a JSON file.
 
-The file has ``Chat.save``'s format. It is written after every change of the conversation, so it
-survives kernel restarts and front ends that save no widget state. Writes are atomic: a crash
-mid-write leaves the previous file, never half of one.
+The file has ``Chat.save``'s format, and ``Chat.save`` (atomic) writes it after every change of
+the conversation, so it survives kernel restarts and front ends that save no widget state.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from ._conversation import load_chat
+from ._conversation import load_chat, read_chat_file
 
-__all__ = ["check_file", "read_messages", "write_atomic"]
+__all__ = ["check_file", "read_messages"]
 
 
 def check_file(file: Any) -> Path:
@@ -35,27 +32,11 @@ def check_file(file: Any) -> Path:
 def read_messages(path: Path) -> list[dict[str, Any]]:
     """The saved conversation's messages ([] if the file does not exist yet)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return load_chat(read_chat_file(path))[3]
     except FileNotFoundError:
         return []
-    try:
-        return load_chat(json.loads(text))[3]
-    except ValueError as error:  # JSONDecodeError is a ValueError
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ValueError(
             f"file={str(path)!r} is not a conversation saved by co_widget ({error}); "
             "move it away or pass another file."
         ) from None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,38 +1,21 @@
-"""``Chat``: the widget, its public API, and the kernel side of the kernel↔browser protocol.
+"""``Chat``: the widget and its public API. It wires the parts: the synced traits, the client,
+the :class:`~co_widget._lifecycle.ReplyRunner` that runs one reply at a time, and the front-end
+actions (declared in ``_protocol``).
 
 Synced state is small: ``model``, ``system``, ``status`` and ``messages`` (the conversation, with
 per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once per reply, when it
-ends; while it streams, the text goes to the views as numbered custom messages:
+ends; while it streams, the text goes to the views as numbered custom messages (``_lifecycle``).
+The worker thread never prints.
 
-* ``begin`` {reply, base, user}: show ``messages[:base]``, then ``user``, then a live bubble;
-* ``delta`` {reply, text?, thinking?, tool_plan?}: append (merged, see ``_coalescer``);
-* ``end`` {reply}: sent right after the commit of ``messages``;
-* ``snapshot`` {reply, base, user, partial}: the answer to a view that opened mid-stream or saw
-  a gap in ``seq`` (``seq`` restarts at 0 with each ``begin``), or that asks on render whether a
-  kernel is behind it at all.
-
-Messages outside the stream carry no ``seq`` (the views count ``seq`` to find gaps):
-
-* ``rejected`` {action, error}: a view's action raised (an empty or malformed message, busy);
-* ``dropped`` {action, count, token}: a view's Clear or edit dropped messages; ``restore``
-  {token} with that token puts them back (the views show an Undo toast);
-* ``asset`` {name} with one binary buffer: a front-end module loaded on demand (``_assets``).
-
-The views send ``send``, ``stop``, ``regenerate``, ``edit``, ``clear``, ``snapshot``,
-``restore`` {token} and ``asset`` {name}.
-
-Threads: the HTTP stream runs in one daemon worker thread per reply, so ``send()`` returns at
-once and the kernel stays free for the Stop button. Every trait write and custom message goes
-through one lock per widget (reassigning, never mutating, the list). The worker never prints.
+Besides the stream, the views get messages with no ``seq`` (see ``_protocol``): ``rejected`` when
+an action they sent raised, ``dropped`` after their Clear or an edit that dropped later turns
+(``restore`` undoes it), and ``asset``, a front-end module they asked for (``_assets``).
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import secrets
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,31 +24,38 @@ import anywidget
 import traitlets
 
 from ._assets import asset_code
-from ._autosave import check_file, read_messages, write_atomic
+from ._autosave import check_file, read_messages
 from ._client import DEFAULT_TIMEOUT, CohereClient
-from ._coalescer import KINDS, DeltaCoalescer
 from ._conversation import (
     dump_chat,
     history_view,
     load_chat,
+    read_chat_file,
     regenerate_base,
     undo_exchanges,
     usage_totals,
     validate_history,
+    write_chat_file,
 )
 from ._errors import ChatBusyError
-from ._params import build_chat_body, validate_params
+from ._json_values import check_text
+from ._lifecycle import STOP_GRACE, ReplyRunner
+from ._params import build_chat_body, check_model, check_system, validate_params
 from ._reply import Reply
 from ._transcript import to_markdown
-from ._turn import Turn, stream_reply
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
 
 DEFAULT_MODEL = "command-a-03-2025"
-# chat.stop() waits this long for the worker; the client ends a cancelled stream within 0.5 s.
-_STOP_WAIT = 5.0
 _STATIC = Path(__file__).parent / "static"
-_NO_PARTIAL = dict.fromkeys(KINDS, "")
+
+
+def _asset(name: str) -> str | Path:
+    # anywidget watches a Path for hot reload and keeps every widget that uses one alive for it,
+    # so a closed chat would never be freed. Its own switch, ANYWIDGET_HMR=1, brings it back.
+    path = _STATIC / name
+    return path if os.environ.get("ANYWIDGET_HMR") == "1" else path.read_text(encoding="utf-8")
+
 
 Messages = list[dict[str, Any]]
 
@@ -84,8 +74,8 @@ class Chat(anywidget.AnyWidget):
     buttons meanwhile); ``stop()`` and ``clear()`` always work.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    _esm = _asset("widget.js")
+    _css = _asset("widget.css")
 
     model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
     # The header's title (the views show the model when it is None).
@@ -108,6 +98,8 @@ class Chat(anywidget.AnyWidget):
         file: str | os.PathLike[str] | None = None,
         **params: Any,
     ) -> None:
+        check_model(model)
+        check_system(system)
         if title is not None and not isinstance(title, str):
             raise TypeError(f"title= must be a string or None, got {type(title).__name__}.")
         self._params = validate_params(params)
@@ -116,10 +108,7 @@ class Chat(anywidget.AnyWidget):
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
-        self._lock = threading.RLock()
-        self._active: Turn | None = None
-        self._seq = 0
-        self._reply_ids = itertools.count(1)
+        self._runner = ReplyRunner(self, self._client)
         self._dropped: tuple[str, Messages] | None = None  # (token, messages) Undo can restore
         super().__init__(model=model, system=system, title=title, messages=saved)
         if self._file is not None:
@@ -132,7 +121,7 @@ class Chat(anywidget.AnyWidget):
 
     # --- asking -----------------------------------------------------------------------------
 
-    def send(self, text: str) -> Reply:  # type: ignore[override]  # Widget.send: see _publish
+    def send(self, text: str) -> Reply:  # type: ignore[override]  # Widget.send: see _send_custom
         """Send a user message; return its :class:`Reply` at once while it streams.
 
         Raises ValueError for an empty message or an invalid history, and ChatBusyError while
@@ -158,16 +147,10 @@ class Chat(anywidget.AnyWidget):
 
         Returns once the reply has ended (normally within 0.5 s), so ``send`` works next.
         """
-        reply = self._cancel_active()
+        reply = self._runner.cancel()
         if reply is not None:
-            reply.wait(_STOP_WAIT)
-
-    def _cancel_active(self) -> Reply | None:
-        turn = self._active
-        if turn is None:
-            return None
-        turn.reply.cancel()
-        return turn.reply
+            # The runner ends a stopped reply within STOP_GRACE, whatever the stream is doing.
+            reply.wait(STOP_GRACE + 1.0)
 
     def _edit(self, index: int, text: str) -> Reply:
         """Replace the user message ``messages[index]``, drop all after it, and ask again."""
@@ -185,45 +168,12 @@ class Chat(anywidget.AnyWidget):
         return self._start(base_of, user)
 
     def _start(self, base_of: Callable[[Messages], Messages], user: dict | None) -> Reply:
-        with self._lock:
-            self._check_idle()
-            base = base_of(self.messages)
-            body = build_chat_body(
-                self.model,
-                history_view(base) + ([user] if user else []),
-                self.system or None,
-                self._params,
+        def build_body(messages: Messages) -> dict[str, Any]:
+            return build_chat_body(
+                self.model, history_view(messages), self.system or None, self._params
             )
-            rid = next(self._reply_ids)
-            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
-            self._active = turn
-            self._seq = 0
-            self.status = "streaming"
-            self._publish("begin", reply=rid, base=len(base), user=user)
-        worker = threading.Thread(
-            target=self._run, args=(turn,), name=f"co_widget-reply-{rid}", daemon=True
-        )
-        worker.start()
-        return turn.reply
 
-    def _run(self, turn: Turn) -> None:
-        """The worker thread: stream, settle the reply, commit the turn, then wake waiters."""
-        try:
-            with turn.coalescer:
-                error = stream_reply(self._client, turn.body, turn.reply, turn.coalescer.add)
-            turn.reply._settle(error)
-            self._commit(turn)
-        finally:
-            turn.reply._release()
-
-    def _commit(self, turn: Turn) -> None:
-        message = {**turn.reply.message, "_co": turn.reply._metadata()}
-        with self._lock:
-            self._active = None
-            with self.hold_sync():  # messages and status in one update
-                self.messages = [*turn.base, *([turn.user] if turn.user else []), message]
-                self.status = "idle"
-            self._publish("end", reply=turn.rid)
+        return self._runner.start(base_of, user, build_body)
 
     # --- the conversation ---------------------------------------------------------------
 
@@ -244,7 +194,9 @@ class Chat(anywidget.AnyWidget):
         self._rewrite(lambda _: checked)
 
     def undo(self, n: int = 1) -> None:
-        """Drop the last ``n`` exchanges (each a user message and everything after it)."""
+        """Drop the last ``n`` exchanges (each a user message and everything after it).
+
+        Raises ValueError if the chat has fewer than ``n`` exchanges (nothing is dropped)."""
         self._rewrite(lambda messages: undo_exchanges(messages, n))
 
     def clear(self) -> None:
@@ -253,13 +205,17 @@ class Chat(anywidget.AnyWidget):
         self._rewrite(lambda _: [])
 
     def _rewrite(self, change: Callable[[Messages], Messages]) -> None:
-        with self._lock:
-            self._check_idle()
-            self.messages = change(self.messages)
-
-    def _check_idle(self) -> None:
-        if self._active is not None:
-            raise ChatBusyError("A reply is still streaming in this chat.")
+        """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
+        with self._runner.lock:
+            self._runner.check_idle()
+            before = self.messages
+            after = change(before)
+            try:
+                self.messages = after
+            except BaseException:
+                with self.hold_trait_notifications():
+                    self.set_trait("messages", before)
+                raise
 
     @property
     def usage(self) -> dict[str, dict[str, int | float]]:
@@ -271,17 +227,14 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        Path(path).write_text(self._saved_text(), encoding="utf-8")
-
-    def _saved_text(self) -> str:
-        doc = dump_chat(self.model, self.system, self._params, self.messages)
-        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+        write_chat_file(path, dump_chat(self.model, self.system, self._params, self.messages))
 
     def _autosave(self, _change: Any = None) -> None:
-        # Runs wherever ``messages`` changes (the worker thread, for a reply's commit). A full
-        # disk must not break the chat: the failure goes to the log, and the next change retries.
+        """``file=``: save after every change. Runs wherever ``messages`` changes (the worker
+        thread, for a reply's commit). A full disk must not break the chat: the failure goes to
+        the log, and the next change tries again."""
         try:
-            write_atomic(self._file, self._saved_text())
+            self.save(self._file)
         except OSError:
             self.log.warning("co_widget: could not write file=%s.", self._file, exc_info=True)
 
@@ -289,8 +242,7 @@ class Chat(anywidget.AnyWidget):
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
         """A chat from a file written by ``save``; ``overrides`` (api_key, base_url, model,
         temperature, ...) replace the saved settings. Raises ValueError for an invalid file."""
-        saved = json.loads(Path(path).read_text(encoding="utf-8"))
-        model, system, params, messages = load_chat(saved)
+        model, system, params, messages = load_chat(read_chat_file(path))
         chat = cls(**{"model": model, "system": system, **params, **overrides})
         chat.messages = messages
         return chat
@@ -299,45 +251,11 @@ class Chat(anywidget.AnyWidget):
         """The conversation as a Markdown transcript."""
         return to_markdown(self.system, self.messages)
 
-    # --- the protocol ------------------------------------------------------------------------
+    # --- the front end ----------------------------------------------------------------------
 
-    def _notify(self, kind: str, buffers: list[bytes] | None = None, **fields: Any) -> None:
-        """Send one custom message outside the reply stream: no ``seq``."""
-        super().send({"type": kind, **fields}, buffers)
-
-    def _publish(self, kind: str, **fields: Any) -> None:
-        """Send one numbered custom message to the views (hold ``self._lock``)."""
-        # ipywidgets' Widget.send: Chat.send is the public "send a user message".
-        super().send({"type": kind, "seq": self._seq, **fields})
-        self._seq += 1
-
-    def _delta_sender(self, rid: int) -> Callable[[dict[str, str]], None]:
-        def send_delta(parts: dict[str, str]) -> None:
-            with self._lock:
-                self._publish("delta", reply=rid, **parts)
-
-        return send_delta
-
-    def _answer_snapshot(self) -> None:
-        turn = self._active
-        if turn is None:
-            self._publish_snapshot(None, _NO_PARTIAL)
-        else:
-            # Through the coalescer: the partial must be exactly the deltas sent before it.
-            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial))
-
-    def _publish_snapshot(self, turn: Turn | None, partial: dict[str, str]) -> None:
-        with self._lock:
-            current = self._active
-            if current is None:  # idle, or the reply ended meanwhile and messages has it
-                self._publish(
-                    "snapshot", reply=None, base=len(self.messages), user=None, partial=_NO_PARTIAL
-                )
-            elif current is turn:
-                self._publish(
-                    "snapshot", reply=turn.rid, base=len(turn.base), user=turn.user, partial=partial
-                )
-            # else a new reply began meanwhile: its begin message already reset every view.
+    def _send_custom(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
+        super().send(content, buffers)
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Front-end actions. Never raises: a failure would only reach the kernel's log, so
@@ -348,7 +266,7 @@ class Chat(anywidget.AnyWidget):
                 case {"type": "send", "text": text}:
                     self.send(text)
                 case {"type": "stop"}:
-                    self._cancel_active()
+                    self._runner.cancel()
                 case {"type": "regenerate"}:
                     self.regenerate()
                 case {"type": "edit", "index": index, "text": text}:
@@ -358,13 +276,13 @@ class Chat(anywidget.AnyWidget):
                 case {"type": "restore", "token": token}:
                     self._restore(token)
                 case {"type": "snapshot"}:
-                    self._answer_snapshot()
+                    self._runner.answer_snapshot()
                 case {"type": "asset", "name": name}:
-                    self._notify("asset", name=name, buffers=[asset_code(name)])
+                    self._send_custom({"type": "asset", "name": name}, [asset_code(name)])
                 case _:
                     self.log.warning("co_widget: ignored an unknown front-end message.")
         except (ValueError, TypeError, ChatBusyError) as error:
-            self._notify("rejected", action=action, error=str(error))
+            self._send_custom({"type": "rejected", "action": action, "error": str(error)})
         except Exception:
             self.log.warning("co_widget: a front-end action failed.", exc_info=True)
 
@@ -380,12 +298,16 @@ class Chat(anywidget.AnyWidget):
         if later:
             token = secrets.token_hex(8)
             self._dropped = (token, before)
-            self._notify("dropped", action=action, count=len(later), token=token)
+            self._send_custom(
+                {"type": "dropped", "action": action, "count": len(later), "token": token}
+            )
 
     def _restore(self, token: Any) -> None:
         """Undo of a view's Clear or edit: stop the edit's reply, put the messages back."""
         if self._dropped is None or self._dropped[0] != token:
-            raise ValueError("This can no longer be undone: the conversation changed since.")
+            raise ValueError(
+                "Nothing to undo: it was undone already, or a newer Clear or edit replaced it."
+            )
         messages = self._dropped[1]
         self._dropped = None
         self.stop()
@@ -397,4 +319,5 @@ def _user_message(text: Any) -> dict[str, str]:
         raise ValueError(f"The message must be a string, got {type(text).__name__}.")
     if not text.strip():
         raise ValueError("The message is empty: write some text to send.")
+    check_text(text, "The message")
     return {"role": "user", "content": text}

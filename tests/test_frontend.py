@@ -1,20 +1,20 @@
 """The widget's front end in a real Chromium, against a fake anywidget model.
 
-tests/browser/harness/ loads the committed bundle (co_widget/static/widget.js) into a static page
-with a fake model that records what the view sends and can play the kernel's side (custom
-messages, trait changes). Every page refuses requests that leave 127.0.0.1 and the tests fail if
-one was attempted or if the page threw.
+tests/browser/harness/ (the page fixture, in conftest.py) loads the committed bundle
+(co_widget/static/widget.js) into a static page with a fake model that records what the view
+sends and can play the kernel's side (custom messages, trait changes). Every page refuses
+requests that leave 127.0.0.1 and the tests fail if one was attempted or if the page threw.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from browser_env import CHROMIUM, launch_chromium, serve_harness
 from playwright.sync_api import expect
+
+from tests.support.browser import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -25,54 +25,6 @@ pytestmark = [
         not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def harness_url():
-    with serve_harness() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, harness_url):
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    page = context.new_page()
-    foreign: list[str] = []
-    errors: list[str] = []
-
-    def guard(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("request", lambda request: _record_foreign(request.url, foreign))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(harness_url)
-    page.wait_for_function("window.harnessReady === true")
-    yield page
-    context.close()
-    assert foreign == [], f"the page tried to reach beyond 127.0.0.1: {foreign}"
-    assert errors == [], f"the page threw: {errors}"
-
-
-def _record_foreign(url: str, foreign: list[str]) -> None:
-    if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).hostname != (
-        "127.0.0.1"
-    ):
-        foreign.append(url)
 
 
 def frames(page, count: int = 2) -> None:
@@ -140,8 +92,8 @@ def test_messages_render_as_bubbles(page):
     user_box = first_user.bounding_box()
     assistant_box = page.locator(".co-assistant .co-bubble").first.bounding_box()
     assert user_box["x"] + user_box["width"] > assistant_box["x"] + assistant_box["width"]
-    # Not a live region (it would read every token): one announcement per reply, see
-    # test_a_finished_reply_is_announced_once.
+    # Not a live region (it would read every token): the view announces each finished reply
+    # once, see tests/e2e/test_e2e_a11y.py.
     assert page.locator(".co-list").get_attribute("aria-live") is None
     assert page.locator(".co-model").inner_text() == "command-a-03-2025"
 

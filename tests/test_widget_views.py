@@ -13,25 +13,12 @@ import pytest
 
 from co_widget import Chat
 from co_widget._assets import ASSET_NAMES
-from co_widget._comm_recorder import recording_comms
-from co_widget.testing import FakeCohere, Stream
+from co_widget.testing import Stream
 
 SECRET = "sk-SECRET-456"
 SLOW = 5.0
 STATIC = Path(__file__).resolve().parents[1] / "co_widget" / "static"
 STREAM_KINDS = {"begin", "delta", "end", "snapshot"}
-
-
-@pytest.fixture
-def comms():
-    with recording_comms() as recorders:
-        yield recorders
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
 
 
 def ui(chat: Chat, **content) -> None:
