@@ -7,20 +7,29 @@
 
 /** @typedef {"katex" | "highlight"} AssetName */
 
-const modules = new Map(); // name -> {promise, resolve, asked}
-const askers = new Set(); // functions that send an asset request to one live kernel
-const listeners = new Set(); // called with the name of each module that arrives
+/** @type {Set<(name: string) => void>} functions that send an asset request to a live kernel */
+const askers = new Set();
+/** @type {Set<(name: string) => void>} called with the name of each module that arrives */
+const listeners = new Set();
 
+/** @typedef {{asked: boolean, arriving: boolean, module: any}} Entry */
+
+/** @type {Map<string, Entry>} */
+const entries = new Map();
+
+/** @param {string} name */
 function entry(name) {
-  let found = modules.get(name);
+  let found = entries.get(name);
   if (!found) {
     found = { asked: false, arriving: false, module: null };
-    modules.set(name, found);
+    entries.set(name, found);
   }
   return found;
 }
 
-/** The module if it is already here; otherwise null, and a kernel is asked for it once. */
+/** The module if it is already here; otherwise null, and a kernel is asked for it once.
+ *  @param {AssetName} name
+ *  @returns {any} */
 export function loaded(name) {
   const found = entry(name);
   if (!found.module && !found.asked) {
@@ -33,12 +42,13 @@ export function loaded(name) {
   return found.module;
 }
 
-/** Registers a view's way to ask its kernel; returns the function that unregisters it. */
+/** Registers a view's way to ask its kernel; returns the function that unregisters it.
+ *  @param {(name: string) => void} ask */
 export function addAsker(ask) {
   askers.add(ask);
   // Modules wanted before any kernel answered (the first render of a view comes before its
   // kernel's first message) are asked now.
-  for (const [name, found] of modules) {
+  for (const [name, found] of entries) {
     if (!found.module && !found.asked) {
       found.asked = true;
       ask(name);
@@ -47,19 +57,24 @@ export function addAsker(ask) {
   return () => askers.delete(ask);
 }
 
-/** Calls `fn(name)` whenever a module arrives; returns the function that stops it. */
+/** Calls `fn(name)` whenever a module arrives; returns the function that stops it.
+ *  @param {(name: string) => void} fn */
 export function onLoaded(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
 
-/** Handles the kernel's `asset` answer: imports the code in `buffer` as an ES module. */
+/** Handles the kernel's `asset` answer: imports the code in `buffer` as an ES module.
+ *  @param {string} name
+ *  @param {ArrayBuffer | ArrayBufferView | undefined} buffer */
 export async function receive(name, buffer) {
   const found = entry(name);
   // Every view of a chat gets the answer; the first to see it imports the module.
   if (found.module || found.arriving || !buffer) return;
   found.arriving = true;
-  const url = URL.createObjectURL(new Blob([buffer], { type: "text/javascript" }));
+  const url = URL.createObjectURL(
+    new Blob([/** @type {BlobPart} */ (buffer)], { type: "text/javascript" }),
+  );
   try {
     found.module = await import(/* webpackIgnore: true */ url);
   } finally {

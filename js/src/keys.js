@@ -19,29 +19,33 @@ export const SUPPRESS_SHORTCUTS = { "data-lm-suppress-shortcuts": "true" };
 // scroll container without focusable content a Tab stop of its own.
 const CONTROLS = "button, a[href], summary, [tabindex], pre, table, .co-math-display";
 
-/** A focusin listener for the widget's root: marks the focused element (see above). */
+/** A focusin listener for the widget's root: marks the focused element (see above).
+ *  @param {FocusEvent} event */
 export function markFocused(event) {
-  event.target.setAttribute?.("data-lm-suppress-shortcuts", "true");
+  /** @type {Element} */ (event.target).setAttribute("data-lm-suppress-shortcuts", "true");
 }
 
-/** Takes every control inside a rendered message out of the Tab order. */
+/** Takes every control inside a rendered message out of the Tab order.
+ *  @param {HTMLElement} el */
 export function demoteControls(el) {
-  for (const node of el.querySelectorAll(CONTROLS)) node.tabIndex = -1;
+  for (const node of el.querySelectorAll(CONTROLS)) /** @type {HTMLElement} */ (node).tabIndex = -1;
 }
 
 export class RovingFocus {
+  /** @param {HTMLElement} list */
   constructor(list) {
     this.list = list;
-    this.current = null; // the message that holds the Tab stop
+    /** @type {HTMLElement | null} the message that holds the Tab stop */
+    this.current = null;
     list.addEventListener("focusin", (event) => {
-      const msg = event.target.closest(".co-msg");
-      if (msg && msg.parentNode === list) this.setCurrent(msg);
+      const msg = /** @type {HTMLElement} */ (event.target).closest(".co-msg");
+      if (msg && msg.parentNode === list) this.setCurrent(/** @type {HTMLElement} */ (msg));
     });
   }
 
   // After the list changed: exactly one message, still in the list, holds the Tab stop.
   update() {
-    const messages = this.list.children;
+    const messages = /** @type {HTMLCollectionOf<HTMLElement>} */ (this.list.children);
     for (const msg of messages) if (msg !== this.current) msg.tabIndex = -1;
     if (!this.current || this.current.parentNode !== this.list) {
       this.current = messages[messages.length - 1] ?? null;
@@ -49,6 +53,7 @@ export class RovingFocus {
     if (this.current) this.current.tabIndex = 0;
   }
 
+  /** @param {HTMLElement} msg */
   setCurrent(msg) {
     if (this.current && this.current !== msg) this.current.tabIndex = -1;
     this.current = msg;
@@ -56,21 +61,26 @@ export class RovingFocus {
   }
 
   // Returns true when it moved the focus (the event is then consumed).
+  /** @param {KeyboardEvent} event */
   onKeydown(event) {
-    const msg = event.target.closest?.(".co-msg");
-    if (!msg || msg.parentNode !== this.list || event.target.closest("textarea")) return false;
-    const messages = [...this.list.children];
+    const origin = /** @type {HTMLElement} */ (event.target);
+    const msg = /** @type {HTMLElement | null} */ (origin.closest(".co-msg"));
+    if (!msg || msg.parentNode !== this.list || origin.closest("textarea")) return false;
+    const messages = /** @type {HTMLElement[]} */ ([...this.list.children]);
     const at = messages.indexOf(msg);
+    /** @type {HTMLElement[]} */
     const controls = [msg, ...msg.querySelectorAll(CONTROLS)].filter(visible);
-    const inside = controls.indexOf(event.target);
-    const target = {
+    const inside = controls.indexOf(origin);
+    /** @type {Record<string, HTMLElement | undefined>} */
+    const moves = {
       ArrowUp: messages[at - 1],
       ArrowDown: messages[at + 1],
       Home: messages[0],
       End: messages[messages.length - 1],
       ArrowRight: controls[inside + 1],
       ArrowLeft: controls[inside - 1],
-    }[event.key];
+    };
+    const target = moves[event.key];
     if (!target) return false;
     target.focus();
     if (target.classList.contains("co-msg")) target.scrollIntoView({ block: "nearest" });
@@ -78,6 +88,7 @@ export class RovingFocus {
   }
 }
 
+/** @param {Element} el @returns {el is HTMLElement} */
 function visible(el) {
   return el.getClientRects().length > 0;
 }

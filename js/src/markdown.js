@@ -45,7 +45,8 @@ DOMPurify.setConfig({
 // URL): each <img> becomes a link to its source while the markup is still in DOMPurify's inert
 // document, before anything is imported into the page.
 DOMPurify.addHook("uponSanitizeElement", (node, data) => {
-  if (data.tagName === "img") node.replaceWith(imageLink(node));
+  if (data.tagName === "img")
+    /** @type {Element} */ (node).replaceWith(imageLink(/** @type {Element} */ (node)));
 });
 
 // Classes are kept only where we put them: the language of a fenced block, our image links and
@@ -62,11 +63,13 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.nodeName === "A" && node.hasAttribute("href")) setExternal(node);
 });
 
+/** @param {Element} anchor */
 function setExternal(anchor) {
   anchor.setAttribute("target", "_blank");
   anchor.setAttribute("rel", "noopener noreferrer");
 }
 
+/** @param {Element} img */
 function imageLink(img) {
   const src = img.getAttribute("src") || "";
   const alt = img.getAttribute("alt") || "";
@@ -89,12 +92,20 @@ function imageLink(img) {
 // Renders markdown to a sanitized fragment. `highlight` is false for the growing tail of a
 // streaming reply: its code blocks may still change, and highlighting them every frame would
 // cost more than the rest of the frame.
+/**
+ * @param {string} src
+ * @param {{highlight?: boolean}} [options]
+ * @returns {DocumentFragment}
+ */
 export function renderMarkdown(src, { highlight = true } = {}) {
-  const fragment = DOMPurify.sanitize(marked.parse(src));
+  const html = /** @type {string} */ (marked.parse(src));
+  const fragment = /** @type {DocumentFragment} */ (
+    /** @type {unknown} */ (DOMPurify.sanitize(html))
+  );
   for (const code of fragment.querySelectorAll("pre > code")) {
     const lang = LANGUAGE_CLASS.exec(code.className)?.[1] || "";
-    if (highlight) highlightCode(code, lang.toLowerCase());
-    codeFrame(code.parentNode, lang);
+    if (highlight) highlightCode(/** @type {HTMLElement} */ (code), lang.toLowerCase());
+    codeFrame(/** @type {HTMLElement} */ (code.parentNode), lang);
   }
   renderMathIn(fragment);
   return fragment;
@@ -103,6 +114,7 @@ export function renderMarkdown(src, { highlight = true } = {}) {
 // Wraps a <pre> (in place, if it has a parent) in a frame with the language and a copy button:
 // our markup, added after sanitizing. Streaming code blocks use it too, so a block keeps its
 // look when it finishes.
+/** @param {HTMLElement} pre @param {string} lang */
 export function codeFrame(pre, lang) {
   const frame = h("div", { cls: "co-code" });
   pre.replaceWith(frame);

@@ -12,6 +12,7 @@
 import DOMPurify from "dompurify";
 import { loaded, onLoaded } from "./assets.js";
 
+/** @type {[RegExp, boolean][]} */
 const INLINE = [
   [/^\$\$(?!\$)([\s\S]+?)\$\$/, true],
   [/^\\\[([\s\S]+?)\\\]/, true],
@@ -27,24 +28,28 @@ const BLOCK = [
 export const MATH_CLASSES = ["co-math", "co-math co-math-display"];
 const DELIMITED = /^(?:\$\$|\$|\\\(|\\\[)([\s\S]*?)(?:\$\$|\$|\\\)|\\\])$/;
 
+/** @type {Record<string, string>} */
+const ENTITIES = { "&": "amp", "<": "lt", ">": "gt", '"': "quot" };
+
+/** @param {string} text */
 function escapeHtml(text) {
-  return text.replace(
-    /[&<>"]/g,
-    (c) => `&${{ "&": "amp", "<": "lt", ">": "gt", '"': "quot" }[c]};`,
-  );
+  return text.replace(/[&<>"]/g, (c) => `&${ENTITIES[c]};`);
 }
 
 // A block formula is a <div>; an inline one, even in display style, a <span> (it sits in a <p>).
+/** @param {any} token a math token: {raw, display, block} */
 function placeholder({ raw, display, block }) {
   const tag = block ? "div" : "span";
   return `<${tag} class="${MATH_CLASSES[display ? 1 : 0]}">${escapeHtml(raw.trim())}</${tag}>`;
 }
 
+/** @type {import("marked").MarkedExtension} */
 export const mathExtension = {
   extensions: [
     {
       name: "mathBlock",
       level: "block",
+      /** @param {string} src */
       tokenizer(src) {
         for (const rule of BLOCK) {
           const match = rule.exec(src);
@@ -57,10 +62,12 @@ export const mathExtension = {
     {
       name: "math",
       level: "inline",
+      /** @param {string} src */
       start(src) {
         const at = src.search(/\$|\\[([]/);
         return at < 0 ? undefined : at;
       },
+      /** @param {string} src */
       tokenizer(src) {
         for (const [rule, display] of INLINE) {
           const match = rule.exec(src);
@@ -97,7 +104,8 @@ mathPurify.setConfig({
   RETURN_DOM_FRAGMENT: true,
 });
 
-const waiting = new Set(); // placeholders rendered before KaTeX arrived
+/** @type {Set<Element>} placeholders rendered before KaTeX arrived */
+const waiting = new Set();
 
 onLoaded((name) => {
   if (name !== "katex") return;
@@ -106,7 +114,8 @@ onLoaded((name) => {
   waiting.clear();
 });
 
-/** Turns the math placeholders in `root` into MathML, now or when KaTeX arrives. */
+/** Turns the math placeholders in `root` into MathML, now or when KaTeX arrives.
+ *  @param {ParentNode} root */
 export function renderMathIn(root) {
   const found = root.querySelectorAll(".co-math");
   if (!found.length) return;
@@ -117,11 +126,18 @@ export function renderMathIn(root) {
   }
 }
 
+/**
+ * @param {Element} el
+ * @param {{renderMath: (tex: string, display: boolean) => string}} katex
+ */
 function typeset(el, katex) {
-  const tex = DELIMITED.exec(el.textContent)?.[1];
+  const tex = DELIMITED.exec(el.textContent ?? "")?.[1];
   if (tex === undefined || el.classList.contains("co-math-done")) return;
   const display = el.classList.contains("co-math-display");
-  const mathml = mathPurify.sanitize(katex.renderMath(tex, display));
+  const html = katex.renderMath(tex, display);
+  const mathml = /** @type {DocumentFragment} */ (
+    /** @type {unknown} */ (mathPurify.sanitize(html))
+  );
   el.replaceChildren(mathml);
   el.classList.add("co-math-done");
 }

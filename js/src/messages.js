@@ -4,11 +4,13 @@ import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
+/** @param {any} content */
 function blockList(content) {
   return Array.isArray(content) ? content : [content];
 }
 
 // The answer and the thinking are kept apart.
+/** @param {any} content */
 function splitContent(content) {
   if (typeof content === "string") return { text: content, thinking: "", images: 0 };
   const parts = { text: "", thinking: "", images: 0 };
@@ -20,6 +22,7 @@ function splitContent(content) {
   return parts;
 }
 
+/** @param {any} message a Cohere v2 message with "_co" metadata @param {number} index */
 export function renderMessage(message, index) {
   const role = message?.role;
   const el =
@@ -32,6 +35,7 @@ export function renderMessage(message, index) {
   return el;
 }
 
+/** @param {any} message */
 export function renderUser(message) {
   const { text, images } = splitContent(message.content);
   const bubble = h("div", { cls: "co-bubble" }, [h("div", { cls: "co-plain", text })]);
@@ -46,6 +50,7 @@ export function renderUser(message) {
   return el;
 }
 
+/** @param {any} message */
 function renderAssistant(message) {
   const { text, thinking } = splitContent(message.content);
   const co = message._co ?? {};
@@ -67,6 +72,7 @@ function renderAssistant(message) {
   return el;
 }
 
+/** @param {any} message */
 function renderTool(message) {
   const content = message.content;
   const body =
@@ -87,6 +93,7 @@ function renderTool(message) {
 }
 
 // `body` is the .co-thinking-body element (a streaming one grows in place).
+/** @param {HTMLElement} body @param {boolean} streaming */
 export function thinkingBlock(body, streaming) {
   return h("details", { cls: "co-thinking" }, [
     h("summary", { text: streaming ? "Thinking…" : "Thinking" }),
@@ -94,10 +101,12 @@ export function thinkingBlock(body, streaming) {
   ]);
 }
 
+/** @param {string} text */
 export function planBlock(text) {
   return h("div", { cls: "co-plan", text });
 }
 
+/** @param {any[]} calls */
 function toolCalls(calls) {
   const box = h("div", { cls: "co-tool-calls" }, [
     h("div", { cls: "co-label", text: "Tool calls" }),
@@ -114,6 +123,7 @@ function toolCalls(calls) {
 }
 
 // Arguments arrive as a JSON-encoded string; show them compact, or as sent if they are not JSON.
+/** @param {any} args */
 function jsonArgs(args) {
   try {
     return JSON.stringify(JSON.parse(args));
@@ -122,6 +132,7 @@ function jsonArgs(args) {
   }
 }
 
+/** @param {any[]} citations */
 function citationList(citations) {
   const list = h("ol", { cls: "co-citations" });
   for (const citation of citations) {
@@ -136,18 +147,21 @@ function citationList(citations) {
   return h("div", { cls: "co-sources" }, [h("div", { cls: "co-label", text: "Sources" }), list]);
 }
 
+/** @param {any} source */
 function sourceName(source) {
   const doc = source?.document ?? source?.tool_output ?? {};
   return doc.title || doc.id || source?.id || source?.type;
 }
 
 // `empty`: nothing of the reply arrived, so there is no partial reply to speak of.
+/** @param {string} status @param {boolean} empty */
 function partialMarker(status, empty) {
   const why = status === "stopped" ? "Stopped" : "Interrupted";
   const text = empty ? `${why} before the reply began` : `${why} — the reply is partial`;
   return h("div", { cls: `co-marker co-marker-${status}${empty ? " co-marker-empty" : ""}`, text });
 }
 
+/** @param {any} error */
 function errorBanner(error) {
   const head = [error.status_code ? `Error ${error.status_code}` : "Error", error.type]
     .filter(Boolean)
@@ -162,6 +176,7 @@ function errorBanner(error) {
   ]);
 }
 
+/** @param {any[]} warnings */
 function warningList(warnings) {
   return h(
     "ul",
@@ -171,6 +186,7 @@ function warningList(warnings) {
 }
 
 // Token counts come from billed_units (what the account is charged), not the raw token counts.
+/** @param {any} co @param {boolean} copyable */
 function footer(co, copyable) {
   const billed = co.usage?.billed_units ?? {};
   const facts = [];

@@ -22,6 +22,7 @@ export class Notices {
     this.el = h("div", { cls: "co-notices" }, [this.offline, this.toast, this.error]);
   }
 
+  /** @param {string} text */
   showError(text) {
     this.error.textContent = text;
   }
@@ -30,7 +31,7 @@ export class Notices {
     this.error.textContent = "";
   }
 
-  // `dropped` is the kernel's {action, count, token}.
+  /** @param {import("./protocol.js").DroppedMsg} dropped the kernel's message */
   showUndo({ action, count, token }) {
     const plural = count === 1 ? "" : "s";
     const what =
@@ -41,7 +42,8 @@ export class Notices {
       h("span", { text: `${what} · ` }),
       button("undo", "Undo: put the messages back", null, { text: "Undo", cls: "co-undo" }),
     );
-    this.toast.querySelector(".co-undo").dataset.token = token;
+    const undo = /** @type {HTMLElement} */ (this.toast.querySelector(".co-undo"));
+    undo.dataset.token = token;
     clearTimeout(this.toastTimer);
     this.toastTimer = setTimeout(() => this.hideUndo(), UNDO_MS);
   }
@@ -51,6 +53,7 @@ export class Notices {
     this.toast.replaceChildren();
   }
 
+  /** @param {string} text */
   announce(text) {
     const short = text.length > ANNOUNCE_CHARS ? `${text.slice(0, ANNOUNCE_CHARS)}…` : text;
     this.live.textContent = short;
@@ -66,9 +69,11 @@ export class Notices {
 // Safari 16.4; the pattern covers older browsers.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** @param {string} text */
 export function brokenTextError(text) {
-  const ok =
-    typeof text.isWellFormed === "function" ? text.isWellFormed() : !LONE_SURROGATE.test(text);
+  const wellFormed = /** @type {{isWellFormed?: () => boolean}} */ (/** @type {unknown} */ (text))
+    .isWellFormed;
+  const ok = wellFormed ? wellFormed.call(text) : !LONE_SURROGATE.test(text);
   return ok
     ? null
     : "The message contains a broken character (a lone UTF-16 surrogate, often from a bad " +

@@ -9,6 +9,7 @@ import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
 
 class StreamingMarkdown {
+  /** @param {string} cls */
   constructor(cls) {
     this.el = h("div", { cls });
     // display: contents, so tail blocks lay out exactly like the committed blocks before them.
@@ -17,9 +18,11 @@ class StreamingMarkdown {
     this.splitter = new BlockSplitter();
     this.committed = 0; // offset up to which blocks are rendered for good
     this.length = -1; // length of the source at the last flush
-    this.code = null; // {fence, node} while the tail is an open code fence
+    /** @type {{fence: import("./blocks.js").Fence, node: Text} | null} while the tail is an open code fence */
+    this.code = null;
   }
 
+  /** @param {string} src */
   flush(src) {
     if (src.length === this.length) return;
     this.length = src.length;
@@ -35,13 +38,14 @@ class StreamingMarkdown {
   }
 
   // Code needs no markdown or sanitizing: it is text in a text node, and it only grows.
+  /** @param {import("./blocks.js").Fence} fence @param {string} src */
   growCode(fence, src) {
     if (this.code?.fence !== fence) {
       const node = document.createTextNode("");
       this.tail.replaceChildren(codeFrame(h("pre", {}, [h("code", {}, [node])]), fence.lang));
       this.code = { fence, node };
     }
-    const node = this.code.node;
+    const node = /** @type {Text} */ (this.code?.node);
     const code = visibleCode(src.slice(fence.contentStart), fence);
     if (code.startsWith(node.data)) node.appendData(code.slice(node.data.length));
     else node.data = code;
@@ -54,7 +58,7 @@ class StreamingMarkdown {
 
   // The innermost last element of the tail, where the cursor reads as "text continues here".
   cursorHost() {
-    let host = this.code ? this.code.node.parentNode : this.tail;
+    let host = /** @type {Element} */ (this.code ? this.code.node.parentNode : this.tail);
     while (host.lastElementChild && !VOID.has(host.lastElementChild.nodeName)) {
       host = host.lastElementChild;
     }
@@ -79,6 +83,7 @@ export class StreamingReply {
   }
 
   // `state` holds the whole text, thinking and tool_plan received so far.
+  /** @param {import("./sync.js").Pending} state */
   flush(state) {
     if (state.thinking) {
       if (!this.thinking) {
@@ -103,15 +108,18 @@ export class StreamingReply {
   // answer's blocks that the full render reproduces exactly stay in the page, so the browser
   // does not lay out and shape a long reply a second time at its end (that alone can be a
   // 100 ms task); every other part comes from `fresh`. Returns the element to keep.
+  /** @param {HTMLElement} fresh @returns {HTMLElement} */
   adopt(fresh) {
     const freshBubble = fresh.querySelector(":scope > .co-bubble");
     const freshAnswer = freshBubble?.querySelector(":scope > .co-md");
-    if (!freshAnswer) return fresh;
+    if (!freshBubble || !freshAnswer) return fresh;
     this.cursor.remove();
     this.text.settle();
     const answer = this.text.el;
     morphChildren(answer, freshAnswer);
-    const wasOpen = this.bubble.querySelector(":scope > .co-thinking")?.open;
+    const wasOpen = /** @type {HTMLDetailsElement | null} */ (
+      this.bubble.querySelector("details.co-thinking")
+    )?.open;
     for (const child of [...this.bubble.children]) if (child !== answer) child.remove();
     let beforeAnswer = true;
     for (const child of [...freshBubble.children]) {
@@ -119,7 +127,9 @@ export class StreamingReply {
       else if (beforeAnswer) answer.before(child);
       else this.bubble.append(child);
     }
-    const thinking = this.bubble.querySelector(":scope > .co-thinking");
+    const thinking = /** @type {HTMLDetailsElement | null} */ (
+      this.bubble.querySelector("details.co-thinking")
+    );
     if (thinking && wasOpen) thinking.open = true;
     for (const child of [...fresh.children]) if (child !== freshBubble) this.el.append(child);
     this.el.className = fresh.className;
@@ -133,6 +143,7 @@ export class StreamingReply {
 // Makes `current`'s children equal to `fresh`'s, keeping each child that is already equal at the
 // same position. Blocks of a reply only ever differ near its end (the tail, or a list that the
 // stream split in two), so in practice nearly everything is kept.
+/** @param {Element} current @param {Element} fresh */
 function morphChildren(current, fresh) {
   const olds = [...current.childNodes];
   const news = [...fresh.childNodes];

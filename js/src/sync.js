@@ -6,11 +6,19 @@
 
 import { STREAM_KEYS } from "./protocol.js";
 
+/** @typedef {import("./protocol.js").KernelMsg} KernelMsg */
+/** @typedef {{reply: number, base: number, user: object | null, text: string, thinking: string, tool_plan: string}} Pending */
+
 export class ReplySync {
+  /**
+   * @param {(msg: import("./protocol.js").ViewMsg) => void} send
+   * @param {(kind: "reset" | "append") => void} onChange
+   */
   constructor(send, onChange) {
     this.send = send;
     this.onChange = onChange;
-    this.pending = null; // {reply, base, user, text, thinking, tool_plan} while a reply streams
+    /** @type {Pending | null} while a reply streams */
+    this.pending = null;
     this.seq = -1;
     this.awaitingSnapshot = false;
   }
@@ -21,6 +29,7 @@ export class ReplySync {
     this.send({ type: "snapshot" });
   }
 
+  /** @param {KernelMsg} msg */
   handle(msg) {
     switch (msg?.type) {
       case "begin":
@@ -50,6 +59,7 @@ export class ReplySync {
     }
   }
 
+  /** @param {import("./protocol.js").DeltaMsg} msg */
   delta(msg) {
     if (this.awaitingSnapshot) return;
     if (!this.pending || msg.reply !== this.pending.reply || msg.seq > this.seq + 1) {
@@ -62,10 +72,13 @@ export class ReplySync {
     this.onChange("append");
   }
 
+  /** @param {Partial<Pending> & {reply: number, base: number, user: object | null} | null} pending */
   reset(pending) {
     this.pending = pending && {
       ...pending,
-      ...Object.fromEntries(STREAM_KEYS.map((key) => [key, pending[key] ?? ""])),
+      text: pending.text ?? "",
+      thinking: pending.thinking ?? "",
+      tool_plan: pending.tool_plan ?? "",
     };
     this.onChange("reset");
   }

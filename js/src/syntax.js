@@ -10,7 +10,8 @@ const KNOWN = new Set(
     " ",
   ),
 );
-const waiting = new Map(); // <code> element -> language, until the highlighter arrives
+/** @type {Map<HTMLElement, string>} <code> element -> language, until the highlighter arrives */
+const waiting = new Map();
 
 onLoaded((name) => {
   if (name !== "highlight") return;
@@ -20,15 +21,21 @@ onLoaded((name) => {
 
 // Highlights a finished <code> element in place. Its text came from the sanitizer; highlight.js
 // escapes it again, so the markup it sets holds nothing but its own <span class="hljs-...">.
+/** @param {HTMLElement} code @param {string} lang */
 export function highlightCode(code, lang) {
-  if (!KNOWN.has(lang) || code.textContent.length > MAX_HIGHLIGHT_CHARS) return;
+  if (!KNOWN.has(lang) || (code.textContent ?? "").length > MAX_HIGHLIGHT_CHARS) return;
   const module = loaded("highlight");
   if (module) apply(code, lang, module);
   else waiting.set(code, lang);
 }
 
+/**
+ * @param {HTMLElement} code
+ * @param {string} lang
+ * @param {{knows: (lang: string) => boolean, highlight: (text: string, lang: string) => string}} module
+ */
 function apply(code, lang, module) {
   if (!module.knows(lang)) return;
-  code.innerHTML = module.highlight(code.textContent, lang);
+  code.innerHTML = module.highlight(code.textContent ?? "", lang);
   code.classList.add("hljs");
 }

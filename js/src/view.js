@@ -26,14 +26,27 @@ const SLICE_MS = 8;
 // answers only between cells, and the cell that displayed the chat may still be running.
 const OFFLINE_MS = 5000;
 
+/**
+ * The synced traits of a Chat.
+ * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming"}} ChatModel
+ */
+
 export class ChatView {
+  /**
+   * @param {import("@anywidget/types").AnyModel<ChatModel>} model
+   * @param {HTMLElement} el
+   */
   constructor(model, el) {
     this.model = model;
-    this.cache = new Map(); // message index -> {message, key, el}
-    this.stream = null; // StreamingReply of the pending reply
+    /** @type {Map<number, {message: any, key: string, el: HTMLElement}>} message index -> render */
+    this.cache = new Map();
+    /** @type {StreamingReply | null} the pending reply's bubble */
+    this.stream = null;
     this.streamIndex = -1; // the index its message will have in `messages`
-    this.pendingUser = null; // bubble of the pending reply's user message
-    this.finishing = null; // {stream, index}: a reply that just ended, until its commit renders
+    /** @type {HTMLElement | null} bubble of the pending reply's user message */
+    this.pendingUser = null;
+    /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
+    this.finishing = null;
     this.dirty = { list: true, stream: false };
     this.frameId = 0;
     this.stick = true;
@@ -41,15 +54,59 @@ export class ChatView {
     this.resyncTimer = 0;
     this.live = false; // a kernel answered this view
     this.offline = false;
-    this.sentText = null; // the composer's text last sent, until the kernel takes or rejects it
+    /** @type {string | null} the composer's text last sent, until the kernel takes or rejects it */
+    this.sentText = null;
     this.announceIndex = -1; // the message to announce once rendered: a reply that just ended
+    /** @type {(() => unknown) | null} */
     this.removeAsker = null;
     this.notices = new Notices();
     this.sync = new ReplySync(
       (msg) => this.post(msg),
       (kind) => this.onReplyChange(kind),
     );
-    this.build(el);
+    this.title = h("span", { cls: "co-model" });
+    this.clearBtn = /** @type {HTMLButtonElement} */ (
+      button("clear", "Clear conversation", "clear", { text: "Clear", cls: "co-clear" })
+    );
+    // Not a live region: it would read every token. Notices.live announces each finished reply.
+    this.list = h("div", {
+      cls: "co-list",
+      attrs: { role: "region", "aria-label": "Conversation (arrow keys move between messages)" },
+    });
+    this.focus = new RovingFocus(this.list);
+    this.input = /** @type {HTMLTextAreaElement} */ (
+      h("textarea", {
+        cls: "co-input",
+        attrs: {
+          rows: "1",
+          "aria-label": "Message",
+          "aria-description": "Enter sends, Shift+Enter starts a new line, Esc stops a reply",
+        },
+      })
+    );
+    this.sendBtn = /** @type {HTMLButtonElement} */ (
+      button("send", "Send message", "send", { cls: "co-send" })
+    );
+    this.root = h("div", { cls: "co-widget", attrs: SUPPRESS_SHORTCUTS }, [
+      h("div", { cls: "co-header" }, [
+        h("span", { cls: "co-title" }, [
+          h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }),
+          this.title,
+        ]),
+        this.clearBtn,
+      ]),
+      h("div", { cls: "co-body" }, [
+        this.list,
+        button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),
+      ]),
+      this.notices.el,
+      h("div", { cls: "co-composer" }, [this.input, this.sendBtn]),
+      this.notices.live,
+    ]);
+    // The view may be built before the notebook attaches it; once it gets a size, show the end.
+    this.resizeObserver = new ResizeObserver(() => this.followBottom());
+    this.wire(el);
+    /** @type {[any, (...args: any[]) => void][]} */
     this.listeners = [
       ["change:messages", () => this.invalidate("list")],
       ["change:status", () => this.onStatus()],
@@ -68,6 +125,7 @@ export class ChatView {
   }
 
   // Sends to the kernel; a model restored without a kernel may have no channel at all.
+  /** @param {import("./protocol.js").ViewMsg} msg */
   post(msg) {
     try {
       this.model.send(msg);
@@ -76,6 +134,7 @@ export class ChatView {
     }
   }
 
+  /** @param {import("./protocol.js").KernelMsg} msg @param {DataView[]} [buffers] */
   onKernelMsg(msg, buffers) {
     if (!this.live) {
       this.live = true;
@@ -99,6 +158,7 @@ export class ChatView {
     }
   }
 
+  /** @param {import("./protocol.js").RejectedMsg} msg */
   onRejected({ action, error }) {
     this.notices.showError(error || "The kernel rejected this action.");
     if (action === "send") this.restoreSentText();
@@ -113,6 +173,7 @@ export class ChatView {
     this.sentText = null;
   }
 
+  /** @param {boolean} offline */
   setOffline(offline) {
     this.offline = offline;
     this.root.classList.toggle("co-offline-view", offline);
@@ -122,44 +183,8 @@ export class ChatView {
     if (offline) this.restoreSentText();
   }
 
-  build(el) {
-    this.title = h("span", { cls: "co-model" });
-    this.focus = null;
-    this.clearBtn = button("clear", "Clear conversation", "clear", {
-      text: "Clear",
-      cls: "co-clear",
-    });
-    // Not a live region: it would read every token. Notices.live announces each finished reply.
-    this.list = h("div", {
-      cls: "co-list",
-      attrs: { role: "region", "aria-label": "Conversation (arrow keys move between messages)" },
-    });
-    this.focus = new RovingFocus(this.list);
-    this.input = h("textarea", {
-      cls: "co-input",
-      attrs: {
-        rows: "1",
-        "aria-label": "Message",
-        "aria-description": "Enter sends, Shift+Enter starts a new line, Esc stops a reply",
-      },
-    });
-    this.sendBtn = button("send", "Send message", "send", { cls: "co-send" });
-    this.root = h("div", { cls: "co-widget", attrs: SUPPRESS_SHORTCUTS }, [
-      h("div", { cls: "co-header" }, [
-        h("span", { cls: "co-title" }, [
-          h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }),
-          this.title,
-        ]),
-        this.clearBtn,
-      ]),
-      h("div", { cls: "co-body" }, [
-        this.list,
-        button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),
-      ]),
-      this.notices.el,
-      h("div", { cls: "co-composer" }, [this.input, this.sendBtn]),
-      this.notices.live,
-    ]);
+  /** @param {HTMLElement} el */
+  wire(el) {
     this.root.addEventListener("click", (event) => this.onClick(event));
     this.root.addEventListener("keydown", (event) => this.onKeydown(event));
     this.root.addEventListener("focusin", markFocused);
@@ -168,8 +193,6 @@ export class ChatView {
       fitHeight(this.input);
     });
     this.list.addEventListener("scroll", () => this.onScroll(), { passive: true });
-    // The view may be built before the notebook attaches it; once it gets a size, show the end.
-    this.resizeObserver = new ResizeObserver(() => this.followBottom());
     this.resizeObserver.observe(this.list);
     el.append(this.root);
   }
@@ -212,11 +235,15 @@ export class ChatView {
     }
   }
 
+  /** @param {"reset" | "append"} kind */
   onReplyChange(kind) {
     if (kind === "reset") {
       const pending = this.sync.pending;
       // A new reply replaces whatever was being edited (an edit's own begin among them).
-      for (const msgEl of this.list.querySelectorAll(".co-editing")) {
+      const editing = /** @type {NodeListOf<HTMLElement>} */ (
+        this.list.querySelectorAll(".co-editing")
+      );
+      for (const msgEl of editing) {
         const hadFocus = msgEl.contains(document.activeElement);
         endEdit(msgEl);
         if (hadFocus) this.input.focus({ preventScroll: true });
@@ -232,6 +259,7 @@ export class ChatView {
     this.invalidate("stream");
   }
 
+  /** @param {"list" | "stream"} part */
   invalidate(part) {
     this.dirty[part] = true;
     if (!this.frameId) this.frameId = requestAnimationFrame(() => this.frame());
@@ -241,7 +269,7 @@ export class ChatView {
   // window.__coWidgetStats = {frames: []} gets the milliseconds of each frame (benchmarks).
   frame() {
     this.frameId = 0;
-    const stats = globalThis.__coWidgetStats;
+    const stats = /** @type {any} */ (globalThis).__coWidgetStats;
     const start = stats ? performance.now() : 0;
     if (this.dirty.list) {
       this.dirty.list = false;
@@ -250,7 +278,7 @@ export class ChatView {
     if (this.dirty.stream) {
       this.dirty.stream = false;
       if (this.stream) {
-        this.stream.flush(this.sync.pending);
+        if (this.sync.pending) this.stream.flush(this.sync.pending);
         demoteControls(this.stream.el);
       }
     }
@@ -297,9 +325,10 @@ export class ChatView {
   // A changed `messages` trait arrives as new objects, so identity only says "unchanged" between
   // two changes; the JSON text is the content identity that survives a new commit.
   // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
+  /** @param {any} message @param {number} index @param {number} deadline */
   messageElement(message, index, deadline) {
     const hit = this.cache.get(index);
-    if (hit?.message === message) return hit.el;
+    if (hit && hit.message === message) return hit.el;
     const key = JSON.stringify(message);
     if (hit?.key === key) {
       hit.message = message;
@@ -308,7 +337,7 @@ export class ChatView {
     if (performance.now() > deadline) return null;
     let el = renderMessage(message, index);
     demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
-    if (this.finishing?.index === index) el = this.finishing.stream.adopt(el);
+    if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
     this.cache.set(index, { message, key, el });
     return el;
   }
@@ -323,10 +352,12 @@ export class ChatView {
     if (this.stick) this.list.scrollTop = this.list.scrollHeight;
   }
 
+  /** @param {MouseEvent} event */
   onClick(event) {
-    const btn = event.target.closest("[data-co-action]");
+    const target = /** @type {HTMLElement} */ (event.target);
+    const btn = /** @type {HTMLButtonElement | null} */ (target.closest("[data-co-action]"));
     if (!btn || btn.disabled) return;
-    const msgEl = btn.closest(".co-msg");
+    const msgEl = /** @type {HTMLElement} */ (btn.closest(".co-msg"));
     const action = btn.dataset.coAction;
     switch (action) {
       case "send":
@@ -339,7 +370,7 @@ export class ChatView {
         this.post({ type: "clear" });
         break;
       case "undo":
-        this.post({ type: "restore", token: btn.dataset.token });
+        this.post({ type: "restore", token: btn.dataset.token ?? "" });
         this.notices.hideUndo();
         break;
       case "regenerate":
@@ -360,7 +391,7 @@ export class ChatView {
         this.copy(btn, msgEl.coSource);
         return;
       case "copy-code":
-        this.copy(btn, btn.closest(".co-code").querySelector("code").textContent);
+        this.copy(btn, btn.closest(".co-code")?.querySelector("code")?.textContent ?? "");
         return;
       case "jump":
         this.stick = true;
@@ -376,17 +407,19 @@ export class ChatView {
   }
 
   // Every key typed in the widget stays in it (see keys.js), whatever it does here.
+  /** @param {KeyboardEvent} event */
   onKeydown(event) {
     event.stopPropagation();
-    const inEditor = event.target.classList.contains("co-edit-input");
-    const inInput = event.target === this.input;
+    const target = /** @type {HTMLElement} */ (event.target);
+    const msgEl = /** @type {HTMLElement} */ (target.closest(".co-msg"));
+    const inEditor = target.classList.contains("co-edit-input");
+    const inInput = target === this.input;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && (inInput || inEditor)) {
       event.preventDefault();
-      if (inEditor) this.submitEdit(event.target.closest(".co-msg"));
+      if (inEditor) this.submitEdit(msgEl);
       else this.submit();
     } else if (event.key === "Escape" && inEditor) {
       event.preventDefault();
-      const msgEl = event.target.closest(".co-msg");
       endEdit(msgEl);
       msgEl.focus();
     } else if (event.key === "Escape" && this.busy) {
@@ -398,6 +431,7 @@ export class ChatView {
   }
 
   // Checks the text before it leaves; on a problem, says so next to the composer and keeps it.
+  /** @param {string} text */
   checkText(text) {
     const problem = this.offline
       ? "Saved conversation: run the cell to continue"
@@ -416,13 +450,13 @@ export class ChatView {
     fitHeight(this.input);
   }
 
+  /** @param {HTMLElement} msgEl */
   startEdit(msgEl) {
     if (this.busy || msgEl.classList.contains("co-editing")) return;
-    const area = h("textarea", {
-      cls: "co-edit-input",
-      attrs: { rows: "3", "aria-label": "Edit message" },
-    });
-    area.value = msgEl.coSource;
+    const area = /** @type {HTMLTextAreaElement} */ (
+      h("textarea", { cls: "co-edit-input", attrs: { rows: "3", "aria-label": "Edit message" } })
+    );
+    area.value = msgEl.coSource ?? "";
     const editor = h("div", { cls: "co-editor" }, [
       area,
       h("div", { cls: "co-edit-bar" }, [
@@ -437,29 +471,35 @@ export class ChatView {
   }
 
   // The editor stays open (with its text) until the kernel begins the new reply or rejects it.
+  /** @param {HTMLElement} msgEl */
   submitEdit(msgEl) {
-    const text = msgEl.querySelector(".co-edit-input").value;
+    const area = /** @type {HTMLTextAreaElement} */ (msgEl.querySelector(".co-edit-input"));
+    const text = area.value;
     if (this.busy || !text.trim() || !this.checkText(text)) return;
     this.notices.clearError();
     this.post({ type: "edit", index: Number(msgEl.dataset.index), text });
   }
 
+  /** @param {HTMLElement} btn @param {string | undefined} text */
   async copy(btn, text) {
     if (await copyText(text ?? "", this.root)) flashCopied(btn);
   }
 }
 
+/** @param {HTMLElement} msgEl */
 function endEdit(msgEl) {
   msgEl.classList.remove("co-editing");
   msgEl.querySelector(".co-editor")?.remove();
 }
 
+/** @param {HTMLTextAreaElement} area */
 function fitHeight(area) {
   area.style.height = "auto";
   area.style.height = `${Math.min(area.scrollHeight, MAX_INPUT_PX)}px`;
 }
 
 // Puts `wanted` in order as the children of `parent`, moving only what is out of place.
+/** @param {HTMLElement} parent @param {Node[]} wanted */
 function reconcile(parent, wanted) {
   let node = parent.firstChild;
   for (const el of wanted) {

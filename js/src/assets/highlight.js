@@ -17,12 +17,15 @@ const LANGUAGES = { bash, css, javascript, json, markdown, python, sql, typescri
 for (const [name, grammar] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, grammar);
 hljs.registerAliases(["shell", "console"], { languageName: "bash" });
 
-/** Whether `lang` has a grammar here. */
+/** Whether `lang` has a grammar here.
+ *  @param {string} lang */
 export function knows(lang) {
   return Boolean(hljs.getLanguage(lang));
 }
 
-/** The highlighted HTML of `text`: only highlight.js's own escaped spans. */
+/** The highlighted HTML of `text`: only highlight.js's own escaped spans.
+ *  @param {string} text
+ *  @param {string} lang */
 export function highlight(text, lang) {
   return hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
 }

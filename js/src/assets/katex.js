@@ -3,6 +3,8 @@
 // render as KaTeX's red source text instead of throwing; \href and friends stay untrusted.
 import katex from "katex";
 
+/** @param {string} tex
+ *  @param {boolean} display */
 export function renderMath(tex, display) {
   return katex.renderToString(tex, {
     output: "mathml",
