@@ -83,3 +83,25 @@ export async function receive(name, buffer) {
   }
   for (const fn of listeners) fn(name);
 }
+
+// Work per animation frame when a module arrives for many waiting blocks.
+const SLICE_MS = 6;
+
+/**
+ * Calls `fn` on each of `items` (which it empties), a few milliseconds per animation frame: a
+ * module arriving for hundreds of waiting blocks must not make a long task.
+ * @template T
+ * @param {Set<T> | Map<any, any>} items
+ * @param {(item: any) => void} fn
+ */
+export function drain(items, fn) {
+  const queue = [...items];
+  items.clear();
+  let next = 0;
+  const step = () => {
+    const deadline = performance.now() + SLICE_MS;
+    while (next < queue.length && performance.now() < deadline) fn(queue[next++]);
+    if (next < queue.length) requestAnimationFrame(step);
+  };
+  step();
+}

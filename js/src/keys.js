@@ -26,7 +26,7 @@ export function markFocused(event) {
 }
 
 /** Takes every control inside a rendered message out of the Tab order.
- *  @param {HTMLElement} el */
+ *  @param {ParentNode} el */
 export function demoteControls(el) {
   for (const node of el.querySelectorAll(CONTROLS)) /** @type {HTMLElement} */ (node).tabIndex = -1;
 }

@@ -4,6 +4,7 @@
 import DOMPurify from "dompurify";
 import { Marked } from "marked";
 import { button, h } from "./dom.js";
+import { demoteControls } from "./keys.js";
 import { MATH_CLASSES, mathExtension, renderMathIn } from "./math.js";
 import { highlightCode } from "./syntax.js";
 
@@ -89,25 +90,28 @@ function imageLink(img) {
   return link;
 }
 
-// Renders markdown to a sanitized fragment. `highlight` is false for the growing tail of a
-// streaming reply: its code blocks may still change, and highlighting them every frame would
-// cost more than the rest of the frame.
+// Renders markdown to a sanitized fragment. `finished` is false for the growing tail of a
+// streaming reply: its code blocks and formulas may still change, and highlighting or typesetting
+// them on every frame would cost more than the rest of the frame (formulas show their source
+// until their block is finished). Controls and scrolling boxes are out of the Tab order (see
+// keys.js), here, once per block, rather than by searching a whole reply on every frame.
 /**
  * @param {string} src
- * @param {{highlight?: boolean}} [options]
+ * @param {{finished?: boolean}} [options]
  * @returns {DocumentFragment}
  */
-export function renderMarkdown(src, { highlight = true } = {}) {
+export function renderMarkdown(src, { finished = true } = {}) {
   const html = /** @type {string} */ (marked.parse(src));
   const fragment = /** @type {DocumentFragment} */ (
     /** @type {unknown} */ (DOMPurify.sanitize(html))
   );
   for (const code of fragment.querySelectorAll("pre > code")) {
     const lang = LANGUAGE_CLASS.exec(code.className)?.[1] || "";
-    if (highlight) highlightCode(/** @type {HTMLElement} */ (code), lang.toLowerCase());
+    if (finished) highlightCode(/** @type {HTMLElement} */ (code), lang.toLowerCase());
     codeFrame(/** @type {HTMLElement} */ (code.parentNode), lang);
   }
-  renderMathIn(fragment);
+  if (finished) renderMathIn(fragment);
+  demoteControls(fragment);
   return fragment;
 }
 
@@ -123,5 +127,6 @@ export function codeFrame(pre, lang) {
     button("copy-code", "Copy code", "copy"),
   ]);
   frame.append(bar, pre);
+  demoteControls(frame);
   return frame;
 }

@@ -10,7 +10,7 @@
 // tokenized by marked before any of this, so math inside code stays literal. A $$ that is not
 // closed yet (a reply still streaming) stays source.
 import DOMPurify from "dompurify";
-import { loaded, onLoaded } from "./assets.js";
+import { drain, loaded, onLoaded } from "./assets.js";
 
 /** @type {[RegExp, boolean][]} */
 const INLINE = [
@@ -110,8 +110,7 @@ const waiting = new Set();
 onLoaded((name) => {
   if (name !== "katex") return;
   const katex = loaded("katex");
-  for (const el of waiting) typeset(el, katex);
-  waiting.clear();
+  drain(waiting, (el) => typeset(el, katex));
 });
 
 /** Turns the math placeholders in `root` into MathML, now or when KaTeX arrives.

@@ -34,7 +34,7 @@ class StreamingMarkdown {
     }
     const fence = this.splitter.openFence;
     if (fence) this.growCode(fence, src);
-    else this.tail.replaceChildren(renderMarkdown(src.slice(this.committed), { highlight: false }));
+    else this.tail.replaceChildren(renderMarkdown(src.slice(this.committed), { finished: false }));
   }
 
   // Code needs no markdown or sanitizing: it is text in a text node, and it only grows.

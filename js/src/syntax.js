@@ -1,6 +1,6 @@
 // Code highlighting, with the highlighter loaded on demand from the kernel (see assets.js).
 // Blocks finished before it arrives stay plain and are highlighted when it does.
-import { loaded, onLoaded } from "./assets.js";
+import { drain, loaded, onLoaded } from "./assets.js";
 
 // Past this size highlighting one block could take a long task on its own.
 const MAX_HIGHLIGHT_CHARS = 50_000;
@@ -15,8 +15,8 @@ const waiting = new Map();
 
 onLoaded((name) => {
   if (name !== "highlight") return;
-  for (const [code, lang] of waiting) apply(code, lang, loaded("highlight"));
-  waiting.clear();
+  const module = loaded("highlight");
+  drain(waiting, ([code, lang]) => apply(code, lang, module));
 });
 
 // Highlights a finished <code> element in place. Its text came from the sanitizer; highlight.js

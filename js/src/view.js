@@ -277,10 +277,7 @@ export class ChatView {
     }
     if (this.dirty.stream) {
       this.dirty.stream = false;
-      if (this.stream) {
-        if (this.sync.pending) this.stream.flush(this.sync.pending);
-        demoteControls(this.stream.el);
-      }
+      if (this.stream && this.sync.pending) this.stream.flush(this.sync.pending);
     }
     this.followBottom();
     if (stats) stats.frames.push(performance.now() - start);
