@@ -31,7 +31,9 @@ def test_an_unclosed_display_formula_streams_as_source_until_it_closes(page):
     assert "$$\\sum_{i=1}^{n} i\\," in answer.text_content()  # source, with its \\, intact
     assert answer.locator("math").count() == 0
     assert page.evaluate("harness.model.assets") == []  # no formula yet: KaTeX not asked for
-    delta(page, 2, "= \\frac{n(n+1)}{2}$$\n\nDone.")
+    # Closed, and finished (the next block began): typeset. Formulas in the growing tail stay
+    # source, like code is highlighted only in finished blocks.
+    delta(page, 2, "= \\frac{n(n+1)}{2}$$\n\nDone.\n")
     expect(answer.locator("math[display='block'] mfrac")).to_have_count(1)
     assert page.evaluate("harness.model.assets") == ["katex"]
     assert "$$" not in answer.text_content().replace("\\sum", "")  # annotation holds the TeX
@@ -93,7 +95,8 @@ def test_the_undo_toast_sends_restore_with_its_token(page):
 def test_a_view_that_no_kernel_answers_disables_its_composer(page):
     page.evaluate("harness.setup({messages: []}, {answer: false})")
     notice = page.locator(".co-offline")
-    expect(notice).to_have_text("Saved conversation: run the cell to continue", timeout=15_000)
+    expect(notice).to_be_visible(timeout=15_000)  # after the view's wait for an answer
+    expect(notice).to_have_text("Saved conversation: run the cell to continue")
     expect(page.get_by_label("Message", exact=True)).to_be_disabled()
     expect(page.get_by_role("button", name="Send message")).to_be_disabled()
     # A kernel that answers late (it was busy with another cell) brings the view back.

@@ -33,6 +33,12 @@ def sent(chat: Chat, comms, kind: str) -> list:
     ]
 
 
+def rejected(chat: Chat, comms) -> dict:
+    """The one ``rejected`` message the chat sent."""
+    [(content, _)] = sent(chat, comms, "rejected")
+    return content
+
+
 def contents(chat: Chat) -> list:
     return [m["content"] for m in chat.messages]
 
@@ -121,8 +127,8 @@ def test_a_busy_chat_rejects_a_second_send(comms, fake):
     ui(chat, type="send", text="first")
     ui(chat, type="send", text="second")
     chat.stop()
-    [(rejected, _)] = sent(chat, comms, "rejected")
-    assert rejected["action"] == "send" and "streaming" in rejected["error"]
+    assert rejected(chat, comms)["action"] == "send"
+    assert "streaming" in rejected(chat, comms)["error"]
 
 
 def test_a_views_clear_can_be_undone(comms, fake):
@@ -182,8 +188,8 @@ def test_front_end_modules_come_from_the_kernel_as_one_buffer(comms, fake):
         assert content == {"type": "asset", "name": name}
         assert [bytes(b) for b in buffers] == [(STATIC / f"{name}.js").read_bytes()]
     ui(chat, type="asset", name="../widget")
-    [(rejected, _)] = sent(chat, comms, "rejected")
-    assert rejected["action"] == "asset" and "Unknown front-end asset" in rejected["error"]
+    assert rejected(chat, comms)["action"] == "asset"
+    assert "Unknown front-end asset" in rejected(chat, comms)["error"]
 
 
 def test_only_stream_messages_use_seq(comms, fake):

@@ -56,6 +56,8 @@ chat = Chat(base_url=fake.url, api_key=os.environ[{API_KEY_ENV!r}])"""
 
 # The two hosts every user-facing behaviour is tested in: JupyterLab and Notebook 7.
 HOSTS = ("lab", "notebook")
+# JupyterLab's two themes (Notebook 7 uses the same setting), for the `theme` fixture.
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 # A reply for the streaming tests: plain prose (no markdown syntax), so the rendered text is
 # the source text word for word.
@@ -347,6 +349,12 @@ class Notebook:
 
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+
+    def start(self, name: str, *cells: str, app: str = "lab") -> ChatUI:
+        """Write notebook `name` (SETUP_CELL, then `cells`), open it in `app`, run it, and return
+        its first chat view."""
+        self.open(self.server.write_notebook(name, *cells), app=app).run_all()
+        return self.chat()
 
     def chat(self, index: int = 0) -> ChatUI:
         """The `index`-th chat widget view on the page, once it has rendered."""

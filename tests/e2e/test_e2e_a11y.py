@@ -5,8 +5,8 @@ widget in every state meets WCAG AA (from computed colours), a completed reply i
 import pytest
 from playwright.sync_api import expect
 
-from .e2e_support import HOSTS, LONG, words
-from .test_e2e_looks import THEMES, contrast
+from .e2e_support import HOSTS, LONG, THEMES, words
+from .test_e2e_looks import COLOUR_HELPERS_JS, contrast
 
 pytestmark = pytest.mark.browser
 
@@ -72,27 +72,10 @@ STATES = [
 # Every text of the widget that is shown, with its contrast inputs: the text colour (times the
 # opacity of it and its ancestors) over the stacked backgrounds behind it. Disabled controls are
 # exempt in WCAG. Also the composer's placeholder and the warnings' "!" badges (pseudo-elements).
-TEXTS_JS = """(root) => {
-    const ctx = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
-    const rgba = (css) => {
-        ctx.clearRect(0, 0, 1, 1);
-        ctx.fillStyle = css;
-        ctx.fillRect(0, 0, 1, 1);
-        const [r, g, b, a] = ctx.getImageData(0, 0, 1, 1).data;
-        return [r, g, b, a / 255];
-    };
-    const over = (top, below) => below.map((c, i) => top[i] * top[3] + c * (1 - top[3]));
-    const background = (el) => {
-        const layers = [];
-        for (let node = el; node; node = node.parentElement) {
-            const bg = rgba(getComputedStyle(node).backgroundColor);
-            if (bg[3] > 0) layers.push(bg);
-            if (bg[3] >= 1) break;
-        }
-        let colour = [255, 255, 255];
-        for (const layer of layers.reverse()) colour = over(layer, colour);
-        return colour;
-    };
+TEXTS_JS = (
+    "(root) => {"
+    + COLOUR_HELPERS_JS
+    + """
     const opacity = (el) => {
         let value = 1;
         for (let node = el; node; node = node.parentElement)
@@ -129,6 +112,7 @@ TEXTS_JS = """(root) => {
     }
     return out;
 }"""
+)
 
 
 def assert_readable(ui, state: str) -> int:
@@ -142,13 +126,6 @@ def assert_readable(ui, state: str) -> int:
             failures.append(f"{state}: {text['cls']} {text['text']!r} {ratio:.2f} < {need}")
     assert not failures, "\n".join(failures)
     return len(texts)
-
-
-@pytest.fixture
-def theme(request, jupyter_server):
-    jupyter_server.set_theme(THEMES[request.param])
-    yield request.param
-    jupyter_server.set_theme(THEMES["light"])
 
 
 @pytest.mark.parametrize("theme", list(THEMES), indirect=True)
@@ -191,12 +168,11 @@ def test_every_text_in_every_state_meets_wcag_aa(server, notebook, page, app, th
 def test_one_tab_stop_for_the_conversation_and_one_announcement_per_reply(
     server, notebook, page, app
 ):
-    name = server.write_notebook(
+    ui = notebook.start(
         f"a11y-{app}.ipynb",
         f"chat.messages = {STATES!r} * 3\nfake.add(Stream({LONG!r}, delay=0.02))\nchat",
+        app=app,
     )
-    notebook.open(name, app=app).run_all()
-    ui = notebook.chat()
     count = len(STATES) * 3
     expect(ui.root.locator(".co-msg")).to_have_count(count)
 

@@ -23,13 +23,12 @@ def stray_keys(page, *, enter: bool = True) -> None:
 
 @pytest.mark.parametrize("app", HOSTS)
 def test_keys_stay_in_the_widget_after_every_kind_of_click(server, notebook, page, app):
-    name = server.write_notebook(
+    ui = notebook.start(
         f"keys-{app}.ipynb",
         f"fake.add({REPLY!r}, 'second', 'regenerated', Stream({LONG!r}, delay=0.1), 'edited')",
         "chat",
+        app=app,
     )
-    notebook.open(name, app=app).run_all()
-    ui = notebook.chat()
     cells = notebook.cells()
     assert [cell["type"] for cell in cells] == ["code", "code", "code"]
 

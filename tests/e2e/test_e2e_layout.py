@@ -6,7 +6,7 @@ math: MathML, currency left alone, code literal, Copy keeping the LaTeX."""
 import pytest
 from playwright.sync_api import expect
 
-from .e2e_support import HOSTS
+from .e2e_support import API_KEY_ENV, HOSTS
 
 pytestmark = pytest.mark.browser
 
@@ -56,13 +56,13 @@ SCROLLER_JS = """(el) => {
 
 @pytest.mark.parametrize("app", HOSTS)
 def test_tables_code_composer_and_title_at_300px(server, notebook, page, app):
-    name = server.write_notebook(
+    ui = notebook.start(
         f"layout-{app}.ipynb",
         f"fake.add({TABLE + chr(10) * 2 + CODE!r})",
-        "chat = Chat(base_url=fake.url, api_key=chat._client._api_key, title='Pricing desk')\nchat",
+        f"chat = Chat(base_url=fake.url, api_key=os.environ[{API_KEY_ENV!r}], title='Pricing desk')"
+        "\nchat",
+        app=app,
     )
-    notebook.open(name, app=app).run_all()
-    ui = notebook.chat()
     expect(ui.root.locator(".co-model")).to_have_text("Pricing desk")
     # Three chats side by side in an HBox are 300 px or less each.
     ui.root.evaluate("(el) => { el.style.width = '300px'; }")
@@ -90,9 +90,12 @@ def test_tables_code_composer_and_title_at_300px(server, notebook, page, app):
 @pytest.mark.parametrize("app", HOSTS)
 def test_math_renders_as_mathml_and_copy_keeps_the_latex(server, notebook, page, app):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    name = server.write_notebook(f"math-{app}.ipynb", f"fake.add({MATH!r})", "chat")
-    notebook.open(name, app=app).run_all()
-    ui = notebook.chat()
+    ui = notebook.start(
+        f"math-{app}.ipynb",
+        f"fake.add({MATH!r})",
+        "chat",
+        app=app,
+    )
     ui.send("Some math, please")
     answer = ui.replies.last.locator(".co-md")
 
@@ -123,14 +126,13 @@ def test_math_renders_as_mathml_and_copy_keeps_the_latex(server, notebook, page,
 @pytest.mark.parametrize("app", HOSTS)
 def test_the_wheel_scrolls_the_chat_to_its_end_then_the_page(server, notebook, page, app):
     filler = "\n".join(f"# filler line {i}" for i in range(60))
-    name = server.write_notebook(
+    ui = notebook.start(
         f"wheel-{app}.ipynb",
         "chat.messages = [{'role': r, 'content': f'{r} message {i}'} "
         "for i in range(40) for r in ('user', 'assistant')]\nchat",
         filler,
+        app=app,
     )
-    notebook.open(name, app=app).run_all()
-    ui = notebook.chat()
     expect(ui.root.locator(".co-msg")).to_have_count(80)
     page_scroller = ui.root.evaluate_handle(SCROLLER_JS)
     page_scroller.evaluate("(n) => { n.scrollTop = 0; }")
