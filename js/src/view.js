@@ -6,8 +6,9 @@
 // renders it. Committed messages are rendered once and cached by index (and content); during a
 // reply only the streaming bubble changes, and it renders incrementally (stream.js).
 import { addAsker, receive } from "./assets.js";
-import { button, copyText, flashCopied, h, icon } from "./dom.js";
-import { demoteControls, markFocused, RovingFocus, SUPPRESS_SHORTCUTS } from "./keys.js";
+import { copyText, flashCopied, icon } from "./dom.js";
+import { demoteControls, markFocused, RovingFocus } from "./keys.js";
+import { buildLayout, endEdit, fitHeight, openEditor, reconcile } from "./layout.js";
 import { renderMessage, renderUser } from "./messages.js";
 import { brokenTextError, Notices } from "./notices.js";
 import { StreamingReply } from "./stream.js";
@@ -18,7 +19,6 @@ const STICKY_PX = 32;
 // If the status turns idle but no `end` arrived (dropped by the server's rate limit), ask for a
 // snapshot after this long instead of showing a stale bubble forever.
 const IDLE_RESYNC_MS = 1000;
-const MAX_INPUT_PX = 200;
 // Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz).
 const SLICE_MS = 8;
 // A view asks its kernel for a snapshot when it renders; with no answer in this time, no live
@@ -64,45 +64,14 @@ export class ChatView {
       (msg) => this.post(msg),
       (kind) => this.onReplyChange(kind),
     );
-    this.title = h("span", { cls: "co-model" });
-    this.clearBtn = /** @type {HTMLButtonElement} */ (
-      button("clear", "Clear conversation", "clear", { text: "Clear", cls: "co-clear" })
-    );
-    // Not a live region: it would read every token. Notices.live announces each finished reply.
-    this.list = h("div", {
-      cls: "co-list",
-      attrs: { role: "region", "aria-label": "Conversation (arrow keys move between messages)" },
-    });
+    const ui = buildLayout(this.notices);
+    this.root = ui.root;
+    this.title = ui.title;
+    this.clearBtn = ui.clearBtn;
+    this.list = ui.list;
+    this.input = ui.input;
+    this.sendBtn = ui.sendBtn;
     this.focus = new RovingFocus(this.list);
-    this.input = /** @type {HTMLTextAreaElement} */ (
-      h("textarea", {
-        cls: "co-input",
-        attrs: {
-          rows: "1",
-          "aria-label": "Message",
-          "aria-description": "Enter sends, Shift+Enter starts a new line, Esc stops a reply",
-        },
-      })
-    );
-    this.sendBtn = /** @type {HTMLButtonElement} */ (
-      button("send", "Send message", "send", { cls: "co-send" })
-    );
-    this.root = h("div", { cls: "co-widget", attrs: SUPPRESS_SHORTCUTS }, [
-      h("div", { cls: "co-header" }, [
-        h("span", { cls: "co-title" }, [
-          h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }),
-          this.title,
-        ]),
-        this.clearBtn,
-      ]),
-      h("div", { cls: "co-body" }, [
-        this.list,
-        button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),
-      ]),
-      this.notices.el,
-      h("div", { cls: "co-composer" }, [this.input, this.sendBtn]),
-      this.notices.live,
-    ]);
     // The view may be built before the notebook attaches it; once it gets a size, show the end.
     this.resizeObserver = new ResizeObserver(() => this.followBottom());
     this.wire(el);
@@ -450,21 +419,7 @@ export class ChatView {
   /** @param {HTMLElement} msgEl */
   startEdit(msgEl) {
     if (this.busy || msgEl.classList.contains("co-editing")) return;
-    const area = /** @type {HTMLTextAreaElement} */ (
-      h("textarea", { cls: "co-edit-input", attrs: { rows: "3", "aria-label": "Edit message" } })
-    );
-    area.value = msgEl.coSource ?? "";
-    const editor = h("div", { cls: "co-editor" }, [
-      area,
-      h("div", { cls: "co-edit-bar" }, [
-        button("edit-cancel", "Cancel editing", null, { text: "Cancel" }),
-        button("edit-send", "Send edited message", "send", { text: "Send", cls: "co-primary" }),
-      ]),
-    ]);
-    msgEl.classList.add("co-editing");
-    msgEl.append(editor);
-    fitHeight(area);
-    area.focus();
+    openEditor(msgEl);
   }
 
   // The editor stays open (with its text) until the kernel begins the new reply or rejects it.
@@ -480,32 +435,5 @@ export class ChatView {
   /** @param {HTMLElement} btn @param {string | undefined} text */
   async copy(btn, text) {
     if (await copyText(text ?? "", this.root)) flashCopied(btn);
-  }
-}
-
-/** @param {HTMLElement} msgEl */
-function endEdit(msgEl) {
-  msgEl.classList.remove("co-editing");
-  msgEl.querySelector(".co-editor")?.remove();
-}
-
-/** @param {HTMLTextAreaElement} area */
-function fitHeight(area) {
-  area.style.height = "auto";
-  area.style.height = `${Math.min(area.scrollHeight, MAX_INPUT_PX)}px`;
-}
-
-// Puts `wanted` in order as the children of `parent`, moving only what is out of place.
-/** @param {HTMLElement} parent @param {Node[]} wanted */
-function reconcile(parent, wanted) {
-  let node = parent.firstChild;
-  for (const el of wanted) {
-    if (node === el) node = node.nextSibling;
-    else parent.insertBefore(el, node);
-  }
-  while (node) {
-    const next = node.nextSibling;
-    node.remove();
-    node = next;
   }
 }
