@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,12 @@ from ._conversation import (
     validate_history,
 )
 from ._errors import ChatBusyError
+from ._image_store import ImageStore
+from ._images import image_blocks
+from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, validate_params
 from ._reply import Reply
+from ._structured import ResponseFormat, resolve_response_format
 from ._transcript import to_markdown
 from ._turn import Turn, stream_reply
 
@@ -92,7 +97,13 @@ class Chat(anywidget.AnyWidget):
         max_retries: int = 2,
         **params: Any,
     ) -> None:
+        # A pydantic model class becomes its JSON schema here; the class stays for reply.parsed.
+        self._format = resolve_response_format(params.pop("response_format", None))
+        if self._format is not None:
+            params["response_format"] = self._format.body
         self._params = validate_params(params)
+        check_request({"model": model, **self._params})
+        self._images = ImageStore()
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
@@ -109,15 +120,47 @@ class Chat(anywidget.AnyWidget):
 
     # --- asking -----------------------------------------------------------------------------
 
-    def send(self, text: str) -> Reply:  # type: ignore[override]  # Widget.send: see _publish
+    def send(  # type: ignore[override]  # Widget.send: see _publish
+        self,
+        text: str,
+        images: list[Any] | None = None,
+        detail: str | None = None,
+        response_format: Any = None,
+    ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
-        Raises ValueError for an empty message or an invalid history, and ChatBusyError while
-        another reply streams (wait for it, or ``chat.stop()`` it, first). API errors do not
+        ``images``: paths, bytes, PIL images, matplotlib Figures or http(s) URLs, sent after
+        the text (see ``co_widget._images``); an image too big for Cohere's limits is shrunk,
+        with a warning. ``detail``: "auto", "low" or "high" for these images.
+        ``response_format``: for this message only, a pydantic model class or a JSON schema
+        (then ``reply.parsed`` gives the data).
+
+        Raises ValueError for an empty message, more than 20 images, a combination Cohere
+        rejects or an invalid history, and ChatBusyError while another reply streams (wait for
+        it, or ``chat.stop()`` it, first). Nothing changes when it raises. API errors do not
         raise here: they land on the reply (``reply.error``) and on the turn in the widget.
         """
-        user = _user_message(text)
-        return self._start(lambda messages: messages, user)
+        self._check_idle()
+        fmt = self._format
+        params = self._params
+        if response_format is not None:
+            fmt = resolve_response_format(response_format)
+            params = validate_params({**params, "response_format": fmt.body})
+        notes: list[str] = []
+        blocks: list[dict[str, Any]] = []
+        if images is not None:
+            caps = capabilities(self.model)
+            blocks, notes = image_blocks(
+                images,
+                detail=detail,
+                history=self.history,
+                max_side=caps.max_image_side if caps else None,
+            )
+        user = _user_message(text, blocks)
+        reply = self._start(lambda messages: messages, user, params, fmt)
+        for note in notes:
+            warnings.warn(note, UserWarning, stacklevel=2)
+        return reply
 
     def ask(self, text: str, timeout: float | None = None) -> str:
         """``send(text).result(timeout)``: the reply's text, or its CohereError raised."""
@@ -147,32 +190,46 @@ class Chat(anywidget.AnyWidget):
         return turn.reply
 
     def _edit(self, index: int, text: str) -> Reply:
-        """Replace the user message ``messages[index]``, drop all after it, and ask again."""
-        user = _user_message(text)
-
-        def base_of(messages: Messages) -> Messages:
+        """Replace the text of the user message ``messages[index]`` (keeping its images), drop
+        all after it, and ask again."""
+        with self._lock:  # reentrant: _start takes it again, so nothing changes in between
+            messages = self.messages
             if not (
                 isinstance(index, int)
                 and 0 <= index < len(messages)
                 and messages[index].get("role") == "user"
             ):
                 raise ValueError(f"messages[{index!r}] is not a user message to edit.")
-            return messages[:index]
+            content = self._images.full([messages[index]])[0]["content"]
+            images = (
+                [b for b in content if b["type"] == "image_url"] if type(content) is list else []
+            )
+            return self._start(lambda messages: messages[:index], _user_message(text, images))
 
-        return self._start(base_of, user)
-
-    def _start(self, base_of: Callable[[Messages], Messages], user: dict | None) -> Reply:
+    def _start(
+        self,
+        base_of: Callable[[Messages], Messages],
+        user: dict | None,
+        params: dict[str, Any] | None = None,
+        fmt: ResponseFormat | None = None,
+    ) -> Reply:
+        """Begin a reply to ``base_of(messages)`` plus ``user`` (full images; the trait and the
+        views get thumbnails)."""
         with self._lock:
             self._check_idle()
             base = base_of(self.messages)
             body = build_chat_body(
                 self.model,
-                history_view(base) + ([user] if user else []),
+                history_view(self._images.full(base)) + ([user] if user else []),
                 self.system or None,
-                self._params,
+                self._params if params is None else params,
             )
+            check_request(body)
+            if user is not None:
+                user = self._images.slim([user])[0]
             rid = next(self._reply_ids)
-            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
+            reply = Reply(self._format if params is None else fmt)
+            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)), reply)
             self._active = turn
             self._seq = 0
             self.status = "streaming"
@@ -198,7 +255,7 @@ class Chat(anywidget.AnyWidget):
         with self._lock:
             self._active = None
             with self.hold_sync():  # messages and status in one update
-                self.messages = [*turn.base, *([turn.user] if turn.user else []), message]
+                self._set_messages([*turn.base, *([turn.user] if turn.user else []), message])
                 self.status = "idle"
             self._publish("end", reply=turn.rid)
 
@@ -213,7 +270,7 @@ class Chat(anywidget.AnyWidget):
         Assigning checks the messages (ValueError naming the index and the fix). A reply that
         is streaming joins the history when it ends.
         """
-        return history_view(self.messages)
+        return history_view(self._images.full(self.messages))
 
     @history.setter
     def history(self, messages: Messages) -> None:
@@ -232,7 +289,12 @@ class Chat(anywidget.AnyWidget):
     def _rewrite(self, change: Callable[[Messages], Messages]) -> None:
         with self._lock:
             self._check_idle()
-            self.messages = change(self.messages)
+            self._set_messages(self._images.slim(change(self.messages)))
+
+    def _set_messages(self, messages: Messages) -> None:
+        """Write the trait (slim messages only), and forget images no longer in it."""
+        self.messages = messages
+        self._images.keep_only(messages)
 
     def _check_idle(self) -> None:
         if self._active is not None:
@@ -248,7 +310,7 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        doc = dump_chat(self.model, self.system, self._params, self.messages)
+        doc = dump_chat(self.model, self.system, self._params, self._images.full(self.messages))
         text = json.dumps(doc, indent=1, ensure_ascii=False)
         Path(path).write_text(text + "\n", encoding="utf-8")
 
@@ -259,7 +321,7 @@ class Chat(anywidget.AnyWidget):
         saved = json.loads(Path(path).read_text(encoding="utf-8"))
         model, system, params, messages = load_chat(saved)
         chat = cls(**{"model": model, "system": system, **params, **overrides})
-        chat.messages = messages
+        chat._rewrite(lambda _: messages)
         return chat
 
     def to_markdown(self) -> str:
@@ -302,12 +364,13 @@ class Chat(anywidget.AnyWidget):
                 )
             # else a new reply began meanwhile: its begin message already reset every view.
 
-    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+    def _on_frontend_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         """Front-end actions. Never raises: a failure would only reach the kernel's log."""
         try:
             match content:
                 case {"type": "send", "text": text}:
-                    self.send(text)
+                    # Pasted or dropped images come as the message's binary buffers.
+                    self.send(text, images=[bytes(buffer) for buffer in buffers] or None)
                 case {"type": "stop"}:
                     self._cancel_active()
                 case {"type": "regenerate"}:
@@ -326,9 +389,15 @@ class Chat(anywidget.AnyWidget):
             self.log.warning("co_widget: a front-end action failed.", exc_info=True)
 
 
-def _user_message(text: Any) -> dict[str, str]:
+def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:
+    """A user message: the text, then the image blocks (Cohere's documented order)."""
     if not isinstance(text, str):
         raise ValueError(f"The message must be a string, got {type(text).__name__}.")
-    if not text.strip():
-        raise ValueError("The message is empty: write some text to send.")
-    return {"role": "user", "content": text}
+    if not images:
+        if not text.strip():
+            raise ValueError("The message is empty: write some text to send.")
+        return {"role": "user", "content": text}
+    return {
+        "role": "user",
+        "content": [*([{"type": "text", "text": text}] if text.strip() else []), *images],
+    }
