@@ -200,10 +200,11 @@ def _fit(image: _Local, budget: int, max_side: int | None) -> str | None:
         why = f"larger than the model's maximum side of {max_side} px"
     else:
         why = "too large for its share of Cohere's 20 MB per request"
-    return (
-        f"was {why}: downscaled from {before[0]}x{before[1]} to {image.size[0]}x{image.size[1]} "
-        f"and re-encoded as {image.format} ({len(image.data) // 1024} KB)."
-    )
+    after = f"{image.size[0]}x{image.size[1]}"
+    done = f"downscaled from {before[0]}x{before[1]} to {after} and re-encoded"
+    if image.size == before:
+        done = f"re-encoded at {after}"
+    return f"was {why}: {done} as {image.format} ({len(image.data) // 1024} KB)."
 
 
 def _reencode(image: _Local, original: Any, size: tuple[int, int]) -> None:
