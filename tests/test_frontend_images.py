@@ -1,0 +1,103 @@
+"""Images and JSON replies in the front end (real Chromium, the harness page with its fake model):
+the composer's attachments, thumbnails in the user bubble, and highlighted JSON replies."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from test_frontend import assistant, browser, frames, harness_url, page, sent, setup  # noqa: F401
+
+pytestmark = pytest.mark.browser
+Image = pytest.importorskip("PIL.Image")
+
+
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def data_url(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def test_user_bubble_shows_own_thumbnails_and_links_remote_images(page):  # noqa: F811
+    message = {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "Compare these"},
+            {"type": "image_url", "image_url": {"url": data_url(png(48, 32))}},
+            {"type": "image_url", "image_url": {"url": "https://example.com/chart.png"}},
+            {"type": "image_url", "image_url": {"url": data_url(SVG, "image/svg+xml")}},
+        ],
+    }
+    setup(page, messages=[message])
+    bubble = page.locator(".co-user .co-bubble")
+    assert bubble.locator(".co-plain").inner_text() == "Compare these"
+    thumbs = bubble.locator("img")
+    assert thumbs.count() == 1  # only our own raster thumbnail: no SVG, nothing remote
+    assert thumbs.evaluate("img => img.decode().then(() => img.naturalWidth)") == 48
+    link = bubble.locator("a.co-image-link")
+    assert link.get_attribute("href") == "https://example.com/chart.png"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    assert "[image]" in bubble.locator(".co-images").inner_text()
+    # The page fixture fails the test if example.com was ever requested.
+
+
+def test_json_reply_is_highlighted_json(page):  # noqa: F811
+    reply = assistant('{"name":"Coca-Cola","year":1886}', format="json")
+    setup(page, messages=[{"role": "user", "content": "Extract"}, reply])
+    code = page.locator(".co-assistant .co-md pre code")
+    assert code.get_attribute("class").split() == ["language-json", "hljs"]
+    assert code.inner_text().strip() == '{\n  "name": "Coca-Cola",\n  "year": 1886\n}'
+    assert page.locator(".co-assistant .co-code-lang").inner_text() == "json"
+    colour = "el => getComputedStyle(el).color"
+    key, value = (
+        code.locator(sel).first.evaluate(colour) for sel in (".hljs-attr", ".hljs-string")
+    )
+    assert code.evaluate(colour) not in (key, value) and key != value
+
+
+def test_picked_images_show_removable_thumbnails_and_go_as_buffers(page):  # noqa: F811
+    setup(page)
+    first, second = png(10, 10), png(30, 20)
+    page.set_input_files(
+        ".co-picker",
+        files=[
+            {"name": "a.png", "mimeType": "image/png", "buffer": first},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"},
+            {"name": "b.png", "mimeType": "image/png", "buffer": second},
+        ],
+    )
+    tray = page.locator(".co-composer .co-attachment")
+    assert tray.count() == 2  # the text file is not attached
+    assert tray.locator("img").nth(1).get_attribute("src").startswith("blob:")
+    page.get_by_role("button", name="Remove a.png").click()
+    assert tray.count() == 1
+
+    page.locator(".co-input").fill("Which is bigger?")
+    page.locator(".co-input").press("Enter")
+    page.wait_for_function("harness.model.sent.length > 0")
+    assert sent(page)[-1] == {
+        "type": "send",
+        "text": "Which is bigger?",
+        "images": [{"name": "b.png", "type": "image/png"}],
+        "buffers": [len(second)],
+    }
+    frames(page)
+    assert tray.count() == 0 and page.locator(".co-input").input_value() == ""
+
+
+def test_an_image_alone_can_be_sent(page):  # noqa: F811
+    setup(page)
+    page.set_input_files(
+        ".co-picker", files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(4, 4)}]
+    )
+    page.locator(".co-input").press("Enter")
+    page.wait_for_function("harness.model.sent.length > 0")
+    assert sent(page)[-1]["text"] == "" and sent(page)[-1]["buffers"] == [len(png(4, 4))]
