@@ -227,8 +227,8 @@ def test_front_end_images_arrive_as_binary_buffers(fake):
             "buffers": [memoryview(png(7, 5))],
         }
     )
-    until_done = chat._active.reply if chat._active else None
-    if until_done is not None:
-        until_done.wait(SLOW)
+    turn = chat._runner.active
+    if turn is not None:  # else it has already finished
+        turn.reply.wait(SLOW)
     assert sent_images(fake)[0]["image_url"]["url"].startswith("data:image/png;base64,")
     assert chat.messages[-1]["content"] == "I received 1 image: PNG 7x5 px."
