@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 
 import pytest
 from test_frontend import assistant, browser, frames, harness_url, page, sent, setup  # noqa: F401
@@ -13,9 +14,13 @@ pytestmark = pytest.mark.browser
 Image = pytest.importorskip("PIL.Image")
 
 
-def png(width: int, height: int) -> bytes:
+def png(width: int, height: int, *, noise: bool = False) -> bytes:
+    if noise:  # incompressible: the file is as big as its pixels
+        image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    else:
+        image = Image.new("RGB", (width, height), (20, 120, 200))
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (20, 120, 200)).save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=0)
     return buffer.getvalue()
 
 
@@ -101,3 +106,53 @@ def test_an_image_alone_can_be_sent(page):  # noqa: F811
     page.locator(".co-input").press("Enter")
     page.wait_for_function("harness.model.sent.length > 0")
     assert sent(page)[-1]["text"] == "" and sent(page)[-1]["buffers"] == [len(png(4, 4))]
+
+
+def test_composer_layout_and_bubble_thumbnail_size(page):  # noqa: F811
+    message = {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "A wide one"},
+            {"type": "image_url", "image_url": {"url": data_url(png(256, 100))}},
+        ],
+    }
+    setup(page, messages=[message])
+    page.set_input_files(
+        ".co-picker", files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(40, 30)}]
+    )
+    frames(page)
+    box = {
+        name: page.locator(selector).bounding_box()
+        for name, selector in {
+            "thumb": ".co-attachment img",
+            "input": ".co-input",
+            "attach": ".co-attach",
+            "send": ".co-send",
+            "bubble_img": ".co-user img.co-thumb",
+        }.items()
+    }
+    assert (box["thumb"]["width"], box["thumb"]["height"]) == (64, 64)
+    # The tray is a row of its own above the input; the buttons stay on the input's line.
+    assert box["thumb"]["y"] + box["thumb"]["height"] <= box["input"]["y"]
+    assert box["attach"]["x"] + box["attach"]["width"] <= box["input"]["x"]
+    assert box["input"]["x"] + box["input"]["width"] <= box["send"]["x"]
+    for name in ("attach", "send"):
+        assert abs(box[name]["y"] + box[name]["height"] - box["input"]["y"] - 36) <= 1
+    # A bubble's thumbnail keeps its aspect ratio within 160 x 120.
+    assert box["bubble_img"]["width"] == 160 and box["bubble_img"]["height"] <= 120
+    inner = page.locator(".co-user img.co-thumb").evaluate("i => i.clientWidth / i.clientHeight")
+    assert inner == pytest.approx(256 / 100, rel=0.02)
+
+
+def test_a_huge_file_is_scaled_down_before_it_reaches_the_socket(page):  # noqa: F811
+    huge = png(1900, 1900, noise=True)  # ~10.8 MB: over what Jupyter's websocket takes
+    assert len(huge) > 10 * 1024 * 1024
+    setup(page)
+    page.set_input_files(
+        ".co-picker", files=[{"name": "huge.png", "mimeType": "image/png", "buffer": huge}]
+    )
+    page.locator(".co-input").fill("Big")
+    page.locator(".co-input").press("Enter")
+    page.wait_for_function("harness.model.sent.length > 0", timeout=30_000)
+    (size,) = sent(page)[-1]["buffers"]
+    assert 0 < size <= 8 * 1024 * 1024

@@ -8,6 +8,11 @@ import { button, h } from "./dom.js";
 // Never SVG (it can carry script), and never a remote URL: the browser loads nothing from the
 // network, so http(s) images are links.
 const OWN_IMAGE = /^data:image\/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+// Jupyter Server's websocket (tornado) closes the kernel connection on a message over 10 MiB, so
+// the images of one message stay under this; bigger files are scaled down and sent as JPEG. The
+// kernel then fits them to Cohere's own limits.
+const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+const SHRINK_SIDE = 2048;
 
 export class Attachments {
   constructor() {
@@ -53,7 +58,8 @@ export class Attachments {
 
   add(files) {
     for (const file of files) {
-      if (file.type.startsWith("image/")) {
+      // Raster images only: the kernel cannot read SVG, and neither can Cohere.
+      if (file.type.startsWith("image/") && file.type !== "image/svg+xml") {
         this.items.push({ file, url: URL.createObjectURL(file) });
       }
     }
@@ -75,7 +81,8 @@ export class Attachments {
     const items = this.items;
     this.items = [];
     this.render();
-    const buffers = await Promise.all(items.map((item) => item.file.arrayBuffer()));
+    const budget = MAX_MESSAGE_BYTES / Math.max(1, items.length);
+    const buffers = await Promise.all(items.map((item) => fitted(item.file, budget)));
     for (const item of items) URL.revokeObjectURL(item.url);
     const meta = items.map((item) => ({ name: item.file.name, type: item.file.type }));
     return { meta, buffers };
@@ -98,6 +105,22 @@ export class Attachments {
 
   destroy() {
     for (const item of this.items) URL.revokeObjectURL(item.url);
+  }
+}
+
+// The file's bytes, or, for a file over `budget`, a smaller JPEG of it.
+async function fitted(file, budget) {
+  if (file.size <= budget) return file.arrayBuffer();
+  const bitmap = await createImageBitmap(file);
+  let scale = Math.min(1, SHRINK_SIDE / Math.max(bitmap.width, bitmap.height));
+  for (;;) {
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, width, height);
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.85 });
+    if (blob.size <= budget || width === 1) return blob.arrayBuffer();
+    scale *= 0.7;
   }
 }
 
