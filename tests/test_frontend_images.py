@@ -28,19 +28,21 @@ def data_url(data: bytes, mime: str = "image/png") -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
+def user_with_images(text: str, *urls: str) -> dict:
+    images = [{"type": "image_url", "image_url": {"url": url}} for url in urls]
+    return {"role": "user", "content": [{"type": "text", "text": text}, *images]}
+
+
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
 def test_user_bubble_shows_own_thumbnails_and_links_remote_images(page):  # noqa: F811
-    message = {
-        "role": "user",
-        "content": [
-            {"type": "text", "text": "Compare these"},
-            {"type": "image_url", "image_url": {"url": data_url(png(48, 32))}},
-            {"type": "image_url", "image_url": {"url": "https://example.com/chart.png"}},
-            {"type": "image_url", "image_url": {"url": data_url(SVG, "image/svg+xml")}},
-        ],
-    }
+    message = user_with_images(
+        "Compare these",
+        data_url(png(48, 32)),
+        "https://example.com/chart.png",
+        data_url(SVG, "image/svg+xml"),
+    )
     setup(page, messages=[message])
     bubble = page.locator(".co-user .co-bubble")
     assert bubble.locator(".co-plain").inner_text() == "Compare these"
@@ -109,13 +111,7 @@ def test_an_image_alone_can_be_sent(page):  # noqa: F811
 
 
 def test_composer_layout_and_bubble_thumbnail_size(page):  # noqa: F811
-    message = {
-        "role": "user",
-        "content": [
-            {"type": "text", "text": "A wide one"},
-            {"type": "image_url", "image_url": {"url": data_url(png(256, 100))}},
-        ],
-    }
+    message = user_with_images("A wide one", data_url(png(256, 100)))
     setup(page, messages=[message])
     page.set_input_files(
         ".co-picker", files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(40, 30)}]

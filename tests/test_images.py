@@ -11,10 +11,12 @@ import os
 import pathlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from co_widget import Chat
 from co_widget._comm_recorder import recording_comms
-from co_widget._image_store import THUMBNAIL_BYTES
+from co_widget._image_store import THUMBNAIL_BYTES, thumbnail
 from co_widget._images import MAX_REQUEST_BYTES
 from co_widget.testing import FakeCohere
 
@@ -232,3 +234,20 @@ def test_front_end_images_arrive_as_binary_buffers(fake):
         turn.reply.wait(SLOW)
     assert sent_images(fake)[0]["image_url"]["url"].startswith("data:image/png;base64,")
     assert chat.messages[-1]["content"] == "I received 1 image: PNG 7x5 px."
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    width=st.integers(1, 900),
+    height=st.integers(1, 900),
+    mode=st.sampled_from(["RGB", "RGBA", "L", "P"]),
+)
+def test_thumbnails_stay_under_64_kb_and_256_px(width, height, mode):
+    # Noise is the worst case for a thumbnail's size: nothing compresses.
+    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).convert(mode)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    url = thumbnail("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
+    thumb = opened(url)
+    assert len(url) <= THUMBNAIL_BYTES
+    assert max(thumb.size) <= 256 and thumb.format == ("PNG" if "A" in mode else "JPEG")
