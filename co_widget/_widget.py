@@ -151,7 +151,7 @@ class Chat(anywidget.AnyWidget):
                 max_side=caps.max_image_side if caps else None,
             )
         user = _user_message(text, blocks)
-        reply = self._start(lambda messages: messages, user, params, fmt)
+        reply = self._start(lambda messages: messages, user, params, fmt, notes)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
         return reply
@@ -200,6 +200,7 @@ class Chat(anywidget.AnyWidget):
         user: dict | None,
         params: dict[str, Any] | None = None,
         fmt: ResponseFormat | None = None,
+        notes: list[str] = (),
     ) -> Reply:
         """Begin a reply to ``base_of(messages)`` plus ``user``. The request carries the full
         images; the trait and the views get the user message with thumbnails."""
@@ -217,6 +218,8 @@ class Chat(anywidget.AnyWidget):
         if user is not None:
             user = self._images.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
+        for note in notes:  # shrunk images: said under the reply too, for the widget's users
+            reply._warn(note)
         return self._runner.start(base_of, user, build_body, reply)
 
     # --- the conversation ---------------------------------------------------------------

@@ -164,6 +164,8 @@ def test_an_image_over_the_model_side_is_downscaled_with_a_warning(fake):
         chat.send("Wide one", images=[png(3000, 1000)]).result(SLOW)
     image = opened(sent_images(fake)[0]["image_url"]["url"])
     assert image.size == (2048, 683)
+    # The widget shows it under the reply too (a pasted image's warning has no cell to go to).
+    assert "maximum side of 2048 px" in chat.messages[-1]["_co"]["warnings"][0]
 
 
 def test_an_image_over_20_mb_is_reencoded_to_fit(fake):
