@@ -40,7 +40,7 @@ from ._events import (
     ToolPlanDelta,
     UnknownEvent,
 )
-from ._json_values import repair_json, repair_surrogates
+from ._json_values import lone_surrogate, repair_json, repair_surrogates
 from ._structured import ResponseFormat
 
 __all__ = ["Reply"]
@@ -75,9 +75,10 @@ class _Pieces:
         if text and _HIGH_SURROGATES[0] <= text[-1] <= _HIGH_SURROGATES[1]:
             text, self.carry = text[:-1], text[-1]
         repaired = repair_surrogates(text)
+        lone = repaired is not text and lone_surrogate(text) is not None  # not a joined pair
         if repaired:
             self.parts.append(repaired)
-        return repaired, repaired != text
+        return repaired, lone
 
     def close(self) -> bool:
         """The stream is over: a half character still waiting becomes U+FFFD."""

@@ -307,10 +307,11 @@ def _content_delta(obj: dict[str, Any]) -> ContentDelta:
         kind = "text"
     elif "thinking" in content:
         kind = "thinking"
-    elif isinstance(content.get("type"), str):
-        return ContentDelta(_index(obj), content["type"], "", None)
-    else:
-        raise KeyError("text")
+    else:  # named by its "type", or by its one payload key as text and thinking are
+        kind = content.get("type") or next(iter(content), None)
+        if kind is None:
+            raise KeyError("text")
+        return ContentDelta(_index(obj), _str(kind, "type"), "", None)
     return ContentDelta(_index(obj), kind, _str(content[kind], kind), obj.get("logprobs"))
 
 

@@ -8,7 +8,8 @@ import io
 import os
 
 import pytest
-from test_frontend import assistant, browser, frames, harness_url, page, sent, setup  # noqa: F401
+
+from tests.test_frontend import assistant, browser, frames, harness_url, page, sent, setup  # noqa: F401
 
 pytestmark = pytest.mark.browser
 Image = pytest.importorskip("PIL.Image")

@@ -15,20 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from co_widget import Chat
-from co_widget._comm_recorder import recording_comms
 from co_widget._image_store import THUMBNAIL_BYTES, thumbnail
 from co_widget._images import MAX_REQUEST_BYTES
 from co_widget.testing import FakeCohere
+from tests.support.comm_recorder import recording_comms
 
 Image = pytest.importorskip("PIL.Image")
 VISION = "command-a-vision-07-2025"
 SLOW = 10.0
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
 
 
 def png(width: int, height: int, *, noise: bool = False, fmt: str = "PNG", **save) -> bytes:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from co_widget import Chat, UnauthorizedError
 from co_widget._structured import resolve_response_format, schema_problems
-from co_widget.testing import Error, FakeCohere
+from co_widget.testing import Error
 
 SLOW = 10.0
 
@@ -25,12 +25,6 @@ class Drink(BaseModel):
 class Menu(BaseModel):
     drinks: list[Drink]
     note: str | None = None
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
 
 
 def test_pydantic_model_sends_its_own_json_schema_and_parses(fake):
