@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -89,3 +90,42 @@ def test_pasted_or_dropped_image_is_sent_with_a_thumbnail(server, notebook, app,
     states = json.loads(raw)["metadata"]["widgets"][WIDGET_STATE]["state"].values()
     (chat_state,) = [model["state"] for model in states if "messages" in model["state"]]
     assert len(json.dumps(chat_state["messages"])) < 70_000  # the saved notebook stays small
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_python_images_and_a_json_reply_in_the_bubbles(server, notebook, app):
+    name = server.write_notebook(
+        f"images-json-{app}.ipynb",
+        "from matplotlib.figure import Figure\n"
+        "from pydantic import BaseModel\n\n"
+        "class Drink(BaseModel):\n"
+        "    name: str\n"
+        "    year: int\n\n"
+        "fig = Figure(figsize=(4, 3), dpi=100)\n"
+        "fig.add_subplot().plot([1, 3, 2])\n"
+        "chat.model = 'command-a-vision-07-2025'\n"
+        "chat",
+        "chat.send('What does this chart show?', images=[fig, 'https://example.com/a.png'])"
+        ".result()\n"
+        'fake.add(\'{"name":"Coca-Cola","year":1886}\')\n'
+        "reply = chat.send('Extract the drink', response_format=Drink)\n"
+        "assert reply.parsed == Drink(name='Coca-Cola', year=1886)",
+    )
+    notebook.open(name, app=app).run_all()
+    ui = notebook.chat()
+    ui.wait_settled(2)
+
+    first = ui.users.first
+    thumb = first.locator("img.co-thumb")
+    expect(thumb).to_have_count(1)
+    assert thumb.evaluate("img => img.decode().then(() => img.naturalWidth)") == 256
+    # The URL is a link; the page fixture fails the test if the browser fetched it.
+    expect(first.locator("a.co-image-link")).to_have_attribute("href", "https://example.com/a.png")
+    assert ui.reply_text(0) == (
+        "I received 2 images: PNG 400x300 px; a link to https://example.com/a.png (not fetched)."
+    )
+
+    code = ui.replies.last.locator(".co-md pre code")
+    expect(code).to_have_class(re.compile(r"\blanguage-json\b.*\bhljs\b"))
+    expect(code.locator(".hljs-attr")).to_have_count(2)
+    assert json.loads(code.inner_text()) == {"name": "Coca-Cola", "year": 1886}
