@@ -81,6 +81,9 @@ class Chat(anywidget.AnyWidget):
     # it from code: that copy is checked and ready for the API.
     messages = traitlets.List(traitlets.Dict()).tag(sync=True)
     status = traitlets.Enum(("idle", "streaming"), "idle").tag(sync=True)
+    # False for a model known to take no images: the composer then offers no attachments, so a
+    # pasted image is not silently refused by the kernel.
+    _accepts_images = traitlets.Bool(True).tag(sync=True)
 
     def __init__(
         self,
@@ -106,7 +109,13 @@ class Chat(anywidget.AnyWidget):
         )
         self._runner = ReplyRunner(self, self._client)
         super().__init__(model=model, system=system)
+        self._model_changed({"new": model})
         self.on_msg(self._on_frontend_msg)
+
+    @traitlets.observe("model")
+    def _model_changed(self, change: dict[str, Any]) -> None:
+        caps = capabilities(change["new"])
+        self._accepts_images = caps is None or caps.vision
 
     def __repr__(self) -> str:
         # Stable (no address, no key): notebooks compare it, and it is the widget's text/plain.

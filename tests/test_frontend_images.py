@@ -9,7 +9,16 @@ import os
 
 import pytest
 
-from tests.test_frontend import assistant, browser, frames, harness_url, page, sent, setup  # noqa: F401
+from tests.test_frontend import (  # noqa: F401
+    assistant,
+    browser,
+    frames,
+    harness_url,
+    page,
+    sent,
+    set_trait,
+    setup,
+)
 
 pytestmark = pytest.mark.browser
 Image = pytest.importorskip("PIL.Image")
@@ -153,3 +162,33 @@ def test_a_huge_file_is_scaled_down_before_it_reaches_the_socket(page):  # noqa:
     page.wait_for_function("harness.model.sent.length > 0", timeout=30_000)
     (size,) = sent(page)[-1]["buffers"]
     assert 0 < size <= 8 * 1024 * 1024
+
+
+def test_no_attachments_for_a_model_without_vision(page):  # noqa: F811
+    setup(page)
+    page.set_input_files(
+        ".co-picker", files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(4, 4)}]
+    )
+    set_trait(page, "_accepts_images", False)  # the kernel's model has no vision
+    frames(page)
+    assert page.locator(".co-attach").is_hidden()
+    assert page.locator(".co-attachment").count() == 0
+    page.evaluate(DELIVER_PASTE, base64.b64encode(png(4, 4)).decode())
+    frames(page)
+    assert page.locator(".co-attachment").count() == 0
+
+    set_trait(page, "_accepts_images", True)
+    frames(page)
+    assert page.locator(".co-attach").is_visible()
+    page.evaluate(DELIVER_PASTE, base64.b64encode(png(4, 4)).decode())
+    frames(page)
+    assert page.locator(".co-attachment").count() == 1
+
+
+DELIVER_PASTE = """(b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], "p.png", { type: "image/png" }));
+    document.querySelector(".co-input").dispatchEvent(new ClipboardEvent("paste",
+        { bubbles: true, cancelable: true, clipboardData: transfer }));
+}"""

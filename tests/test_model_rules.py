@@ -107,3 +107,12 @@ def test_chat_checks_at_construction_and_per_send_before_any_request():
             chat.send("x", images=["https://example.com/a.png"])
         assert fake.requests == [] and chat.messages == []
         assert chat.ask("still fine", timeout=SLOW) == "still fine"
+
+
+def test_the_widget_offers_attachments_only_where_images_may_go():
+    assert Chat(model="command-a-vision-07-2025")._accepts_images is True
+    assert Chat(model="some-future-model")._accepts_images is True  # unknown: not checked
+    chat = Chat(model="command-a-03-2025")
+    assert chat._accepts_images is False
+    chat.model = "command-a-vision-07-2025"
+    assert chat._accepts_images is True

@@ -17,6 +17,7 @@ const SHRINK_SIDE = 2048;
 export class Attachments {
   constructor() {
     this.items = []; // {file, url}: url is a blob: URL of the file, for its thumbnail
+    this.enabled = true;
     this.tray = h("div", { cls: "co-attachments", attrs: { "aria-label": "Attached images" } });
     this.picker = h("input", {
       cls: "co-picker",
@@ -49,7 +50,15 @@ export class Attachments {
     });
   }
 
+  // Off for a model known to take no images: no button, and pastes and drops are left alone.
+  enable(on) {
+    this.enabled = on;
+    this.pickBtn.hidden = !on;
+    if (!on) this.clear();
+  }
+
   takeFrom(event, transfer) {
+    if (!this.enabled) return;
     const files = [...(transfer?.files ?? [])].filter((file) => file.type.startsWith("image/"));
     if (!files.length) return;
     event.preventDefault(); // else the browser would paste the file name or open the file
@@ -103,8 +112,10 @@ export class Attachments {
     );
   }
 
-  destroy() {
+  clear() {
     for (const item of this.items) URL.revokeObjectURL(item.url);
+    this.items = [];
+    this.render();
   }
 }
 

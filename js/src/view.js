@@ -42,6 +42,7 @@ export class ChatView {
       ["change:messages", () => this.invalidate("list")],
       ["change:status", () => this.onStatus()],
       ["change:model", () => this.renderHeader()],
+      ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
       ["msg:custom", (msg) => this.sync.handle(msg)],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
@@ -74,6 +75,7 @@ export class ChatView {
       this.sendBtn,
     ]);
     this.attachments.listen(composer, this.input);
+    this.attachments.enable(this.acceptsImages());
     this.root = h("div", { cls: "co-widget" }, [
       h("div", { cls: "co-header" }, [
         h("span", { cls: "co-title" }, [
@@ -103,8 +105,12 @@ export class ChatView {
     cancelAnimationFrame(this.frameId);
     clearTimeout(this.resyncTimer);
     this.resizeObserver.disconnect();
-    this.attachments.destroy();
+    this.attachments.clear();
     this.root.remove();
+  }
+
+  acceptsImages() {
+    return this.model.get("_accepts_images") !== false;
   }
 
   renderHeader() {
