@@ -100,7 +100,7 @@ export class Attachments {
   render() {
     this.tray.replaceChildren(
       ...this.items.map((item, index) => {
-        const remove = button("detach", `Remove ${item.file.name || "image"}`, "clear", {
+        const remove = button("detach", `Remove ${item.file.name || "image"}`, "remove", {
           cls: "co-detach",
         });
         remove.dataset.index = String(index);
