@@ -110,9 +110,10 @@ def test_a_failure_while_committing_ends_the_turn_as_an_error(fake, comms, monke
 @pytest.mark.parametrize("server", [hanging_connect, silent_tls], ids=["tcp-connect", "tls"])
 @pytest.mark.parametrize("how", ["stop", "clear"])
 def test_stop_and_clear_end_a_reply_stuck_connecting(server, how):
-    with server() as url:
+    with server() as (url, stuck):
         chat = Chat(base_url=url, timeout=60, max_retries=0)
         reply = chat.send("hello?")
+        stuck()  # the worker is blocked where no socket can be reached from another thread
         getattr(chat, how)()  # returns once the reply has ended
         assert reply.done and reply.status == "stopped"
         assert chat.status == "idle"

@@ -6,11 +6,33 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# A hostile server yields its base URL and a wait(): it returns once a client is stuck in the
+# phase the server makes hang, so a test can act on a client that is really blocked there.
+Hostile = Iterator[tuple[str, Callable[[], None]]]
+_SYN_SENT = "02"  # the TCP state in /proc/net/tcp
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no client got {what} in {timeout:g} s")
+        time.sleep(0.01)
+
+
+def _syn_sent_to(port: int) -> bool:
+    """Is a socket of this machine sending SYNs to 127.0.0.1:port (a connect that hangs)?"""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    target = f"0100007F:{port:04X}"
+    return any(row.split()[2] == target and row.split()[3] == _SYN_SENT for row in rows)
 
 
 @contextlib.contextmanager
-def hanging_connect() -> Iterator[str]:
+def hanging_connect() -> Hostile:
     """A base URL whose TCP connect hangs: a listener with a full accept queue drops new SYNs,
     so the client retransmits them until its connect timeout."""
     with socket.socket() as server, socket.socket() as filler:
@@ -18,11 +40,11 @@ def hanging_connect() -> Iterator[str]:
         server.listen(0)
         port = server.getsockname()[1]
         filler.connect(("127.0.0.1", port))  # takes the one place in the queue
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", lambda: _until(lambda: _syn_sent_to(port), "a SYN out")
 
 
 @contextlib.contextmanager
-def silent_tls() -> Iterator[str]:
+def silent_tls() -> Hostile:
     """An https:// base URL whose server accepts the connection and never says a word, so the
     client's TLS handshake waits for a ServerHello that never comes."""
     with socket.socket() as server:
@@ -40,7 +62,9 @@ def silent_tls() -> Iterator[str]:
         thread = threading.Thread(target=accept, daemon=True)
         thread.start()
         try:
-            yield f"https://127.0.0.1:{server.getsockname()[1]}"
+            url = f"https://127.0.0.1:{server.getsockname()[1]}"
+            # Accepted: the client has sent its ClientHello, or is about to, and then waits.
+            yield url, lambda: _until(lambda: bool(accepted), "a connection accepted")
         finally:
             stop.set()
             thread.join()
