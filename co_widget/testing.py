@@ -21,7 +21,8 @@ Each request to ``POST /v2/chat`` takes the next queued reply (``FakeCohere(repl
 - an :class:`Error`: an HTTP error status with Cohere's error body.
 
 With the queue empty, ``responder(request_json)`` makes the reply if given; else the last user
-message is echoed back. A flaky server that fails twice, then recovers::
+message is echoed back, or, when it has images, described (count, formats, pixel sizes).
+A flaky server that fails twice, then recovers::
 
     fake.add(*[Error(503, "service unavailable")] * 2, "ok")
 
@@ -44,6 +45,7 @@ from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from co_widget._fake_images import describe_images
 from co_widget._fake_server import (
     CONTENT_TYPES,
     FakeServer,
@@ -549,7 +551,7 @@ class FakeCohere:
             reply = self._queue.popleft() if self._queue else None
         if reply is None:
             if self.responder is None:
-                reply = last_user_text(request.json)
+                reply = describe_images(request.json) or last_user_text(request.json)
             else:
                 try:
                     reply = self.responder(request.json)

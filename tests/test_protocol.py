@@ -16,7 +16,7 @@ from co_widget import _protocol
 
 PROTOCOL_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "protocol.js"
 
-TYPEDEF = re.compile(r"/\*\*\s*@typedef \{object\} (\w+)((?:\s*\*\s*@property \{[^}]*\}+ \S+)+)")
+TYPEDEF = re.compile(r"/\*\*\s*@typedef \{object\} (\w+)((?:\s*\*\s*@property [^\n]*)+)")
 PROPERTY = re.compile(r"@property \{(.*?)\} (\[?)(\w+)\]?\s*(?:\n|\*/)")
 UNION = re.compile(r"@typedef \{([\w\s|]+)\} (KernelMsg|ViewMsg)")
 
@@ -54,6 +54,8 @@ def js_type(annotation) -> str:
         return " | ".join(js_type(arg) for arg in typing.get_args(annotation))
     if origin is dict:
         return "object"
+    if origin is list:
+        return f"{js_type(typing.get_args(annotation)[0])}[]"
     if typing.is_typeddict(annotation):
         hints = typing.get_type_hints(annotation)
         return "{" + ", ".join(f"{k}: {js_type(v)}" for k, v in hints.items()) + "}"

@@ -6,8 +6,11 @@ import { SUPPRESS_SHORTCUTS } from "./keys.js";
 
 const MAX_INPUT_PX = 200;
 
-/** @param {import("./notices.js").Notices} notices */
-export function buildLayout(notices) {
+/**
+ * @param {import("./notices.js").Notices} notices
+ * @param {import("./attachments.js").Attachments} attachments
+ */
+export function buildLayout(notices, attachments) {
   const title = h("span", { cls: "co-model" });
   const clearBtn = /** @type {HTMLButtonElement} */ (
     button("clear", "Clear conversation", "clear", { text: "Clear", cls: "co-clear" })
@@ -30,6 +33,9 @@ export function buildLayout(notices) {
   const sendBtn = /** @type {HTMLButtonElement} */ (
     button("send", "Send message", "send", { cls: "co-send" })
   );
+  const { tray, pickBtn, picker } = attachments;
+  const composer = h("div", { cls: "co-composer" }, [tray, pickBtn, picker, input, sendBtn]);
+  attachments.listen(composer, input);
   const root = h("div", { cls: "co-widget", attrs: SUPPRESS_SHORTCUTS }, [
     h("div", { cls: "co-header" }, [
       h("span", { cls: "co-title" }, [
@@ -43,7 +49,7 @@ export function buildLayout(notices) {
       button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),
     ]),
     notices.el,
-    h("div", { cls: "co-composer" }, [input, sendBtn]),
+    composer,
     notices.live,
   ]);
   return { root, title, clearBtn, list, input, sendBtn };

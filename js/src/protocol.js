@@ -61,7 +61,8 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
 
 /** @typedef {object} SendMsg
  *  @property {"send"} type
- *  @property {string} text */
+ *  @property {string} text
+ *  @property {{name: string, type: string}[]} [images] */
 
 /** @typedef {object} StopMsg
  *  @property {"stop"} type */

@@ -6,6 +6,7 @@
 // renders it. Committed messages are rendered once and cached by index (and content); during a
 // reply only the streaming bubble changes, and it renders incrementally (stream.js).
 import { addAsker, receive } from "./assets.js";
+import { Attachments } from "./attachments.js";
 import { copyText, flashCopied, icon } from "./dom.js";
 import { demoteControls, markFocused, RovingFocus } from "./keys.js";
 import { buildLayout, endEdit, fitHeight, openEditor, reconcile } from "./layout.js";
@@ -28,7 +29,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming"}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming", _accepts_images: boolean}} ChatModel
  */
 
 export class ChatView {
@@ -64,7 +65,9 @@ export class ChatView {
       (msg) => this.post(msg),
       (kind) => this.onReplyChange(kind),
     );
-    const ui = buildLayout(this.notices);
+    this.attachments = new Attachments();
+    const ui = buildLayout(this.notices, this.attachments);
+    this.attachments.enable(this.acceptsImages());
     this.root = ui.root;
     this.title = ui.title;
     this.clearBtn = ui.clearBtn;
@@ -81,6 +84,7 @@ export class ChatView {
       ["change:status", () => this.onStatus()],
       ["change:model", () => this.renderHeader()],
       ["change:title", () => this.renderHeader()],
+      ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
       ["msg:custom", (msg, buffers) => this.onKernelMsg(msg, buffers)],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
@@ -94,10 +98,10 @@ export class ChatView {
   }
 
   // Sends to the kernel; a model restored without a kernel may have no channel at all.
-  /** @param {import("./protocol.js").ViewMsg} msg */
-  post(msg) {
+  /** @param {import("./protocol.js").ViewMsg} msg @param {ArrayBuffer[]} [buffers] */
+  post(msg, buffers) {
     try {
-      this.model.send(msg);
+      this.model.send(msg, undefined, buffers);
     } catch {
       this.setOffline(true);
     }
@@ -174,7 +178,12 @@ export class ChatView {
     this.notices.destroy();
     this.removeAsker?.();
     this.resizeObserver.disconnect();
+    this.attachments.clear();
     this.root.remove();
+  }
+
+  acceptsImages() {
+    return this.model.get("_accepts_images") !== false;
   }
 
   renderHeader() {
@@ -406,14 +415,21 @@ export class ChatView {
     return !problem;
   }
 
-  submit() {
+  async submit() {
     const text = this.input.value;
-    if (this.busy || !text.trim() || !this.checkText(text)) return;
+    const withImages = this.attachments.count > 0;
+    if (this.busy || (!text.trim() && !withImages) || !this.checkText(text)) return;
     this.notices.clearError();
     this.sentText = text;
-    this.post({ type: "send", text });
     this.input.value = "";
     fitHeight(this.input);
+    if (!withImages) {
+      this.post({ type: "send", text });
+      return;
+    }
+    // The files' bytes ride as binary buffers of the message, not as base64 in its JSON.
+    const { meta, buffers } = await this.attachments.take();
+    this.post({ type: "send", text, images: meta }, buffers);
   }
 
   /** @param {HTMLElement} msgEl */

@@ -45,26 +45,30 @@ def hanging_connect() -> Hostile:
 
 @contextlib.contextmanager
 def silent_tls() -> Hostile:
-    """An https:// base URL whose server accepts the connection and never says a word, so the
-    client's TLS handshake waits for a ServerHello that never comes."""
+    """An https:// base URL whose server reads the client's TLS hello and never answers, so the
+    client's handshake waits for a ServerHello that never comes."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(8)
+        server.settimeout(0.1)
         accepted: list[socket.socket] = []
+        hello = threading.Event()
         stop = threading.Event()
 
         def accept() -> None:
-            server.settimeout(0.1)
             while not stop.is_set():
                 with contextlib.suppress(OSError):
-                    accepted.append(server.accept()[0])
+                    conn = server.accept()[0]
+                    accepted.append(conn)
+                    conn.settimeout(5)
+                    if conn.recv(4096):  # the ClientHello: the client now waits for us
+                        hello.set()
 
         thread = threading.Thread(target=accept, daemon=True)
         thread.start()
         try:
             url = f"https://127.0.0.1:{server.getsockname()[1]}"
-            # Accepted: the client has sent its ClientHello, or is about to, and then waits.
-            yield url, lambda: _until(lambda: bool(accepted), "a connection accepted")
+            yield url, lambda: _until(hello.is_set, "its TLS hello read")
         finally:
             stop.set()
             thread.join()

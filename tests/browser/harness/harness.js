@@ -32,7 +32,7 @@ class FakeModel {
   off(name, callback) {
     this.listeners.get(name)?.delete(callback);
   }
-  send(msg) {
+  send(msg, _callbacks, buffers) {
     if (msg.type === "asset") {
       this.assets.push(msg.name);
       fetch(`../../../co_widget/static/${msg.name}.js`)
@@ -42,7 +42,11 @@ class FakeModel {
         );
       return;
     }
-    this.sent.push(JSON.parse(JSON.stringify(msg)));
+    const copy = JSON.parse(JSON.stringify(msg));
+    // Binary buffers (attached images) are recorded as their sizes in bytes.
+    if (buffers?.length)
+      copy.buffers = buffers.map((buffer) => buffer.byteLength);
+    this.sent.push(copy);
   }
   emit(msg, buffers = []) {
     this.trigger("msg:custom", msg, buffers);
