@@ -17,6 +17,14 @@ async ({ mode, prior, deltas, reply, rate, preloadMath }) => {
   const model = harness.setup({ messages: prior });
   while (document.querySelectorAll(".co-list > .co-msg").length < prior.length)
     await nextFrame();
+  // Opening includes highlighting the history's code: the highlighter arrives from the kernel
+  // (here the harness) after the first render, and highlights the waiting blocks over a few
+  // frames. Done when no block of a known language is left plain.
+  const plain = () =>
+    document.querySelectorAll(
+      ".co-list pre > code:is(.language-python, .language-javascript, .language-json, .language-bash):not(.hljs)",
+    ).length;
+  while (plain() > 0) await nextFrame();
   const initialRender = performance.now() - opened;
   const initialSlice = Math.max(...window.__coWidgetStats.frames);
   for (let i = 0; i < 5; i++) await nextFrame();

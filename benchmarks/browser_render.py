@@ -244,7 +244,8 @@ def report(args: argparse.Namespace, results: dict[str, dict], kind: str) -> Non
     row("stream wall time, s", lambda r: f"{r['streamSeconds']:.1f}")
     row("characters shown at the end", lambda r: f"{r['shownChars']:,}")
     print(
-        f"  opening the view: {args.prior} messages in {widget['initialRender']:.0f} ms,"
+        f"  opening the view: {args.prior} messages (code highlighted) in"
+        f" {widget['initialRender']:.0f} ms,"
         f" longest frame {widget['initialSlice']:.1f} ms"
     )
     print(f"  final render of the committed reply: {widget['finalRender']:.1f} ms (once)")
