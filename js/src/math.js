@@ -133,10 +133,19 @@ function typeset(el, katex) {
   const tex = DELIMITED.exec(el.textContent ?? "")?.[1];
   if (tex === undefined || el.classList.contains("co-math-done")) return;
   const display = el.classList.contains("co-math-display");
-  const html = katex.renderMath(tex, display);
-  const mathml = /** @type {DocumentFragment} */ (
-    /** @type {unknown} */ (mathPurify.sanitize(html))
-  );
-  el.replaceChildren(mathml);
+  const key = `${display ? "D" : "I"}${tex}`;
+  let mathml = typeset.cache.get(key);
+  if (!mathml) {
+    const html = katex.renderMath(tex, display);
+    mathml = /** @type {DocumentFragment} */ (/** @type {unknown} */ (mathPurify.sanitize(html)));
+    if (typeset.cache.size >= MAX_CACHED) typeset.cache.clear();
+    typeset.cache.set(key, mathml);
+  }
+  el.replaceChildren(mathml.cloneNode(true));
   el.classList.add("co-math-done");
 }
+// Sanitized MathML by formula: a reply's formulas are typeset as their blocks finish, and again
+// in the full render of the committed message; the second time costs a clone, not KaTeX.
+/** @type {Map<string, DocumentFragment>} */
+typeset.cache = new Map();
+const MAX_CACHED = 500;
