@@ -49,6 +49,7 @@ from ._errors import (
 )
 from ._events import Event
 from ._stream_parser import StreamParser
+from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ChatStream", "CohereClient"]
 
@@ -439,8 +440,6 @@ def _shutdown(conn: _TrackedConnection | None) -> None:
 
 
 def _user_agent() -> str:
-    from . import __version__  # late: the package __init__ imports this module
-
     return f"co_widget/{__version__} (+python-requests)"
 
 

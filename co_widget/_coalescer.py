@@ -24,9 +24,10 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-__all__ = ["KINDS", "DeltaCoalescer"]
+from ._protocol import STREAM_KINDS
 
-KINDS = ("text", "thinking", "tool_plan")
+__all__ = ["DeltaCoalescer"]
+
 MAX_RATE = 30.0  # messages per second
 ENVELOPE_BYTES = 100  # a delta message's JSON framing, rounded up (measured: ~80)
 MAX_OVERHEAD = 0.25  # framing / text, leaving room for begin, end and the status updates
@@ -43,12 +44,12 @@ class DeltaCoalescer:
     def __init__(self, emit: Callable[[dict[str, str]], None]) -> None:
         self._emit = emit
         self._cond = threading.Condition()
-        self._pending: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        self._pending: dict[str, list[str]] = {kind: [] for kind in STREAM_KINDS}
         # Sizes are counted in characters, not UTF-8 bytes: never more than the bytes, so the
         # byte budget is met with some margin for non-ASCII text.
         self._pending_chars = 0
         self._pending_since = 0.0
-        self._sent: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        self._sent: dict[str, list[str]] = {kind: [] for kind in STREAM_KINDS}
         self._sent_chars = 0
         self._messages = 0
         self._last_sent = -math.inf
@@ -66,17 +67,25 @@ class DeltaCoalescer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.close()
+        self._flusher.join()
+
+    def close(self) -> None:
+        """Send what is pending, then drop every later ``add`` (any thread, idempotent)."""
         with self._cond:
+            if self._closed:
+                return
             if self._pending_chars:
                 self._flush()
             self._closed = True
             self._cond.notify()
-        self._flusher.join()
 
     def add(self, kind: str, text: str) -> None:
         """Queue a non-empty piece of text of one kind ("text", "thinking" or "tool_plan")."""
         now = time.monotonic()
         with self._cond:
+            if self._closed:
+                return
             if not self._pending_chars:
                 self._pending_since = now
             self._pending[kind].append(text)

@@ -113,6 +113,8 @@ class Reply:
         ``kind`` is "text", "thinking" or "tool_plan".
         """
         with self._lock:
+            if self._status != "streaming":
+                return None  # settled (a stop the stream was slow to obey): later events are late
             match event:
                 case ContentDelta():
                     block = self._block(event.index, event.kind)
@@ -166,9 +168,18 @@ class Reply:
         # A delta for a call whose start never came still keeps its arguments, under no name.
         return self._tool_calls.setdefault(index, _ToolCall(None, "", []))
 
-    def _settle(self, error: CohereError | None) -> None:
-        """Fix the final status once the stream is over (``error``: what the stream raised)."""
+    def _settle(self, error: CohereError | None, *, force: bool = False) -> None:
+        """Fix the final status once the stream is over (``error``: what the stream raised).
+
+        The first call decides; ``force`` records a failure found afterwards (while committing,
+        when none of the output could be kept) as the reply's error.
+        """
         with self._lock:
+            if force:
+                self._error, self._status = error, "error"
+                return
+            if self._status != "streaming":
+                return
             if not self._ended and self._cancel_requested:
                 # The user asked for it; a socket error from the cancelled stream is no fault.
                 self._status = "stopped"
