@@ -96,6 +96,9 @@ class Reply:
         self._status = "streaming"
         self._cancel_requested = False
         self._stream: Any = None  # the ChatStream, once the worker has it
+        # With Python tools: the turn's ToolLoop (its calls), and the usage of earlier model calls.
+        self._loop: Any = None
+        self._usage_before: dict[str, Any] | None = None
 
     # --- the worker's side ------------------------------------------------------------------
 
@@ -191,6 +194,19 @@ class Reply:
             else:
                 self._status = "interrupted" if self._has_output() else "error"
 
+    def _next_step(self) -> None:
+        """Start the next model call of a tool loop: the last one's message is archived by the
+        loop, so the reply forgets it (its usage is kept in the totals)."""
+        with self._lock:
+            self._usage_before = _add_usage(self._usage_before, self._usage)
+            self._blocks, self._tool_plan, self._tool_calls, self._citations = {}, [], {}, []
+            self._finish_reason = self._usage = self._stream = None
+            self._ended = False
+
+    def _warn(self, text: str) -> None:
+        with self._lock:
+            self._warnings.append(text)
+
     def _release(self) -> None:
         """Wake everyone waiting for the reply (after the chat committed the turn)."""
         self._done.set_result(None)
@@ -201,9 +217,10 @@ class Reply:
             return {
                 "status": self._status,
                 "finish_reason": self._finish_reason,
-                "usage": copy.deepcopy(self._usage),
+                "usage": _add_usage(self._usage_before, self._usage),
                 "error": self._error.to_dict() if self._error else None,
                 "warnings": list(self._warnings),
+                **({"calls": [call.to_json() for call in self._loop.calls]} if self._loop else {}),
             }
 
     # --- waiting --------------------------------------------------------------------------
@@ -261,6 +278,8 @@ class Reply:
             stream = self._stream
         if stream is not None:
             stream.cancel()
+        if self._loop is not None:
+            self._loop.stop()
 
     # --- state ----------------------------------------------------------------------------
 
@@ -293,9 +312,18 @@ class Reply:
 
     @property
     def usage(self) -> dict[str, Any] | None:
-        """Cohere's usage record (billed_units, tokens, ...), once the stream ended."""
+        """Cohere's usage record (billed_units, tokens, ...), once the stream ended; with
+        Python tools, the sum over the reply's model calls."""
         with self._lock:
-            return copy.deepcopy(self._usage)
+            return _add_usage(self._usage_before, self._usage)
+
+    @property
+    def calls(self) -> list[Any]:
+        """The Python tool calls this reply ran, in order (snapshots, see ``ToolCallRecord``):
+        ``id``, ``name``, ``arguments``, ``status`` ("waiting", "running", "done", "error",
+        "denied", "stopped"), ``result``, ``error``, ``duration`` and ``step``. Empty without
+        Python tools."""
+        return self._loop.calls if self._loop is not None else []
 
     @property
     def warnings(self) -> list[str]:
@@ -386,3 +414,20 @@ class Reply:
         if len(text) > _REPR_TEXT_CHARS:
             text = text[:_REPR_TEXT_CHARS] + "…"
         return f"Reply(status={self.status!r}, text={text!r})"
+
+
+def _add_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The sum of two usage records (numbers add up, nested groups too); a copy."""
+    if a is None or b is None:
+        return copy.deepcopy(a if b is None else b)
+    total = copy.deepcopy(a)
+    for key, value in b.items():
+        if isinstance(value, dict):
+            total[key] = _add_usage(
+                total.get(key) if isinstance(total.get(key), dict) else {}, value
+            )
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            total[key] = (total.get(key) or 0) + value
+        else:
+            total[key] = value
+    return total

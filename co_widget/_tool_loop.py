@@ -87,10 +87,11 @@ class StepOutcome:
 
 @dataclasses.dataclass(frozen=True)
 class LoopEnd:
-    """``messages``: what the loop added to the history; ``capped``: max_steps was reached with
-    the model still calling tools; ``handed_back``: calls to raw dict tools, left to the user."""
+    """``final``: the last model call's message when the loop did not archive it (the answer,
+    or calls handed back); ``capped``: max_steps model calls were made and the model still
+    called tools; ``handed_back``: calls to raw dict tools, left to the user to answer."""
 
-    messages: list[dict[str, Any]]
+    final: dict[str, Any] | None
     capped: bool = False
     handed_back: bool = False
 
@@ -122,11 +123,14 @@ class ToolLoop:
         approve: Approve = False,
         max_steps: int = 10,
         on_update: Callable[[ToolCallRecord], None] | None = None,
+        on_archive: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._tools = tools
         self._approve = approve
         self._max_steps = max_steps
         self._on_update = on_update or (lambda record: None)
+        self._on_archive = on_archive or (lambda message: None)
+        self._steps: list[dict[str, Any]] = []  # archived assistant messages with tool calls
         self._lock = threading.Lock()
         self._records: list[ToolCallRecord] = []
         self._decisions: dict[str, concurrent.futures.Future[bool]] = {}
@@ -163,34 +167,59 @@ class ToolLoop:
         messages: list[dict[str, Any]],
         stream_step: Callable[[list[dict[str, Any]]], StepOutcome],
     ) -> LoopEnd:
-        """Ask, run the calls, repeat: at most ``max_steps`` model calls."""
-        added: list[dict[str, Any]] = []
+        """Ask, run the calls, repeat: at most ``max_steps`` model calls.
+
+        ``stream_step(messages + transcript())`` makes each model call. Every assistant message
+        with tool calls is archived (``on_archive(message)``, then ``transcript()`` holds it and
+        its tool messages); the last model call's message, when it is the answer or tool calls
+        handed back to the user, is ``LoopEnd.final`` instead.
+        """
         for step in range(self._max_steps):
-            outcome = stream_step([*messages, *added])
-            if outcome.message is not None:
-                added.append(outcome.message)
+            outcome = stream_step([*messages, *self.transcript()])
             calls = (outcome.message or {}).get("tool_calls") or []
             if not calls:
-                return LoopEnd(added)
-            if not outcome.ok or self._stop.is_set():
-                # Stopped (or broken) after some calls were complete: they are never run, but
-                # each still gets its tool message, or the next request would be rejected.
-                added += [_tool_message(self._add_record(call, step, "stopped")) for call in calls]
-                return LoopEnd(added)
-            names = {call["function"]["name"] for call in calls}
-            raw = {(spec.get("function") or {}).get("name") for spec in self._tools.specs}
-            if names & (raw - set(self._tools.functions)):
+                return LoopEnd(outcome.message)
+            going = outcome.ok and not self._stop.is_set()
+            if going and self._hands_back(calls):
                 # Raw dict tools are the user's to run: the reply ends at TOOL_CALL as before.
-                return LoopEnd(added, handed_back=True)
-            added += self._run_calls(calls, step)
+                return LoopEnd(outcome.message, handed_back=True)
+            # Stopped or broken after some calls were complete: they are never run, but each
+            # still gets its tool message ("stopped"), or the next request would be rejected.
+            status = "waiting" if going else "stopped"
+            records = [self._add_record(call, step, status) for call in calls]
+            with self._lock:
+                self._steps.append(copy.deepcopy(outcome.message))
+            self._on_archive(outcome.message)
+            if not going:
+                return LoopEnd(None)
+            self._run_calls(records, calls)
             if self._stop.is_set():
-                return LoopEnd(added)
-        return LoopEnd(added, capped=True)
+                return LoopEnd(None)
+        return LoopEnd(None, capped=True)
+
+    def transcript(self) -> list[dict[str, Any]]:
+        """The archived assistant messages, each followed by the tool messages of its calls.
+
+        Valid at any moment: a call that has not finished reads as stopped, which it is once
+        the loop is stopped, so a reply ended by Stop commits a history the API accepts.
+        """
+        with self._lock:
+            records = {record.id: dataclasses.replace(record) for record in self._records}
+            steps = copy.deepcopy(self._steps)
+        messages = []
+        for message in steps:
+            messages.append(message)
+            messages += [_tool_message(records[call["id"]]) for call in message["tool_calls"]]
+        return messages
+
+    def _hands_back(self, calls: list[dict[str, Any]]) -> bool:
+        names = {call["function"]["name"] for call in calls}
+        raw = {(spec.get("function") or {}).get("name") for spec in self._tools.specs}
+        return bool(names & (raw - set(self._tools.functions)))
 
     # --- one step's calls ---------------------------------------------------------------------
 
-    def _run_calls(self, calls: list[dict[str, Any]], step: int) -> list[dict[str, Any]]:
-        records = [self._add_record(call, step) for call in calls]
+    def _run_calls(self, records: list[ToolCallRecord], calls: list[dict[str, Any]]) -> None:
         futures = []
         for record, call in zip(records, calls, strict=True):
             future: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -207,7 +236,6 @@ class ToolLoop:
             _, pending = concurrent.futures.wait(futures, timeout=_POLL)
             if not pending:
                 break
-        return [_tool_message(record) for record in self._snapshot(records)]
 
     def _add_record(
         self, call: dict[str, Any], step: int, status: str = "waiting"
@@ -225,10 +253,6 @@ class ToolLoop:
         if status != "waiting":
             self._update(record)
         return record
-
-    def _snapshot(self, records: list[ToolCallRecord]) -> list[ToolCallRecord]:
-        with self._lock:
-            return [dataclasses.replace(record) for record in records]
 
     def _call_worker(
         self,

@@ -10,6 +10,7 @@ The worker thread never prints.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable
@@ -33,6 +34,9 @@ from ._errors import ChatBusyError
 from ._lifecycle import STOP_GRACE, ReplyRunner
 from ._params import build_chat_body, validate_params
 from ._reply import Reply
+from ._tool_loop import check_approve, check_max_steps
+from ._tool_schema import build_toolset
+from ._tool_turn import ToolTurn
 from ._transcript import to_markdown
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
@@ -75,8 +79,16 @@ class Chat(anywidget.AnyWidget):
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        tools: Any = None,
+        approve: Any = False,
+        max_steps: int = 10,
         **params: Any,
     ) -> None:
+        self._toolset = build_toolset(tools)
+        self._approve = check_approve(approve)
+        self._max_steps = check_max_steps(max_steps)
+        if self._toolset.specs:
+            params = {**params, "tools": self._toolset.specs}
         self._params = validate_params(params)
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
@@ -143,7 +155,19 @@ class Chat(anywidget.AnyWidget):
                 self.model, history_view(messages), self.system or None, self._params
             )
 
-        return self._runner.start(base_of, user, build_body)
+        tools = None
+        if self._toolset.functions:
+
+            def tools(send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
+                return ToolTurn(self._toolset, self._approve, self._max_steps, send_card)
+
+        return self._runner.start(base_of, user, build_body, tools)
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """The tool list sent with every request (a copy): Cohere v2 tool dicts, the schemas of
+        your Python functions as pydantic built them, and any raw dicts you passed."""
+        return copy.deepcopy(self._params.get("tools", []))
 
     # --- the conversation ---------------------------------------------------------------
 
@@ -227,6 +251,10 @@ class Chat(anywidget.AnyWidget):
                     self.clear()
                 case {"type": "snapshot"}:
                     self._runner.answer_snapshot()
+                case {"type": "approve", "call": str(call), "approved": bool(approved)}:
+                    turn = self._runner.active
+                    if turn is not None and turn.tools is not None:
+                        turn.tools.loop.decide(call, approved)
                 case _:
                     self.log.warning("co_widget: ignored an unknown front-end message.")
         except ChatBusyError:
