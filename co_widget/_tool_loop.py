@@ -250,6 +250,9 @@ class ToolLoop:
         )
         with self._lock:
             self._records.append(record)
+            if self._approve is True:
+                # Ready before the call is visible: an answer can never arrive too early.
+                self._decisions[record.id] = concurrent.futures.Future()
         if status != "waiting":
             self._update(record)
         return record
@@ -297,9 +300,8 @@ class ToolLoop:
         if self._approve is False:
             return True
         if self._approve is True:
-            decision: concurrent.futures.Future[bool] = concurrent.futures.Future()
             with self._lock:
-                self._decisions[record.id] = decision
+                decision = self._decisions[record.id]
             if self._stop.is_set():
                 return False
             return decision.result()
