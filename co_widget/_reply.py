@@ -220,7 +220,6 @@ class Reply:
                 "usage": _add_usage(self._usage_before, self._usage),
                 "error": self._error.to_dict() if self._error else None,
                 "warnings": list(self._warnings),
-                **({"calls": [call.to_json() for call in self._loop.calls]} if self._loop else {}),
             }
 
     # --- waiting --------------------------------------------------------------------------

@@ -70,7 +70,11 @@ class ToolCallRecord:
             "status": self.status,
             "error": self.error,
             "duration": self.duration,
-            "started": self._started,
+            # How long it has run so far: the card's clock starts from it, whatever the
+            # browser's clock says.
+            "elapsed": None
+            if self._started is None or self.duration is not None
+            else time.time() - self._started,
             "result": content,
         }
 

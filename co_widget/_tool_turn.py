@@ -77,8 +77,16 @@ class ToolTurn:
 
     def transcript(self) -> list[dict[str, Any]]:
         """The turn's tool steps for the history, each marked as the widget's (``_co``), so
-        ``regenerate()`` drops them with the reply."""
-        return [{**message, "_co": {"step": True}} for message in self.loop.transcript()]
+        ``regenerate()`` drops them with the reply. An assistant step keeps its calls' cards in
+        ``_co.calls``: the committed message shows them, in a saved notebook too."""
+        cards = {record.id: self._card(record) for record in self.loop.calls}
+        steps = []
+        for message in self.loop.transcript():
+            meta: dict[str, Any] = {"step": True}
+            if message["role"] == "assistant":
+                meta["calls"] = [cards[call["id"]] for call in message["tool_calls"]]
+            steps.append({**message, "_co": meta})
+        return steps
 
     def cards(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -113,10 +121,13 @@ class ToolTurn:
         self._publish(card)
 
     def _on_record(self, record: ToolCallRecord) -> None:
+        self._publish(self._card(record))
+
+    def _card(self, record: ToolCallRecord) -> dict[str, Any]:
         card = record.to_json()
         card["result"] = _preview(card["result"])
         card["ask"] = self._ask and record.status == "waiting"
-        self._publish(card)
+        return card
 
     def _publish(self, card: dict[str, Any]) -> None:
         with self._lock:

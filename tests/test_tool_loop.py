@@ -411,8 +411,11 @@ def test_cards_stream_the_arguments_and_a_snapshot_carries_them(strict, comms):
     assert snapshot["calls"][0]["arguments"] == {"city": "Paris, the capital of France, in Europe"}
     seqs = [m.custom["seq"] for m in wire.messages if m.custom]
     assert seqs == list(range(len(seqs)))  # cards are numbered stream messages like the rest
-    # The committed turn keeps each call's card, for a saved notebook.
-    assert chat.messages[-1]["_co"]["calls"][0]["status"] == "done"
+    # The committed step keeps each call's card, for a saved notebook.
+    step = chat.messages[1]
+    assert step["tool_calls"][0]["id"] == step["_co"]["calls"][0]["id"]
+    assert step["_co"]["calls"][0]["status"] == "done"
+    assert step["_co"]["calls"][0]["result"] == "Paris, the capital of France, in Europe"
 
 
 # --- Stop in every phase ----------------------------------------------------------------------

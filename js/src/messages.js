@@ -2,6 +2,7 @@
 // once per message: the view caches the element until the message itself changes.
 import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { committedCards } from "./tools.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
 function blockList(content) {
@@ -56,7 +57,10 @@ function renderAssistant(message) {
   }
   if (message.tool_plan) bubble.append(planBlock(message.tool_plan));
   if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(text)]));
-  if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
+  // Calls co_widget ran have cards (status, duration, result); others a plain list.
+  const cards = committedCards(co);
+  if (cards) bubble.append(cards);
+  else if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
   if (message.citations?.length) bubble.append(citationList(message.citations));
   if (co.status === "stopped" || co.status === "interrupted")
     bubble.append(partialMarker(co.status));

@@ -7,6 +7,7 @@ import { BlockSplitter, visibleCode } from "./blocks.js";
 import { h } from "./dom.js";
 import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
+import { ToolCards } from "./tools.js";
 
 class StreamingMarkdown {
   constructor(cls) {
@@ -76,6 +77,7 @@ export class StreamingReply {
     this.cursor = h("span", { cls: "co-cursor", attrs: { "aria-hidden": "true" } });
     this.thinking = null;
     this.plan = null;
+    this.cards = null;
   }
 
   // `state` holds the whole text, thinking and tool_plan received so far.
@@ -93,6 +95,13 @@ export class StreamingReply {
         this.text.el.before(this.plan);
       }
       if (this.plan.textContent !== state.tool_plan) this.plan.textContent = state.tool_plan;
+    }
+    if (state.calls?.length) {
+      if (!this.cards) {
+        this.cards = new ToolCards();
+        this.text.el.before(this.cards.el); // after the plan: plan, then cards, then the answer
+      }
+      this.cards.update(state.calls);
     }
     this.cursor.remove(); // before looking for its new place, so it is not found as the tail's end
     this.text.flush(state.text);
