@@ -20,7 +20,12 @@ const TICK_MS = 250;
 // or the raw text when the model sent something that is not JSON.
 function argumentText(args) {
   if (typeof args === "string") return args;
-  return JSON.stringify(args ?? {}, null, 1).replace(/\n\s*/g, " ");
+  // One line, spaced like the model writes it: {"city": "Paris", "days": [1, 2]}. Line breaks
+  // only ever fall between tokens (JSON escapes them inside strings).
+  return JSON.stringify(args ?? {}, null, 1)
+    .replace(/([{[])\n */g, "$1")
+    .replace(/\n *([}\]])/g, "$1")
+    .replace(/\n */g, " ");
 }
 
 function seconds(value) {
