@@ -31,6 +31,7 @@ from ._errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    StreamTooLargeError,
     UnauthorizedError,
     UnprocessableEntityError,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "Reply",
     "ServerError",
     "StreamInterruptedError",
+    "StreamTooLargeError",
     "UnauthorizedError",
     "UnprocessableEntityError",
     "__version__",

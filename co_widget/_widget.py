@@ -11,7 +11,6 @@ The worker thread never prints.
 from __future__ import annotations
 
 import copy
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -25,14 +24,17 @@ from ._conversation import (
     dump_chat,
     history_view,
     load_chat,
+    read_chat_file,
     regenerate_base,
     undo_exchanges,
     usage_totals,
     validate_history,
+    write_chat_file,
 )
 from ._errors import ChatBusyError
+from ._json_values import check_text
 from ._lifecycle import STOP_GRACE, ReplyRunner
-from ._params import build_chat_body, validate_params
+from ._params import build_chat_body, check_model, check_system, validate_params
 from ._reply import Reply
 from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
@@ -43,6 +45,14 @@ __all__ = ["DEFAULT_MODEL", "Chat"]
 
 DEFAULT_MODEL = "command-a-03-2025"
 _STATIC = Path(__file__).parent / "static"
+
+
+def _asset(name: str) -> str | Path:
+    # anywidget watches a Path for hot reload and keeps every widget that uses one alive for it,
+    # so a closed chat would never be freed. Its own switch, ANYWIDGET_HMR=1, brings it back.
+    path = _STATIC / name
+    return path if os.environ.get("ANYWIDGET_HMR") == "1" else path.read_text(encoding="utf-8")
+
 
 Messages = list[dict[str, Any]]
 
@@ -61,8 +71,8 @@ class Chat(anywidget.AnyWidget):
     buttons meanwhile); ``stop()`` and ``clear()`` always work.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    _esm = _asset("widget.js")
+    _css = _asset("widget.css")
 
     model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
     system = traitlets.Unicode(None, allow_none=True).tag(sync=True)
@@ -84,6 +94,8 @@ class Chat(anywidget.AnyWidget):
         max_steps: int = 10,
         **params: Any,
     ) -> None:
+        check_model(model)
+        check_system(system)
         self._toolset = build_toolset(tools)
         self._approve = check_approve(approve)
         self._max_steps = check_max_steps(max_steps)
@@ -188,7 +200,9 @@ class Chat(anywidget.AnyWidget):
         self._rewrite(lambda _: checked)
 
     def undo(self, n: int = 1) -> None:
-        """Drop the last ``n`` exchanges (each a user message and everything after it)."""
+        """Drop the last ``n`` exchanges (each a user message and everything after it).
+
+        Raises ValueError if the chat has fewer than ``n`` exchanges (nothing is dropped)."""
         self._rewrite(lambda messages: undo_exchanges(messages, n))
 
     def clear(self) -> None:
@@ -197,9 +211,17 @@ class Chat(anywidget.AnyWidget):
         self._rewrite(lambda _: [])
 
     def _rewrite(self, change: Callable[[Messages], Messages]) -> None:
+        """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
         with self._runner.lock:
             self._runner.check_idle()
-            self.messages = change(self.messages)
+            before = self.messages
+            after = change(before)
+            try:
+                self.messages = after
+            except BaseException:
+                with self.hold_trait_notifications():
+                    self.set_trait("messages", before)
+                raise
 
     @property
     def usage(self) -> dict[str, dict[str, int | float]]:
@@ -211,16 +233,13 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        doc = dump_chat(self.model, self.system, self._params, self.messages)
-        text = json.dumps(doc, indent=1, ensure_ascii=False)
-        Path(path).write_text(text + "\n", encoding="utf-8")
+        write_chat_file(path, dump_chat(self.model, self.system, self._params, self.messages))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
         """A chat from a file written by ``save``; ``overrides`` (api_key, base_url, model,
         temperature, ...) replace the saved settings. Raises ValueError for an invalid file."""
-        saved = json.loads(Path(path).read_text(encoding="utf-8"))
-        model, system, params, messages = load_chat(saved)
+        model, system, params, messages = load_chat(read_chat_file(path))
         chat = cls(**{"model": model, "system": system, **params, **overrides})
         chat.messages = messages
         return chat
@@ -268,4 +287,5 @@ def _user_message(text: Any) -> dict[str, str]:
         raise ValueError(f"The message must be a string, got {type(text).__name__}.")
     if not text.strip():
         raise ValueError("The message is empty: write some text to send.")
+    check_text(text, "The message")
     return {"role": "user", "content": text}

@@ -14,7 +14,7 @@ import pydantic
 import pytest
 
 from co_widget import Chat
-from co_widget._comm_recorder import RecordingComm, recording_comms
+from tests.support.comm_recorder import RecordingComm, recording_comms
 from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT
 from co_widget.testing import FakeCohere, Stream, text_events, tool_results
 
