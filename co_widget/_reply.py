@@ -270,13 +270,14 @@ class Reply:
         loop, so the reply forgets it (its usage is kept in the totals)."""
         with self._lock:
             self._usage_before = add_usage(self._usage_before, self._usage)
-            self._blocks, self._tool_plan, self._tool_calls, self._citations = {}, [], {}, []
+            self._blocks, self._tool_plan, self._tool_calls, self._citations = {}, _Pieces(), {}, []
             self._finish_reason = self._usage = self._stream = None
             self._ended = False
 
-    def _warn(self, text: str) -> None:
+    def _note(self, text: str) -> None:
+        """A warning from outside the stream (the tool loop's step cap), from any thread."""
         with self._lock:
-            self._warnings.append(text)
+            self._warn(text)
 
     def _release(self) -> None:
         """Wake everyone waiting for the reply (after the chat committed the turn)."""

@@ -69,7 +69,7 @@ class ToolTurn:
 
         end = self.loop.run(messages[len(system) :], step)
         if end.capped:
-            reply._warn(
+            reply._note(
                 f"Stopped after max_steps={self._max_steps} model calls while the model was "
                 "still calling tools. Send another message to go on, or raise max_steps."
             )

@@ -14,9 +14,9 @@ import pydantic
 import pytest
 
 from co_widget import Chat
-from tests.support.comm_recorder import RecordingComm, recording_comms
 from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT
 from co_widget.testing import FakeCohere, Stream, text_events, tool_results
+from tests.support.comm_recorder import RecordingComm, recorder_of, recording_comms
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"
 SLOW = 5.0  # "it did not hang": never a timing assertion
@@ -328,7 +328,7 @@ def approval_chat(strict, comms_list, ran, answer=True):
     if answer:
         strict.add(answer_from_results)
     chat = chat_on(strict, [launch], approve=True)
-    wire = next(r for r in comms_list if r.comm_id == chat.model_id)
+    wire = recorder_of(chat, comms_list)
     return chat, wire
 
 
@@ -395,7 +395,7 @@ def test_cards_stream_the_arguments_and_a_snapshot_carries_them(strict, comms):
     events = calls(("wait_for", {"city": "Paris, the capital of France, in Europe"}))
     strict.add(Stream(events, delay=0.03), answer_from_results)
     chat = chat_on(strict, [wait_for])
-    wire = next(r for r in comms if r.comm_id == chat.model_id)
+    wire = recorder_of(chat, comms)
     reply = chat.send("go")
     until(lambda: reply.calls and reply.calls[0].status == "running")
     ui(chat, type="snapshot")
