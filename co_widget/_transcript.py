@@ -33,7 +33,12 @@ def _message(message: dict[str, Any]) -> str:
     if message.get("tool_plan"):
         parts.append(f"*Tool plan:* {message['tool_plan']}")
     parts += _content(message.get("content"), as_code=role == "tool")
-    parts += [_tool_call(call) for call in message.get("tool_calls", [])]
+    statuses = {
+        card.get("id"): card.get("status") for card in (message.get("_co") or {}).get("calls", [])
+    }
+    parts += [
+        _tool_call(call, statuses.get(call.get("id"))) for call in message.get("tool_calls", [])
+    ]
     if message.get("citations"):
         parts.append(_citations(message["citations"]))
     parts += _status(message.get("_co") or {})
@@ -60,9 +65,11 @@ def _content(content: Any, *, as_code: bool) -> list[str]:
     return parts
 
 
-def _tool_call(call: dict[str, Any]) -> str:
+def _tool_call(call: dict[str, Any], status: str | None = None) -> str:
+    """A call; ``status`` is set for calls co_widget ran (done, error, denied, stopped)."""
     function = call.get("function", {})
-    return f"**Tool call** `{function.get('name')}` (`{call.get('id')}`)\n\n" + _code(
+    ran = f" *({status})*" if status else ""
+    return f"**Tool call** `{function.get('name')}` (`{call.get('id')}`){ran}\n\n" + _code(
         function.get("arguments") or "{}"
     )
 

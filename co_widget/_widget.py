@@ -62,7 +62,10 @@ class Chat(anywidget.AnyWidget):
 
     ``Chat(model=..., system=..., api_key=..., base_url=..., timeout=..., max_retries=...,
     **params)``: ``params`` are the v2 generation parameters (temperature, p, k, max_tokens,
-    stop_sequences, seed, thinking, tools, documents, ...), checked here, before any request.
+    stop_sequences, seed, thinking, documents, ...), checked here, before any request.
+    ``tools`` takes Python functions (run by the chat, see ``_tool_turn``) and raw v2 tool
+    dicts; ``approve`` (False, True for the widget's buttons, or ``fn(name, arguments) -> bool``)
+    says which calls run; ``max_steps`` caps the model calls of one reply.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 

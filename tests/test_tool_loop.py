@@ -567,3 +567,28 @@ def test_chat_tools_is_what_is_sent(strict):
     ]
     chat.ask("hi", timeout=SLOW)
     assert strict.requests[-1].json["tools"] == chat.tools
+
+
+def test_the_steps_are_saved_and_exported(strict, tmp_path):
+    def read(path: str) -> str:
+        """Read a file."""
+        return "text"
+
+    def erase(path: str) -> str:
+        """Erase a file."""
+        return "gone"
+
+    strict.add(calls(("read", {"path": "a"}), ("erase", {"path": "a"})), answer_from_results)
+    chat = chat_on(strict, [read, erase], approve=lambda name, arguments: name == "read")
+    chat.ask("Read, then erase a", timeout=SLOW)
+    markdown = chat.to_markdown()
+    assert "**Tool call** `read`" in markdown and "*(done)*" in markdown
+    assert "**Tool call** `erase`" in markdown and "*(denied)*" in markdown
+    assert DENIED_TEXT in markdown
+    chat.save(tmp_path / "chat.json")
+    loaded = Chat.load(
+        tmp_path / "chat.json", base_url=strict.url, api_key="k", tools=[read, erase]
+    )
+    assert loaded.history == chat.history
+    assert loaded.messages[1]["_co"]["calls"][1]["status"] == "denied"
+    assert loaded.to_markdown() == markdown
