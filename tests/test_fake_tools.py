@@ -24,7 +24,11 @@ ASKED = [
 
 def post(fake: FakeCohere, messages: list[dict], stream: bool = False) -> requests.Response:
     body = {"model": MODEL, "stream": stream, "messages": messages}
-    return requests.post(f"{fake.url}/v2/chat", json=body, timeout=10)
+    # A session of its own, closed here: no keep-alive socket outlives the test.
+    with requests.Session() as session:
+        response = session.post(f"{fake.url}/v2/chat", json=body, timeout=10)
+        response.close()
+    return response
 
 
 def tool_message(content, call_id: str = "get_weather_1") -> dict:
