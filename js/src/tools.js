@@ -42,7 +42,9 @@ export function renderCard(card, receivedAt = 0) {
       h("span", { cls: "co-tool-name", text: card.name }),
       statusEl,
     ]),
-    h("pre", { cls: "co-tool-args" }, [h("code", { text: argumentText(card.arguments) })]),
+    h("pre", { cls: "co-tool-call co-tool-args" }, [
+      h("code", { text: argumentText(card.arguments) }),
+    ]),
   ]);
   el.setAttribute("aria-label", `Tool call ${card.name}: ${STATUS_TEXT[status]}`);
   el.dataset.callId = card.id;
@@ -63,7 +65,8 @@ export function renderCard(card, receivedAt = 0) {
   if (card.error) el.append(h("div", { cls: "co-tool-message", text: card.error }));
   if (card.result != null) {
     el.append(
-      h("details", { cls: "co-tool-preview" }, [
+      // The look of a committed tool result (widget.css), so both read the same.
+      h("details", { cls: "co-tool-result co-tool-preview" }, [
         h("summary", { text: "Result" }),
         h("pre", {}, [h("code", { text: card.result })]),
       ]),
