@@ -80,3 +80,26 @@ def test_approve_and_deny_in_the_cards(server, notebook, app):
     expect(preview.locator("pre")).not_to_be_visible()
     preview.locator("summary").click()
     expect(preview.locator("pre")).to_have_text('{"target": "moon", "launched": true}')
+
+
+def test_a_view_opened_mid_loop_gets_the_cards_and_can_approve(server, notebook):
+    name = server.write_notebook("tools-second-view.ipynb", TOOLS_CELL)
+    notebook.open(name).run_all()
+    first = notebook.chat()
+    first.type_and_enter("Launch to the moon and mars")
+    expect(first.streaming.locator(".co-tool-card")).to_have_count(2)
+
+    # A second view of the same chat opens while both calls wait: its snapshot has the cards.
+    notebook.run_cell("chat")
+    second = notebook.chat(1)
+    cards = second.streaming.locator(".co-tool-card")
+    expect(cards).to_have_count(2)
+    expect(cards.nth(0).locator(".co-tool-args")).to_have_text('{"target": "moon"}')
+    expect(second.streaming.locator(".co-plan")).to_have_text("I will launch both rockets.")
+
+    cards.nth(0).get_by_role("button", name="Approve launch").click()
+    cards.nth(1).get_by_role("button", name="Approve launch").click()
+    for ui in (first, second):
+        ui.wait_settled(2)
+        assert ui.reply_text() == "Results: moon, mars."
+    notebook.run_cell("assert sorted(ran) == ['mars', 'moon'], ran")
