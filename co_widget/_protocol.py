@@ -149,7 +149,7 @@ class ClearMsg(TypedDict):
     type: Literal["clear"]
 
 
-class SnapshotRequestMsg(TypedDict):
+class ViewSnapshotMsg(TypedDict):
     type: Literal["snapshot"]
 
 
@@ -161,4 +161,4 @@ class ApproveMsg(TypedDict):
     approved: bool
 
 
-ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | SnapshotRequestMsg | ApproveMsg
+ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg
