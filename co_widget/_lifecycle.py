@@ -96,11 +96,12 @@ class ReplyRunner:
         base_of: Callable[[Messages], Messages],
         user: dict[str, Any] | None,
         build_body: Callable[[Messages], dict[str, Any]],
-        tools: Callable[[Callable[[dict[str, Any]], None]], ToolTurn] | None = None,
+        tools: Callable[[Reply, Callable[[dict[str, Any]], None]], ToolTurn] | None = None,
     ) -> Reply:
         """Start a reply to ``base_of(messages) + [user]``; return its Reply at once.
 
-        ``tools(send_card)`` makes the turn's tool loop, when the chat has Python tools."""
+        ``tools(reply, send_card)`` makes the turn's tool loop, when the chat has Python
+        tools."""
         with self.lock:
             self.check_idle()
             base = base_of(self.host.messages)
@@ -108,8 +109,7 @@ class ReplyRunner:
             rid = next(self._reply_ids)
             turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
             if tools is not None:
-                turn.tools = tools(self._card_sender(rid))
-                turn.reply._loop = turn.tools.loop
+                turn.tools = tools(turn.reply, self._card_sender(rid))
             try:
                 self.active = turn
                 self._seq = 0

@@ -21,6 +21,7 @@ from typing import Any
 
 from ._errors import CohereError
 from ._events import Event, ToolCallDelta, ToolCallEnd, ToolCallStart
+from ._reply import Reply
 from ._tool_loop import Approve, StepOutcome, ToolCallRecord, ToolLoop
 from ._tool_schema import ToolSet
 
@@ -41,6 +42,7 @@ class ToolTurn:
         tools: ToolSet,
         approve: Approve,
         max_steps: int,
+        reply: Reply,
         send_card: Callable[[dict[str, Any]], None],
     ) -> None:
         self._send_card = send_card
@@ -49,12 +51,19 @@ class ToolTurn:
         self._lock = threading.Lock()
         self._cards: dict[str, dict[str, Any]] = {}  # by call id, in order of arrival
         self._streaming: dict[int, dict[str, Any]] = {}  # by stream index: calls being written
-        self.loop = ToolLoop(tools, approve, max_steps, on_update=self._on_record)
+        # An archived step leaves the reply: it starts afresh for the next model call.
+        self.loop = ToolLoop(
+            tools,
+            approve,
+            max_steps,
+            on_update=self._on_record,
+            on_archive=lambda message: reply._next_step(),
+        )
+        reply._loop = self.loop  # reply.calls, and Stop reaches the loop
 
     def run(self, turn: Any, stream_body: StreamBody) -> CohereError | None:
         """Run the loop for ``turn`` (in its worker thread); return the error that ended it."""
         reply = turn.reply
-        self.loop._on_archive = lambda message: reply._next_step()
         messages = turn.body["messages"]
         system = messages[:1] if messages and messages[0].get("role") == "system" else []
         error: CohereError | None = None

@@ -173,8 +173,8 @@ class Chat(anywidget.AnyWidget):
         tools = None
         if self._toolset.functions:
 
-            def tools(send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
-                return ToolTurn(self._toolset, self._approve, self._max_steps, send_card)
+            def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
+                return ToolTurn(self._toolset, self._approve, self._max_steps, reply, send_card)
 
         return self._runner.start(base_of, user, build_body, tools)
 

@@ -16,7 +16,7 @@ import pytest
 from co_widget import Chat
 from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT
 from co_widget.testing import FakeCohere, Stream, text_events, tool_results
-from tests.support.comm_recorder import RecordingComm, recorder_of, recording_comms
+from tests.support.comm_recorder import RecordingComm, recorder_of
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"
 SLOW = 5.0  # "it did not hang": never a timing assertion
@@ -62,12 +62,6 @@ def assert_sdk_valid(history: list[dict]) -> None:
 def strict():
     with FakeCohere(strict=True) as server:
         yield server
-
-
-@pytest.fixture
-def comms():
-    with recording_comms() as recorders:
-        yield recorders
 
 
 def chat_on(fake: FakeCohere, tools, **options) -> Chat:
@@ -340,7 +334,7 @@ def cards(wire: RecordingComm) -> list[dict]:
     return [m.custom["call"] for m in wire.messages if m.custom and m.custom["type"] == "tool"]
 
 
-def test_approval_in_the_widget(strict, comms):
+def test_approval_in_the_widget(strict, comms):  # comms: tests/conftest.py
     ran = []
     chat, wire = approval_chat(strict, comms, ran)
     reply = chat.send("Launch a and b")
