@@ -75,6 +75,9 @@ def test_approve_and_deny_in_the_cards(server, notebook, app):
     expect(committed.nth(0).locator(".co-tool-status")).to_contain_text("done")
     expect(committed.nth(1).locator(".co-tool-status")).to_have_text("denied")
     expect(committed.locator("button")).to_have_count(0)
+    # The status shows in the card's colour too, not only in its words.
+    edge = "(el) => getComputedStyle(el).borderLeftColor"
+    assert committed.nth(0).evaluate(edge) != committed.nth(1).evaluate(edge)
     # The result preview is collapsed until opened.
     preview = committed.nth(0).locator(".co-tool-preview")
     expect(preview.locator("pre")).not_to_be_visible()
