@@ -14,7 +14,8 @@ import pydantic
 import pytest
 
 from co_widget import Chat
-from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT
+from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
+from co_widget._tool_schema import build_toolset
 from co_widget.testing import FakeCohere, Stream, text_events, tool_results
 from tests.support.comm_recorder import RecordingComm, recorder_of
 
@@ -586,3 +587,36 @@ def test_the_steps_are_saved_and_exported(strict, tmp_path):
     assert loaded.history == chat.history
     assert loaded.messages[1]["_co"]["calls"][1]["status"] == "denied"
     assert loaded.to_markdown() == markdown
+
+
+def test_the_loop_unit_takes_any_function_that_makes_a_model_call():
+    """ToolLoop on its own: the reply lifecycle hands it one function per model call."""
+
+    def add(a: int, b: int) -> int:
+        """a + b."""
+        return a + b
+
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "add", "arguments": '{"a": 2, "b": 3}'},
+    }
+    asked = {"role": "assistant", "tool_calls": [call]}
+    answer = {"role": "assistant", "content": "5"}
+    seen = []
+
+    def step(messages):
+        seen.append(messages)
+        return StepOutcome(asked if len(seen) == 1 else answer, "COMPLETE", ok=True)
+
+    archived = []
+    loop = ToolLoop(build_toolset([add]), on_archive=archived.append)
+    end = loop.run([{"role": "user", "content": "2+3?"}], step)
+    assert end.final == answer and not end.capped
+    assert archived == [asked]
+    tool = {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "5"}]}
+    assert loop.transcript() == [asked, tool]
+    assert seen[1] == [{"role": "user", "content": "2+3?"}, asked, tool]
+    assert [(c.name, c.arguments, c.status, c.result) for c in loop.calls] == [
+        ("add", {"a": 2, "b": 3}, "done", 5)
+    ]
