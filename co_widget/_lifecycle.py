@@ -96,18 +96,19 @@ class ReplyRunner:
         base_of: Callable[[Messages], Messages],
         user: dict[str, Any] | None,
         build_body: Callable[[Messages], dict[str, Any]],
+        reply: Reply | None = None,
         tools: Callable[[Reply, Callable[[dict[str, Any]], None]], ToolTurn] | None = None,
     ) -> Reply:
-        """Start a reply to ``base_of(messages) + [user]``; return its Reply at once.
-
-        ``tools(reply, send_card)`` makes the turn's tool loop, when the chat has Python
-        tools."""
+        """Start a reply to ``base_of(messages) + [user]``; return its Reply at once (``reply``,
+        if given: one made with the request's response_format). ``tools(reply, send_card)``
+        makes the turn's tool loop, when the chat has Python tools."""
         with self.lock:
             self.check_idle()
             base = base_of(self.host.messages)
             body = build_body(base + ([user] if user else []))
             rid = next(self._reply_ids)
-            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
+            coalescer = DeltaCoalescer(self._delta_sender(rid))
+            turn = Turn(rid, base, user, body, coalescer, reply or Reply())
             if tools is not None:
                 turn.tools = tools(turn.reply, self._card_sender(rid))
             try:

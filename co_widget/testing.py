@@ -22,7 +22,8 @@ Each request to ``POST /v2/chat`` takes the next queued reply (``FakeCohere(repl
 - a function ``reply(request_json)`` returning one of those: the reply depends on the request.
 
 With the queue empty, ``responder(request_json)`` makes the reply if given; else the last user
-message is echoed back. A flaky server that fails twice, then recovers::
+message is echoed back, or, when it has images, described (count, formats, pixel sizes).
+A flaky server that fails twice, then recovers::
 
     fake.add(*[Error(503, "service unavailable")] * 2, "ok")
 
@@ -59,6 +60,7 @@ from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from co_widget._fake_images import describe_images
 from co_widget._fake_server import (
     CONTENT_TYPES,
     FakeServer,
@@ -586,7 +588,7 @@ class FakeCohere:
         with self._lock:
             reply = self._queue.popleft() if self._queue else None
         if reply is None:
-            reply = self.responder or last_user_text
+            reply = self.responder or _default_reply
         if callable(reply) and not isinstance(reply, (Stream, Error)):
             try:
                 reply = reply(request.json)
@@ -595,3 +597,8 @@ class FakeCohere:
                 # A broken script fails that request visibly, not the whole connection.
                 return Error(500, f"FakeCohere responder failed: {exc!r}")
         return reply if isinstance(reply, (Stream, Error)) else Stream(reply)
+
+
+def _default_reply(request_json: dict[str, Any]) -> Reply:
+    """Without a script: describe the images of the last user message, else echo its text."""
+    return describe_images(request_json) or last_user_text(request_json)

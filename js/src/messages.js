@@ -1,5 +1,6 @@
 // Renders one committed Cohere v2 message (plus our `_co` metadata) into a chat bubble. Called
 // once per message: the view caches the element until the message itself changes.
+import { imageStrip, jsonSource } from "./attachments.js";
 import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { committedCards } from "./tools.js";
@@ -11,12 +12,11 @@ function blockList(content) {
 
 // The answer and the thinking are kept apart.
 function splitContent(content) {
-  if (typeof content === "string") return { text: content, thinking: "", images: 0 };
-  const parts = { text: "", thinking: "", images: 0 };
+  if (typeof content === "string") return { text: content, thinking: "" };
+  const parts = { text: "", thinking: "" };
   for (const block of blockList(content)) {
     if (block?.type === "text") parts.text += block.text ?? "";
     else if (block?.type === "thinking") parts.thinking += block.thinking ?? "";
-    else if (block?.type === "image_url") parts.images += 1;
   }
   return parts;
 }
@@ -34,10 +34,12 @@ export function renderMessage(message, index) {
 }
 
 export function renderUser(message) {
-  const { text, images } = splitContent(message.content);
+  const { text } = splitContent(message.content);
   const bubble = h("div", { cls: "co-bubble" }, [h("div", { cls: "co-plain", text })]);
-  // Attached images are only named, never fetched (the URL may be remote).
-  if (images) bubble.append(h("div", { cls: "co-note", text: `${images} image(s) attached` }));
+  // Our own thumbnails are shown; remote images are links, never fetched.
+  const images =
+    typeof message.content === "string" ? null : imageStrip(blockList(message.content));
+  if (images) bubble.append(images);
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
     button("copy", "Copy message", "copy"),
@@ -56,7 +58,9 @@ function renderAssistant(message) {
     bubble.append(thinkingBlock(body, false));
   }
   if (message.tool_plan) bubble.append(planBlock(message.tool_plan));
-  if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(text)]));
+  // A reply asked for as JSON (response_format) shows as a highlighted JSON block.
+  const source = co.format === "json" ? jsonSource(text) : text;
+  if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(source)]));
   // Calls co_widget ran have cards (status, duration, result); others a plain list.
   const cards = committedCards(co);
   if (cards) bubble.append(cards);
