@@ -15,6 +15,7 @@ import copy
 import re
 from typing import Any
 
+from ._documents import normalize_documents
 from ._messages import validate_messages
 
 __all__ = ["build_chat_body", "validate_params"]
@@ -184,6 +185,10 @@ def _check_response_format(value: Any) -> dict[str, Any]:
 
 
 def _check_citation_options(value: Any) -> dict[str, Any]:
+    # Cohere's docs write the modes in lower case, its schema's enum in upper case: accept both,
+    # send upper case.
+    if isinstance(value, dict) and isinstance(value.get("mode"), str):
+        value = {**value, "mode": value["mode"].upper()}
     return _check_option_object("citation_options", value, {"mode": _CITATION_MODES})
 
 
@@ -211,28 +216,10 @@ def _check_tools(value: Any) -> list[Any]:
     return list(value)
 
 
-def _check_documents(value: Any) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise ValueError("documents must be a list of strings or {'data': {...}, 'id'?: str}.")
-    for j, doc in enumerate(value):
-        if isinstance(doc, str):
-            continue
-        if (
-            not isinstance(doc, dict)
-            or not isinstance(doc.get("data"), dict)
-            or not isinstance(doc.get("id", ""), str)
-            or set(doc) - {"data", "id"}
-        ):
-            raise ValueError(
-                f"documents[{j}] must be a string or {{'data': {{...}}, 'id'?: str}}, got {doc!r}."
-            )
-    return list(value)
-
-
 _CHECK_OBJECT = {
     "thinking": _check_thinking,
     "response_format": _check_response_format,
     "citation_options": _check_citation_options,
     "tools": _check_tools,
-    "documents": _check_documents,
+    "documents": normalize_documents,
 }

@@ -26,6 +26,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._citations import Citation, place_citations
 from ._errors import CohereError, GenerationError
 from ._events import (
     CitationStart,
@@ -107,10 +108,10 @@ class Reply:
         if cancel:
             stream.cancel()
 
-    def _feed(self, event: Event) -> tuple[str, str] | None:
-        """Apply one event; return ``(kind, text)`` when it adds visible text, for the browser.
-
-        ``kind`` is "text", "thinking" or "tool_plan".
+    def _feed(self, event: Event) -> tuple[str, Any] | None:
+        """Apply one event; return ``(kind, piece)`` when it adds something visible, for the
+        browser: ``kind`` "text", "thinking" or "tool_plan" with a string, or "citations" with
+        one citation object.
         """
         with self._lock:
             match event:
@@ -135,6 +136,9 @@ class Reply:
                     self._tool_call(event.index).finished = True
                 case CitationStart():
                     self._citations.append(event.citation)
+                    # Sent on at once: the view highlights a span as soon as both its text and
+                    # its citation have arrived.
+                    return "citations", event.citation
                 case MessageEnd():
                     self._ended = True
                     self._finish_reason = event.finish_reason
@@ -316,9 +320,17 @@ class Reply:
             return [call.as_cohere() for _, call in sorted(self._tool_calls.items())]
 
     @property
-    def citations(self) -> list[dict[str, Any]]:
+    def citations(self) -> list[Citation]:
+        """The citations so far: ``start``/``end`` (Python characters: for a text citation
+        ``reply.text[start:end] == text``; thinking ones index ``reply.thinking``), ``text``,
+        ``type``, ``content_index`` (the content block) and ``sources`` (documents with their
+        data, or tool results with their output)."""
         with self._lock:
-            return copy.deepcopy(self._citations)
+            blocks = [
+                (index, block.kind, "".join(block.parts))
+                for index, block in sorted(self._blocks.items())
+            ]
+            return place_citations(self._citations, blocks)
 
     @property
     def message(self) -> dict[str, Any]:

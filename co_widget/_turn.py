@@ -25,7 +25,7 @@ class Turn:
 
 
 def stream_reply(
-    client: CohereClient, body: dict[str, Any], reply: Reply, add: Callable[[str, str], None]
+    client: CohereClient, body: dict[str, Any], reply: Reply, add: Callable[[str, Any], None]
 ) -> CohereError | None:
     """Stream ``body``'s reply into ``reply`` and its visible text into ``add``.
 

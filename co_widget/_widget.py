@@ -41,6 +41,7 @@ from ._conversation import (
     usage_totals,
     validate_history,
 )
+from ._documents import normalize_documents, with_turn_documents
 from ._errors import ChatBusyError
 from ._params import build_chat_body, validate_params
 from ._reply import Reply
@@ -63,7 +64,9 @@ class Chat(anywidget.AnyWidget):
 
     ``Chat(model=..., system=..., api_key=..., base_url=..., timeout=..., max_retries=...,
     **params)``: ``params`` are the v2 generation parameters (temperature, p, k, max_tokens,
-    stop_sequences, seed, thinking, tools, documents, ...), checked here, before any request.
+    stop_sequences, seed, thinking, tools, documents, citation_options, ...), checked here,
+    before any request. ``documents`` (str, dict, pathlib.Path, pandas DataFrame, or a list of
+    them) ground every reply; ``citation_options={"mode": "FAST" | "ACCURATE" | "OFF"}``.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -109,14 +112,23 @@ class Chat(anywidget.AnyWidget):
 
     # --- asking -----------------------------------------------------------------------------
 
-    def send(self, text: str) -> Reply:  # type: ignore[override]  # Widget.send: see _publish
+    def send(  # type: ignore[override]  # Widget.send: see _publish
+        self, text: str, documents: Any = None
+    ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
+
+        ``documents`` (str, dict, pathlib.Path, pandas DataFrame, or a list of them) ground this
+        turn only, on top of the chat's own ``documents``; they are kept with the user message,
+        so ``regenerate()``, editing the message and ``save()``/``load()`` send them again.
 
         Raises ValueError for an empty message or an invalid history, and ChatBusyError while
         another reply streams (wait for it, or ``chat.stop()`` it, first). API errors do not
         raise here: they land on the reply (``reply.error``) and on the turn in the widget.
         """
         user = _user_message(text)
+        turn_documents = normalize_documents(documents)
+        if turn_documents:
+            user["_co"] = {"documents": turn_documents}
         return self._start(lambda messages: messages, user)
 
     def ask(self, text: str, timeout: float | None = None) -> str:
@@ -157,6 +169,9 @@ class Chat(anywidget.AnyWidget):
                 and messages[index].get("role") == "user"
             ):
                 raise ValueError(f"messages[{index!r}] is not a user message to edit.")
+            kept = (messages[index].get("_co") or {}).get("documents")
+            if kept:  # the edited message keeps the documents it was sent with
+                user["_co"] = {"documents": kept}
             return messages[:index]
 
         return self._start(base_of, user)
@@ -165,11 +180,12 @@ class Chat(anywidget.AnyWidget):
         with self._lock:
             self._check_idle()
             base = base_of(self.messages)
+            asked = base + ([user] if user else [])
             body = build_chat_body(
                 self.model,
-                history_view(base) + ([user] if user else []),
+                history_view(asked),
                 self.system or None,
-                self._params,
+                with_turn_documents(self._params, asked),
             )
             rid = next(self._reply_ids)
             turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
@@ -326,7 +342,7 @@ class Chat(anywidget.AnyWidget):
             self.log.warning("co_widget: a front-end action failed.", exc_info=True)
 
 
-def _user_message(text: Any) -> dict[str, str]:
+def _user_message(text: Any) -> dict[str, Any]:
     if not isinstance(text, str):
         raise ValueError(f"The message must be a string, got {type(text).__name__}.")
     if not text.strip():

@@ -20,8 +20,9 @@ Each request to ``POST /v2/chat`` takes the next queued reply (``FakeCohere(repl
 - a :class:`Stream`: events plus framing, pacing and faults (drop, stall, malformed event);
 - an :class:`Error`: an HTTP error status with Cohere's error body.
 
-With the queue empty, ``responder(request_json)`` makes the reply if given; else the last user
-message is echoed back. A flaky server that fails twice, then recovers::
+With the queue empty, ``responder(request_json)`` makes the reply if given; else a request with
+``documents`` is answered by quoting them, with citations (in the request's citation mode), and
+any other request by echoing its last user message. A flaky server that fails twice, then recovers::
 
     fake.add(*[Error(503, "service unavailable")] * 2, "ok")
 
@@ -44,6 +45,7 @@ from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from co_widget._fake_grounded import grounded_reply
 from co_widget._fake_server import (
     CONTENT_TYPES,
     FakeServer,
@@ -358,6 +360,13 @@ class Error:
 Reply = str | Sequence[Mapping[str, Any]] | Stream | Error
 
 
+def _default_reply(request_json: dict[str, Any]) -> Reply:
+    """With no script and no responder: quote the request's documents with citations, if it
+    has any; else echo the last user message."""
+    grounded = grounded_reply(request_json, text_events)
+    return last_user_text(request_json) if grounded is None else grounded
+
+
 def _check_reply(reply: object) -> None:
     if not isinstance(reply, (str, list, tuple, Stream, Error)):
         raise TypeError(
@@ -549,7 +558,7 @@ class FakeCohere:
             reply = self._queue.popleft() if self._queue else None
         if reply is None:
             if self.responder is None:
-                reply = last_user_text(request.json)
+                reply = _default_reply(request.json)
             else:
                 try:
                     reply = self.responder(request.json)
