@@ -18,7 +18,14 @@ import copy
 import re
 from typing import Any, TypedDict
 
-__all__ = ["Citation", "code_ranges", "footnoted", "place_citations"]
+__all__ = [
+    "Citation",
+    "cited_tools",
+    "code_ranges",
+    "footnoted",
+    "place_citations",
+    "tool_calls_of",
+]
 
 _KIND_OF_TYPE = {"TEXT_CONTENT": "text", "THINKING_CONTENT": "thinking"}
 
@@ -32,11 +39,47 @@ class Citation(TypedDict):
     sources: list[dict[str, Any]]
 
 
+def tool_calls_of(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The tool calls of a history by id: ``{"name", "arguments"}``."""
+    return {
+        call["id"]: {
+            "name": call.get("function", {}).get("name"),
+            "arguments": call.get("function", {}).get("arguments"),
+        }
+        for message in messages
+        for call in message.get("tool_calls") or []
+        if isinstance(call, dict) and isinstance(call.get("id"), str)
+    }
+
+
+def _tool_call(source_id: Any, calls: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    # Cohere names a tool result "<tool call id>:<n>" (the n-th output of that call).
+    source_id = str(source_id)
+    return calls.get(source_id) or calls.get(source_id.rpartition(":")[0])
+
+
+def cited_tools(
+    citations: list[dict[str, Any]], calls: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """For each cited tool result, by source id, the tool call that made it."""
+    found = {}
+    for citation in citations:
+        for source in citation.get("sources") or []:
+            call = _tool_call(source.get("id"), calls) if source.get("type") == "tool" else None
+            if call is not None:
+                found[str(source["id"])] = call
+    return found
+
+
 def place_citations(
-    citations: list[dict[str, Any]], blocks: list[tuple[int, str, str]]
+    citations: list[dict[str, Any]],
+    blocks: list[tuple[int, str, str]],
+    calls: dict[str, dict[str, Any]] | None = None,
 ) -> list[Citation]:
     """Cohere's ``citations`` with offsets into the joined text (or thinking) of ``blocks``:
-    ``(content_index, kind, text)`` in order."""
+    ``(content_index, kind, text)`` in order. A tool result's source gets the ``tool_call``
+    (name, arguments) found in ``calls`` (see :func:`tool_calls_of`)."""
+    tools = cited_tools(citations, calls or {})
     placed = []
     for raw in citations:
         kind_type = str(raw.get("type") or "TEXT_CONTENT").upper()
@@ -56,7 +99,12 @@ def place_citations(
                 text=str(raw.get("text") or ""),
                 type=kind_type,
                 content_index=index,
-                sources=copy.deepcopy(list(raw.get("sources") or [])),
+                sources=[
+                    {**copy.deepcopy(source), "tool_call": tools[str(source["id"])]}
+                    if str(source.get("id")) in tools and source.get("type") == "tool"
+                    else copy.deepcopy(source)
+                    for source in raw.get("sources") or []
+                ],
             )
         )
     return placed

@@ -26,7 +26,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._citations import Citation, place_citations
+from ._citations import Citation, cited_tools, place_citations, tool_calls_of
 from ._errors import CohereError, GenerationError
 from ._events import (
     CitationStart,
@@ -88,6 +88,7 @@ class Reply:
         self._tool_plan: list[str] = []
         self._tool_calls: dict[int, _ToolCall] = {}
         self._citations: list[dict[str, Any]] = []
+        self._history_calls: dict[str, dict[str, Any]] = {}  # tool calls a citation may cite
         self._warnings: list[str] = []
         self._unknown_types: set[str | None] = set()
         self._finish_reason: str | None = None
@@ -107,6 +108,10 @@ class Reply:
             cancel = self._cancel_requested
         if cancel:
             stream.cancel()
+
+    def _set_history(self, messages: list[dict[str, Any]]) -> None:
+        """The history the reply answers: its tool calls name the tool results cited."""
+        self._history_calls = tool_calls_of(messages)
 
     def _feed(self, event: Event) -> tuple[str, Any] | None:
         """Apply one event; return ``(kind, piece)`` when it adds something visible, for the
@@ -191,13 +196,17 @@ class Reply:
     def _metadata(self) -> dict[str, Any]:
         """The turn's ``_co`` record in the chat's ``messages`` (plain JSON, no secrets)."""
         with self._lock:
-            return {
+            metadata = {
                 "status": self._status,
                 "finish_reason": self._finish_reason,
                 "usage": copy.deepcopy(self._usage),
                 "error": self._error.to_dict() if self._error else None,
                 "warnings": list(self._warnings),
             }
+            tools = cited_tools(self._citations, self._history_calls)
+            if tools:  # so the bubble names the tool of a cited result without the history
+                metadata["tools"] = tools
+            return metadata
 
     # --- waiting --------------------------------------------------------------------------
 
@@ -330,7 +339,7 @@ class Reply:
                 (index, block.kind, "".join(block.parts))
                 for index, block in sorted(self._blocks.items())
             ]
-            return place_citations(self._citations, blocks)
+            return place_citations(self._citations, blocks, self._history_calls)
 
     @property
     def message(self) -> dict[str, Any]:

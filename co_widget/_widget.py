@@ -189,6 +189,7 @@ class Chat(anywidget.AnyWidget):
             )
             rid = next(self._reply_ids)
             turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
+            turn.reply._set_history(asked)
             self._active = turn
             self._seq = 0
             self.status = "streaming"

@@ -1,5 +1,6 @@
 // Renders one committed Cohere v2 message (plus our `_co` metadata) into a chat bubble. Called
 // once per message: the view caches the element until the message itself changes.
+import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
@@ -55,9 +56,13 @@ function renderAssistant(message) {
     bubble.append(thinkingBlock(body, false));
   }
   if (message.tool_plan) bubble.append(planBlock(message.tool_plan));
-  if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(text)]));
+  const cited = renderCitedAnswer(message);
+  if (text) bubble.append(h("div", { cls: "co-md" }, [cited?.answer ?? renderMarkdown(text)]));
   if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
-  if (message.citations?.length) bubble.append(citationList(message.citations));
+  if (cited) {
+    bubble.append(cited.sources);
+    citeInteractions(bubble);
+  }
   if (co.status === "stopped" || co.status === "interrupted")
     bubble.append(partialMarker(co.status));
   if (co.error) bubble.append(errorBanner(co.error));
@@ -120,25 +125,6 @@ function jsonArgs(args) {
   } catch {
     return String(args ?? "");
   }
-}
-
-function citationList(citations) {
-  const list = h("ol", { cls: "co-citations" });
-  for (const citation of citations) {
-    const names = [...new Set((citation?.sources ?? []).map(sourceName).filter(Boolean))];
-    list.append(
-      h("li", {}, [
-        h("q", { text: citation?.text ?? "" }),
-        names.length ? h("span", { cls: "co-cite-src", text: ` — ${names.join(", ")}` }) : null,
-      ]),
-    );
-  }
-  return h("div", { cls: "co-sources" }, [h("div", { cls: "co-label", text: "Sources" }), list]);
-}
-
-function sourceName(source) {
-  const doc = source?.document ?? source?.tool_output ?? {};
-  return doc.title || doc.id || source?.id || source?.type;
 }
 
 function partialMarker(status) {
