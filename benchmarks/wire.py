@@ -23,10 +23,10 @@ import traitlets
 
 from co_widget import Chat
 from co_widget._client import CohereClient
-from co_widget._comm_recorder import RecordedMessage, RecordingComm, recording_comms
 from co_widget._events import ContentDelta
 from co_widget._params import build_chat_body
 from co_widget.testing import FakeCohere, Stream, text_events
+from tests.support.comm_recorder import RecordedMessage, RecordingComm, recording_comms
 
 BUDGET = 1.3
 PRIORS = (0, 500)

@@ -9,6 +9,11 @@
 Offline, :class:`co_widget.testing.FakeCohere` stands in for the API.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._errors import (
     APIStatusError,
     BadRequestError,
@@ -26,13 +31,20 @@ from ._errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    StreamTooLargeError,
     UnauthorizedError,
     UnprocessableEntityError,
 )
 from ._reply import Reply
-from ._widget import Chat
+from ._version import __version__
 
-__version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
+if TYPE_CHECKING:
+    from ._widget import Chat
+
+# ``Chat`` is imported on first use: it loads anywidget, ipywidgets and traitlets (~0.7 s), which
+# ``import co_widget.testing`` (FakeCohere in anyone's CI) and the client must not pay for. The
+# errors and ``Reply`` are light and stay eager.
+_LAZY = {"Chat": "._widget"}
 
 __all__ = [
     "APIStatusError",
@@ -53,7 +65,21 @@ __all__ = [
     "Reply",
     "ServerError",
     "StreamInterruptedError",
+    "StreamTooLargeError",
     "UnauthorizedError",
     "UnprocessableEntityError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # imported once; later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

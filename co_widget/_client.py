@@ -11,46 +11,57 @@ bytes arrive. What it guarantees:
   is not raised: it arrives as a MessageEnd event.
 * Retries happen only before the first byte of a stream body (connection errors, 429, 5xx),
   so a reply is never sent twice.
-* :meth:`ChatStream.cancel` works from any thread, whatever the stream is blocked on.
-* The API key never appears in an exception, a repr or a log line.
+* :meth:`ChatStream.cancel` works from any thread, whatever the stream is blocked on
+  (``_sockets``).
+* Memory is bounded: one record at most ``MAX_RECORD_BYTES`` (the parser), the decoded body of
+  one reply at most ``MAX_BODY_BYTES``, each read at most ``_READ_SIZE`` bytes before and after
+  decompression (a hostile gzip body cannot inflate in one go). Past a cap the stream ends with
+  StreamTooLargeError; what arrived is kept.
+* The API key never appears in an exception (nor on its ``__cause__``/``__context__`` chain: no
+  requests object that holds the headers is kept), a repr or a log line, and every text the
+  server controls is redacted (``_http_errors.Redactor``). It is sent as a Bearer header that
+  neither ``~/.netrc`` nor ``user:pass@`` in the URL can replace.
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import http.client
+import ipaddress
 import json
 import math
 import os
 import random
 import re
-import socket
 import threading
-import time
+import warnings
 from collections.abc import Iterator
-from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ._errors import (
-    CohereConnectionError,
     CohereError,
     CohereTimeoutError,
     MissingAPIKeyError,
-    RateLimitError,
     StreamInterruptedError,
-    error_class_for_status,
+    StreamTooLargeError,
 )
-from ._events import Event
+from ._events import Event, MalformedEvent, MessageEnd, UnknownEvent
+from ._http_errors import Redactor, reason, status_error, transport_error
+from ._sockets import TrackedConnection, TrackingAdapter, shutdown, watching
 from ._stream_parser import StreamParser
+from ._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ChatStream", "CohereClient"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "ChatStream",
+    "CohereClient",
+    "InsecureKeyWarning",
+]
 
 DEFAULT_BASE_URL = "https://api.cohere.com"
 DEFAULT_TIMEOUT = 120.0
@@ -60,15 +71,24 @@ _BACKOFF_CAP = 8.0
 # A server asking for a longer pause gets a RateLimitError (with retry_after) instead of a sleep
 # that would look like a hang.
 _MAX_SERVER_WAIT = 60.0
-_MAX_ERROR_BODY = 64 * 1024
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-cohere-request-id")
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_READ_SIZE = 64 * 1024
 # Visible ASCII only: anything else would make requests raise an error that quotes the header.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+# Events whose text the server controls and that may reach the widget's state: redacted.
+_REDACTED_EVENTS = (MessageEnd, MalformedEvent, UnknownEvent)
+
+
+class InsecureKeyWarning(UserWarning):
+    """The API key is about to go over plain http:// to a host that is not this machine."""
 
 
 class CohereClient:
     """Sends streamed chat requests. Key and base URL default to the environment, read at call
-    time: ``CO_API_KEY`` (then ``COHERE_API_KEY``) and ``CO_API_URL``."""
+    time: ``CO_API_KEY`` (then ``COHERE_API_KEY``) and ``CO_API_URL``.
+
+    Arguments are checked here, so a wrong one fails at ``Chat(...)``, not at the first send.
+    """
 
     def __init__(
         self,
@@ -78,18 +98,26 @@ class CohereClient:
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
     ) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}.")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout < math.inf
+        ):
+            raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}.")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}.")
+        if api_key is not None:
+            _check_key(api_key, "api_key")
         if base_url is not None:
             _check_base_url(base_url, "base_url")
         self._api_key = api_key
         self.base_url = base_url
         self.timeout = float(timeout)
         self.max_retries = max_retries
+        self._warned_insecure = False
+        self._check_transport(base_url or os.environ.get("CO_API_URL"), api_key)
         self._session = requests.Session()
-        adapter = _TrackingAdapter()
+        adapter = TrackingAdapter()
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -116,15 +144,12 @@ class CohereClient:
             _check_base_url(base_url, "CO_API_URL")
         key = self._api_key
         if key is None:
-            key = os.environ.get("CO_API_KEY") or os.environ.get("COHERE_API_KEY")
-        key = (key or "").strip()
+            key = os.environ.get("CO_API_KEY") or os.environ.get("COHERE_API_KEY") or ""
+            _check_key(key, "CO_API_KEY")
+        key = key.strip()
         if not key and urlsplit(base_url).hostname in _COHERE_HOSTS:
             raise MissingAPIKeyError(f"No Cohere API key set for {base_url}.")
-        if key and not _HEADER_SAFE.fullmatch(key):
-            raise ValueError(
-                "The API key contains spaces or non-ASCII characters; check CO_API_KEY "
-                "(or api_key=) for a stray quote or newline."
-            )
+        self._check_transport(base_url, key)
         try:
             data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
@@ -137,8 +162,6 @@ class CohereClient:
             "User-Agent": _user_agent(),
             "X-Client-Name": "co_widget",
         }
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
         return ChatStream(
             self._session,
             base_url.rstrip("/") + "/v2/chat",
@@ -148,6 +171,42 @@ class CohereClient:
             max_retries=self.max_retries,
             secret=key,
         )
+
+    def _check_transport(self, base_url: str | None, key: str | None) -> None:
+        """Warn once if the key would travel over plain http:// to another machine. Checked at
+        construction, so the warning shows in the cell that made the chat, and again per
+        request in case the environment changed since."""
+        if key is None:
+            key = os.environ.get("CO_API_KEY") or os.environ.get("COHERE_API_KEY")
+        if self._warned_insecure or not key or not base_url:
+            return
+        host = urlsplit(base_url).hostname
+        if urlsplit(base_url).scheme != "http" or _is_loopback(host):
+            return
+        self._warned_insecure = True
+        warnings.warn(
+            f"co_widget sends your API key over plain http:// to {host}, where anyone on the "
+            "network path can read it; use an https:// base_url.",
+            InsecureKeyWarning,
+            stacklevel=4,
+        )
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    """The key as a Bearer header. Passing any ``auth`` stops requests from reading
+    ``~/.netrc`` or the URL's ``user:pass@`` (either would replace the header with Basic auth)."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.pop("Authorization", None)
+        if self._key:
+            request.headers["Authorization"] = f"Bearer {self._key}"
+        return request
+
+    def __repr__(self) -> str:
+        return "<_BearerAuth>"
 
 
 class ChatStream:
@@ -169,12 +228,13 @@ class ChatStream:
         self._session = session
         self._data = data
         self._headers = headers
+        self._auth = _BearerAuth(secret)
         self._timeout = timeout
         self._max_retries = max_retries
-        self._secret = secret  # only to scrub it from echoed error bodies
+        self._redactor = Redactor(secret)
         self._cancel = threading.Event()
         self._lock = threading.Lock()  # guards _conn against cancel() from another thread
-        self._conn: _TrackedConnection | None = None
+        self._conn: TrackedConnection | None = None
         self._started = False
 
     def __repr__(self) -> str:
@@ -187,13 +247,13 @@ class ChatStream:
     def cancel(self) -> None:
         """Stop the stream from any thread; the iterator then ends quietly (no exception).
 
-        Closing a socket does not wake a thread blocked in ``recv`` on Linux, but shutting it
-        down does, so this shuts the connection's socket down; the iterating thread then closes
-        the response. A back-off sleep waits on the same event, so it is interrupted too.
+        This shuts the connection's socket down, which wakes a thread blocked on it; the
+        iterating thread then closes the response. A back-off sleep waits on the same event,
+        so it is interrupted too.
         """
         with self._lock:
             self._cancel.set()
-            _shutdown(self._conn)
+            shutdown(self._conn)
 
     def __iter__(self) -> Iterator[Event]:
         if self._started:
@@ -218,130 +278,86 @@ class ChatStream:
     # --- connecting, with retries before the first byte -------------------------------------
 
     def _connect(self) -> requests.Response | None:
-        """The 2xx response whose body is the stream, or None when cancelled."""
+        """The 2xx response whose body is the stream, or None when cancelled.
+
+        Errors are raised outside the ``except`` blocks, chained to nothing: requests'
+        exceptions hold the prepared request, and with it the Authorization header.
+        """
         attempt = 0
         while not self.cancelled:
             self.attempts += 1
-            cause: Exception | None = None
-            error: CohereError
+            error: CohereError | None = None
+            wait: float | None = None
             try:
                 response = self._post()
             except requests.RequestException as exc:
                 if self.cancelled:
                     return None
-                error, retryable = self._transport_error(exc)
-                if not retryable:
-                    raise error from exc
-                cause, wait = exc, None
+                error, retryable = transport_error(exc, self.url, self._timeout)
             else:
                 if 200 <= response.status_code < 300:
                     return response
-                error, wait = self._status_error(response)
+                error, wait = status_error(response, self._redactor)
                 if self.cancelled:
                     return None
-                if response.status_code != 429 and response.status_code < 500:
-                    raise error
-            if attempt == self._max_retries or (wait is not None and wait > _MAX_SERVER_WAIT):
-                raise error from cause
+                retryable = response.status_code == 429 or response.status_code >= 500
+            if (
+                not retryable
+                or attempt == self._max_retries
+                or (wait is not None and wait > _MAX_SERVER_WAIT)
+            ):
+                raise error
             with self._lock:
                 # That connection went back to the pool, where another stream may reuse it.
                 self._conn = None
-            delay = wait if wait is not None else _backoff(attempt)
-            self._cancel.wait(delay)
+            self._cancel.wait(wait if wait is not None else _backoff(attempt))
             attempt += 1
         return None
 
     def _post(self) -> requests.Response:
-        _current.stream = self  # lets the connection class register with this stream
-        try:
+        with watching(self._watch):
             return self._session.post(
                 self.url,
                 data=self._data,
                 headers=self._headers,
+                auth=self._auth,
                 stream=True,
                 timeout=(self._timeout, self._timeout),
                 # A redirect would turn the POST into a GET: report it instead.
                 allow_redirects=False,
             )
-        finally:
-            _current.stream = None
 
-    def _transport_error(self, exc: requests.RequestException) -> tuple[CohereError, bool]:
-        """Map a failure before any response; the flag says whether a retry may help."""
-        if isinstance(exc, requests.exceptions.ConnectionError):  # also a connect timeout
-            error = CohereConnectionError(f"Could not connect to {self.url}: {_reason(exc)}")
-            # A certificate problem does not heal by retrying.
-            return error, not isinstance(exc, requests.exceptions.SSLError)
-        if isinstance(exc, requests.exceptions.Timeout):
-            # The server may be working on the request: a retry could run it twice.
-            message = f"No response from {self.url} within {self._timeout:g} s."
-            return CohereTimeoutError(message), False
-        message = f"Could not send the request to {self.url}: {_reason(exc)}"
-        return CohereConnectionError(message), False
-
-    def _watch(self, conn: _TrackedConnection) -> None:
-        """Called by the connection when it connects or sends this stream's request."""
+    def _watch(self, conn: TrackedConnection) -> None:
+        """Called by the connection when it gets its socket or sends this stream's request."""
         with self._lock:
             self._conn = conn
             if self._cancel.is_set():
-                _shutdown(conn)
-
-    def _status_error(self, response: requests.Response) -> tuple[CohereError, float | None]:
-        """Turn a non-2xx response into its error (reading and closing the body)."""
-        status = response.status_code
-        try:
-            raw = response.raw.read(_MAX_ERROR_BODY, decode_content=True) or b""
-        except Exception:  # the status alone still makes a useful error
-            raw = b""
-        finally:
-            response.close()
-        text = raw.decode("utf-8", "replace")
-        if self._secret:
-            text = text.replace(self._secret, "<redacted>")
-        body: Any = text
-        message = request_id = None
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):  # Cohere's error body: {"id": ..., "message": ...}
-            body = parsed
-            message = parsed.get("message") if isinstance(parsed.get("message"), str) else None
-            request_id = parsed.get("id") if isinstance(parsed.get("id"), str) else None
-        if not message:
-            message = " ".join(text.split())[:300] or response.reason or "no message"
-        if request_id is None:
-            request_id = next(
-                (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
-            )
-        retry_after = _retry_after(response.headers)
-        kwargs: dict[str, Any] = {"status_code": status, "request_id": request_id, "body": body}
-        cls = error_class_for_status(status)
-        if cls is RateLimitError:
-            kwargs["retry_after"] = retry_after
-        elif 300 <= status < 400:
-            message = f"The API redirected to {response.headers.get('location')!r}."
-            kwargs["hint"] = "Set base_url (or CO_API_URL) to the address it redirects to."
-        return cls(message, **kwargs), retry_after
+                shutdown(conn)
 
     # --- reading the body --------------------------------------------------------------------
 
     def _read(self, response: requests.Response) -> Iterator[Event]:
         parser = StreamParser()
         read1 = response.raw.read1
+        redact = self._redact
         seen = 0
+        total = 0
         while not self.cancelled:
+            failure: CohereError | None = None
             try:
                 # One recv per call: returns as soon as any bytes arrive, chunked or not.
-                chunk = read1(decode_content=True)
+                chunk = read1(_READ_SIZE, decode_content=True)
             except Exception as exc:  # urllib3, http.client, ssl, OSError...: never escape raw
                 if self.cancelled:
                     return
                 if isinstance(exc, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
-                    raise CohereTimeoutError(
+                    failure = CohereTimeoutError(
                         f"The stream stalled: no data for {self._timeout:g} s."
-                    ) from exc
-                raise self._interrupted(response, seen, _reason(exc)) from exc
+                    )
+                else:
+                    failure = self._interrupted(response, seen, reason(exc))
+            if failure is not None:
+                raise failure
             if not chunk:
                 if self.cancelled:
                     return
@@ -349,11 +365,30 @@ class ChatStream:
                 if parser.finished:
                     return
                 raise self._interrupted(response, seen, "the response ended")
+            total += len(chunk)
+            if total > MAX_BODY_BYTES:
+                raise StreamTooLargeError(
+                    f"The reply's body passed {MAX_BODY_BYTES // 2**20} MiB; "
+                    "the stream was ended there."
+                )
             events = parser.feed(chunk)
             seen += len(events)
-            yield from events
+            for event in events:
+                yield redact(event) if isinstance(event, _REDACTED_EVENTS) else event
             if parser.finished:
                 return
+
+    def _redact(self, event: Event) -> Event:
+        """The server's own texts that may reach the widget: in-band errors, skipped records."""
+        text = self._redactor.text
+        match event:
+            case MessageEnd(error=str()):
+                event.error = text(event.error)
+            case MalformedEvent():
+                event.raw, event.reason = text(event.raw), text(event.reason)
+            case UnknownEvent(type=str()):
+                event.type = text(event.type)
+        return event
 
     @staticmethod
     def _interrupted(response: requests.Response, seen: int, why: str) -> StreamInterruptedError:
@@ -368,141 +403,45 @@ class ChatStream:
         )
 
 
-# --- cancellable connections -------------------------------------------------------------------
-# requests exposes no socket before the response exists, yet a stream must be cancellable while
-# it connects or waits for the headers. So the pools use a connection class that registers itself
-# with the ChatStream whose request the current thread is making.
-
-_current = threading.local()
-
-
-class _TrackedConnection(urllib3.connection.HTTPConnection):
-    # http.client drops ``.sock`` when a close-delimited response takes the socket over; this
-    # keeps a handle so cancel() can still shut it down.
-    _co_sock: socket.socket | None = None
-
-    # Both register: request() covers a pooled connection reused without connect(); connect()
-    # registers again once the socket exists, so a cancel() made while connecting shuts it.
-    def connect(self) -> None:
-        super().connect()
-        self._co_sock = self.sock
-        _register(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _register(self)
-        super().request(*args, **kwargs)
-
-
-class _TrackedHTTPSConnection(_TrackedConnection, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class _TrackedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _TrackedConnection
-
-
-class _TrackedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _TrackedHTTPSConnection
-
-
-_TRACKED_POOLS = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
-
-
-class _TrackingAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _TRACKED_POOLS
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        # HTTP(S) proxies use the default pools; SOCKS proxies have their own: leave those.
-        if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
-            manager.pool_classes_by_scheme = _TRACKED_POOLS
-        return manager
-
-
-def _register(conn: _TrackedConnection) -> None:
-    stream = getattr(_current, "stream", None)
-    if stream is not None:
-        stream._watch(conn)
-
-
-def _shutdown(conn: _TrackedConnection | None) -> None:
-    sock = conn._co_sock if conn is not None else None
-    if sock is not None:
-        # An OSError means already closed or never connected: nothing left to wake.
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
 # --- helpers -----------------------------------------------------------------------------------
 
 
 def _user_agent() -> str:
-    from . import __version__  # late: the package __init__ imports this module
-
     return f"co_widget/{__version__} (+python-requests)"
+
+
+def _check_key(key: Any, name: str) -> None:
+    if not isinstance(key, str):
+        raise TypeError(f"{name} must be a string (your Cohere API key), got {type(key).__name__}.")
+    if key.strip() and not _HEADER_SAFE.fullmatch(key.strip()):
+        raise ValueError(
+            f"The API key in {name} contains spaces or non-ASCII characters; check it for a "
+            "stray quote, space or newline."
+        )
 
 
 def _check_base_url(url: Any, name: str) -> None:
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"{name} must be an http:// or https:// URL, got {url!r}.")
-    if not urlsplit(url).hostname:
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            f"{name} must not hold 'user:password@' (it would replace the API key): "
+            "pass the key as api_key= or CO_API_KEY."
+        )
+    if not parts.hostname:
         raise ValueError(f"{name} has no host: {url!r}.")
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _backoff(attempt: int) -> float:
     """Exponential back-off with jitter, so many clients do not retry in lockstep."""
     return min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0)
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds the server asked us to wait: ``retry-after-ms``, else ``Retry-After`` (seconds or
-    an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            seconds = float(value) / 1000
-        except ValueError:
-            seconds = math.nan
-        if math.isfinite(seconds):
-            return max(0.0, seconds)
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - time.time()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost, most specific cause of a requests/urllib3 error, e.g. "Connection refused"
-    rather than a paragraph about connection pools."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    innermost = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        innermost = current
-        reason = getattr(current, "reason", None)
-        first = current.args[0] if current.args else None
-        if isinstance(reason, BaseException):
-            current = reason
-        elif current.__cause__ is not None:
-            current = current.__cause__
-        else:
-            # Implicit __context__ is not followed: it is often an incidental, internal error.
-            current = first if isinstance(first, BaseException) else None
-    if isinstance(innermost, OSError) and innermost.strerror:
-        return innermost.strerror
-    if isinstance(innermost, http.client.IncompleteRead):
-        return "the connection closed in the middle of the body"
-    return str(innermost) or type(innermost).__name__

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-__all__ = ["KINDS", "LIST_KINDS", "DeltaCoalescer"]
+from ._protocol import LIST_KINDS, STREAM_KINDS
 
-KINDS = ("text", "thinking", "tool_plan")  # strings: a delta carries the new text
-LIST_KINDS = ("citations",)  # objects: a delta carries the new ones, in a list
+__all__ = ["DeltaCoalescer"]
+
 MAX_RATE = 30.0  # messages per second
 ENVELOPE_BYTES = 100  # a delta message's JSON framing, rounded up (measured: ~80)
 MAX_OVERHEAD = 0.25  # framing / text, leaving room for begin, end and the status updates
@@ -46,12 +46,12 @@ class DeltaCoalescer:
     def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
         self._emit = emit
         self._cond = threading.Condition()
-        self._pending: dict[str, list[Any]] = {kind: [] for kind in (*KINDS, *LIST_KINDS)}
+        self._pending: dict[str, list[Any]] = {kind: [] for kind in (*STREAM_KINDS, *LIST_KINDS)}
         # Sizes are counted in characters, not UTF-8 bytes: never more than the bytes, so the
         # byte budget is met with some margin for non-ASCII text.
         self._pending_chars = 0
         self._pending_since = 0.0
-        self._sent: dict[str, list[Any]] = {kind: [] for kind in (*KINDS, *LIST_KINDS)}
+        self._sent: dict[str, list[Any]] = {kind: [] for kind in (*STREAM_KINDS, *LIST_KINDS)}
         self._sent_chars = 0
         self._messages = 0
         self._last_sent = -math.inf
@@ -69,22 +69,30 @@ class DeltaCoalescer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.close()
+        self._flusher.join()
+
+    def close(self) -> None:
+        """Send what is pending, then drop every later ``add`` (any thread, idempotent)."""
         with self._cond:
+            if self._closed:
+                return
             if self._pending_chars:
                 self._flush()
             self._closed = True
             self._cond.notify()
-        self._flusher.join()
 
     def add(self, kind: str, piece: Any) -> None:
-        """Queue a non-empty piece of text of one of ``KINDS``, or one object of ``LIST_KINDS``
-        (a citation: its JSON size counts as text, since that is what it costs on the wire)."""
+        """Queue a non-empty piece of text of one of ``STREAM_KINDS``, or one object of
+        ``LIST_KINDS`` (a citation: its JSON size counts as text, as it costs that on the wire)."""
         now = time.monotonic()
         with self._cond:
+            if self._closed:
+                return
             if not self._pending_chars:
                 self._pending_since = now
             self._pending[kind].append(piece)
-            self._pending_chars += len(piece) if kind in KINDS else len(json.dumps(piece))
+            self._pending_chars += len(piece) if kind in STREAM_KINDS else len(json.dumps(piece))
             due = self._due()
             if due <= now:
                 self._flush()
@@ -100,7 +108,7 @@ class DeltaCoalescer:
         with self._cond:
             if self._pending_chars:
                 self._flush()
-            partial: dict[str, Any] = {kind: "".join(self._sent[kind]) for kind in KINDS}
+            partial: dict[str, Any] = {kind: "".join(self._sent[kind]) for kind in STREAM_KINDS}
             send(partial | {kind: list(self._sent[kind]) for kind in LIST_KINDS})
 
     def _due(self) -> float:
@@ -119,7 +127,7 @@ class DeltaCoalescer:
     def _flush(self) -> None:
         parts = {}
         for kind, pending in self._pending.items():
-            if pending and kind in KINDS:
+            if pending and kind in STREAM_KINDS:
                 parts[kind] = text = "".join(pending)
                 self._sent[kind].append(text)
             elif pending:

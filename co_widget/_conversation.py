@@ -17,6 +17,11 @@ and ``warnings``. Rules:
 from __future__ import annotations
 
 import copy
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
 from typing import Any
 
 from ._messages import validate_messages
@@ -28,14 +33,18 @@ __all__ = [
     "dump_chat",
     "history_view",
     "load_chat",
+    "read_chat_file",
     "regenerate_base",
     "undo_exchanges",
     "usage_totals",
     "validate_history",
+    "write_chat_file",
 ]
 
 FILE_FORMAT = "co_widget.chat"
 FILE_VERSION = 1
+_FILE_KEYS = {"format", "version", "model", "system", "params", "messages"}
+_STATUSES = ("complete", "stopped", "interrupted", "error")
 
 Message = dict[str, Any]
 
@@ -130,15 +139,73 @@ def load_chat(doc: Any) -> tuple[str, str | None, dict[str, Any], list[Message]]
         raise ValueError("Saved chat's 'system' must be a string or null.")
     if not isinstance(params, dict):
         raise ValueError("Saved chat's 'params' must be an object.")
+    unknown = sorted(set(doc) - _FILE_KEYS)
+    if unknown:  # a newer co_widget's additions: the conversation still opens
+        warnings.warn(
+            f"Ignored unknown keys {unknown} in a saved chat (written by a newer co_widget?).",
+            stacklevel=3,
+        )
     # Checked here, not only by Chat(): ``params`` become keyword arguments, so a shared file
     # with a "base_url" in them would send the reader's API key to the server it names.
     return model, system, validate_params(params), validate_history(doc.get("messages", []))
 
 
 def validate_history(messages: Any) -> list[Message]:
-    """``validate_messages``, plus: any widget metadata (``_co``) must be an object."""
+    """``validate_messages``, plus the widget's metadata (``_co``), whose fields the widget, the
+    usage totals and the transcript read. Unknown ``_co`` fields are kept (newer versions)."""
     checked = validate_messages(messages)
     for i, message in enumerate(checked):
-        if not isinstance(message.get("_co", {}), dict):
-            raise ValueError(f"messages[{i}]: '_co' (co_widget's metadata) must be a dict.")
+        problem = _metadata_problem(message.get("_co", {}))
+        if problem:
+            raise ValueError(f"messages[{i}]['_co'] (co_widget's metadata): {problem}")
     return checked
+
+
+def _metadata_problem(meta: Any) -> str | None:
+    if not isinstance(meta, dict):
+        return "must be a dict."
+    if meta.get("status", "complete") not in _STATUSES:
+        return f"'status' must be one of {_STATUSES}."
+    if not isinstance(meta.get("finish_reason") or "", str):
+        return "'finish_reason' must be a string or null."
+    usage = meta.get("usage") or {}
+    if not isinstance(usage, dict) or not all(
+        isinstance(group or {}, dict)
+        and all(
+            isinstance(count, (int, float)) and not isinstance(count, bool)
+            for count in (group or {}).values()
+        )
+        for group in usage.values()
+    ):
+        return "'usage' must map groups to token counts, like Cohere's usage record."
+    error = meta.get("error") or {}
+    if not isinstance(error, dict) or not all(
+        isinstance(error.get(key) or "", str) for key in ("type", "message", "hint", "request_id")
+    ):
+        return "'error' must be an object with string 'type', 'message', 'hint', 'request_id'."
+    warnings_ = meta.get("warnings") or []
+    if not isinstance(warnings_, list) or not all(isinstance(w, str) for w in warnings_):
+        return "'warnings' must be a list of strings."
+    return None
+
+
+def write_chat_file(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
+    """Write a saved chat atomically: encoded in full first, then written to a temporary file in
+    the same folder and moved over ``path``. A failure leaves an existing file as it was."""
+    data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_chat_file(path: str | os.PathLike[str]) -> Any:
+    """The JSON of a saved chat; a UTF-8 byte-order mark (some editors add one) is accepted."""
+    return json.loads(Path(path).read_text(encoding="utf-8-sig"))

@@ -138,6 +138,15 @@ class StreamInterruptedError(CohereError):
     default_hint = "The stream broke mid-reply; the partial reply is kept. Regenerate to retry."
 
 
+class StreamTooLargeError(StreamInterruptedError):
+    """The stream passed a memory cap: one record, or the whole reply's body."""
+
+    default_hint = (
+        "The server sent more than a chat reply can hold; the partial reply is kept. "
+        "Check base_url: is it a Cohere v2 API?"
+    )
+
+
 class GenerationError(CohereError):
     """The stream ended with ``finish_reason`` ERROR or TIMEOUT (an in-band failure)."""
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ._json_values import check_json
+
 __all__ = ["validate_messages"]
 
 # "_co" is the widget's per-turn metadata; it is kept here and stripped before sending.
@@ -45,6 +47,10 @@ def validate_messages(messages: Any) -> list[dict[str, Any]]:
         raise ValueError(
             f"messages must be a list of message dicts, got {type(messages).__name__}."
         )
+    # Plain JSON first (and bounded depth), so the copy below and every later send, sync and save
+    # of these messages cannot fail.
+    for i, message in enumerate(messages):
+        check_json(message, f"messages[{i}]")
     result = copy.deepcopy(list(messages))
     tool_call_ids: set[str] = set()
     for i, message in enumerate(result):

@@ -16,9 +16,10 @@ import re
 from typing import Any
 
 from ._documents import normalize_documents
+from ._json_values import check_json, check_text
 from ._messages import validate_messages
 
-__all__ = ["build_chat_body", "validate_params"]
+__all__ = ["build_chat_body", "check_model", "check_system", "validate_params"]
 
 _NUMBER_RANGES = {  # name: (low, high), inclusive
     "temperature": (0.0, 1.0),
@@ -86,7 +87,11 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{name} must be True or False, got {value!r}.")
         elif name == "stop_sequences":
             _check_stop_sequences(value)
+        elif name == "documents":  # files and DataFrames become JSON documents first
+            result[name] = normalize_documents(value)
+            check_json(result[name], name)
         elif name in _OBJECTS:
+            check_json(value, name)  # sent as JSON with every request: fail now, not then
             result[name] = _CHECK_OBJECT[name](value)
         else:
             fix = _RENAMED.get(name)
@@ -109,16 +114,29 @@ def build_chat_body(
     ``messages`` is validated (and normalised) with :func:`validate_messages`; the widget's
     ``_co`` metadata is stripped; ``system`` (if any) becomes the first message.
     """
-    if not isinstance(model, str) or not model.strip():
-        raise ValueError("model must be a Cohere model name, e.g. 'command-a-03-2025'.")
-    if system is not None and not isinstance(system, str):
-        raise ValueError(f"system must be a string or None, got {type(system).__name__}.")
+    check_model(model)
+    check_system(system)
     history = validate_messages(messages)
     for message in history:
         message.pop("_co", None)
     if system:
         history.insert(0, {"role": "system", "content": system})
     return {"stream": True, "model": model, "messages": history, **validate_params(params)}
+
+
+def check_model(model: Any) -> None:
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(
+            f"model must be a Cohere model name such as 'command-a-03-2025', got {model!r}."
+        )
+    check_text(model, "model")
+
+
+def check_system(system: Any) -> None:
+    if system is not None and not isinstance(system, str):
+        raise ValueError(f"system must be a string or None, got {type(system).__name__}.")
+    if system:
+        check_text(system, "system")
 
 
 def _is_number(value: Any) -> bool:
@@ -221,5 +239,4 @@ _CHECK_OBJECT = {
     "response_format": _check_response_format,
     "citation_options": _check_citation_options,
     "tools": _check_tools,
-    "documents": normalize_documents,
 }

@@ -41,32 +41,70 @@ from ._events import (
     ToolPlanDelta,
     UnknownEvent,
 )
+from ._json_values import lone_surrogate, repair_json, repair_surrogates
 
 __all__ = ["Reply"]
 
 # In-band failures: the stream itself ends cleanly, but the generation did not.
 _FAILED_FINISH_REASONS = ("ERROR", "TIMEOUT")
 _REPR_TEXT_CHARS = 40
+# The content blocks a history can hold; others (a future "image" block, say) are skipped.
+_BLOCK_KINDS = ("text", "thinking")
+MAX_WARNINGS = 100  # kept per reply; the rest are counted
+_HIGH_SURROGATES = ("\ud800", "\udbff")
 
 
 @dataclass(slots=True)
-class _Block:
-    kind: str  # "text" or "thinking"
+class _Pieces:
+    """One streamed text (a content block, the tool plan, a call's arguments).
+
+    A server may split an emoji's surrogate pair across two JSON-escaped deltas ("\\ud83c", then
+    "\\udf7e"): a trailing high surrogate waits here for its other half, so every piece kept or
+    shown is valid text.
+    """
+
     parts: list[str] = field(default_factory=list)
+    carry: str = ""
+
+    def add(self, text: str) -> tuple[str, bool]:
+        """Append ``text``; return what to show of it, and whether a lone surrogate was
+        replaced by U+FFFD."""
+        if self.carry:
+            text, self.carry = self.carry + text, ""
+        if text and _HIGH_SURROGATES[0] <= text[-1] <= _HIGH_SURROGATES[1]:
+            text, self.carry = text[:-1], text[-1]
+        repaired = repair_surrogates(text)
+        lone = repaired is not text and lone_surrogate(text) is not None  # not a joined pair
+        if repaired:
+            self.parts.append(repaired)
+        return repaired, lone
+
+    def close(self) -> bool:
+        """The stream is over: a half character still waiting becomes U+FFFD."""
+        if not self.carry:
+            return False
+        self.parts.append("\ufffd")
+        self.carry = ""
+        return True
+
+
+@dataclass(slots=True)
+class _Block(_Pieces):
+    kind: str = "text"  # "text", "thinking", or a kind this version skips
 
 
 @dataclass(slots=True)
 class _ToolCall:
     id: str | None
     name: str
-    arguments: list[str]
+    arguments: _Pieces
     finished: bool = False
 
     def as_cohere(self) -> dict[str, Any]:
         return {
             "id": self.id or "",
             "type": "function",
-            "function": {"name": self.name, "arguments": "".join(self.arguments)},
+            "function": {"name": self.name, "arguments": "".join(self.arguments.parts)},
         }
 
 
@@ -85,11 +123,12 @@ class Reply:
         # cancel the reply's own completion (``__await__`` stops the stream explicitly instead).
         self._done.set_running_or_notify_cancel()
         self._blocks: dict[int, _Block] = {}
-        self._tool_plan: list[str] = []
+        self._tool_plan = _Pieces()
         self._tool_calls: dict[int, _ToolCall] = {}
         self._citations: list[dict[str, Any]] = []
         self._history_calls: dict[str, dict[str, Any]] = {}  # tool calls a citation may cite
         self._warnings: list[str] = []
+        self._more_warnings = 0  # past MAX_WARNINGS: counted, not kept
         self._unknown_types: set[str | None] = set()
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
@@ -119,65 +158,108 @@ class Reply:
         one citation object.
         """
         with self._lock:
+            if self._status != "streaming":
+                return None  # settled (a stop the stream was slow to obey): later events are late
             match event:
                 case ContentDelta():
                     block = self._block(event.index, event.kind)
-                    if event.text:
-                        block.parts.append(event.text)
-                        return block.kind, event.text
+                    if block.kind in _BLOCK_KINDS and event.text:
+                        return self._piece(block, block.kind, event.text)
                 case ToolPlanDelta():
                     if event.text:
-                        self._tool_plan.append(event.text)
-                        return "tool_plan", event.text
+                        return self._piece(self._tool_plan, "tool_plan", event.text)
                 case ContentStart():
                     self._block(event.index, event.kind)
                 case ToolCallStart():
-                    self._tool_calls[event.index] = _ToolCall(
-                        event.id, event.name, [event.arguments]
-                    )
+                    call = _ToolCall(_repaired(event.id), repair_surrogates(event.name), _Pieces())
+                    self._tool_calls[event.index] = call
+                    self._piece(call.arguments, None, event.arguments)
                 case ToolCallDelta():
-                    self._tool_call(event.index).arguments.append(event.arguments)
+                    self._piece(self._tool_call(event.index).arguments, None, event.arguments)
                 case ToolCallEnd():
                     self._tool_call(event.index).finished = True
                 case CitationStart():
-                    self._citations.append(event.citation)
+                    citation = repair_json(event.citation)
+                    self._citations.append(citation)
                     # Sent on at once: the view highlights a span as soon as both its text and
                     # its citation have arrived.
-                    return "citations", event.citation
+                    return "citations", citation
                 case MessageEnd():
                     self._ended = True
-                    self._finish_reason = event.finish_reason
-                    self._usage = event.usage
+                    self._finish_reason = _repaired(event.finish_reason)
+                    self._usage = repair_json(event.usage)
                     if event.finish_reason in _FAILED_FINISH_REASONS:
                         self._error = GenerationError(
-                            event.error or f"Generation ended with {event.finish_reason}."
+                            repair_surrogates(event.error or "")
+                            or f"Generation ended with {event.finish_reason}."
                         )
                 case MalformedEvent():
-                    self._warnings.append(
-                        f"Skipped a malformed stream event ({event.reason}): {event.raw[:80]!r}"
-                    )
-                case UnknownEvent() if event.type not in self._unknown_types:
-                    # Newer API versions may add event types: note each once, without noise.
-                    self._unknown_types.add(event.type)
-                    self._warnings.append(f"Ignored stream events of unknown type {event.type!r}.")
+                    raw = repair_surrogates(event.raw[:80])
+                    self._warn(f"Skipped a malformed stream event ({event.reason}): {raw!r}")
+                case UnknownEvent():
+                    self._skip_kind(f"stream events of unknown type {event.type!r}", event.type)
             # Start/end markers of blocks and citations and debug events carry nothing to keep.
             return None
+
+    def _piece(self, pieces: _Pieces, kind: str | None, text: str) -> tuple[str, str] | None:
+        shown, replaced = pieces.add(text)
+        if replaced:
+            self._warn_once("Replaced half characters (lone UTF-16 surrogates) with U+FFFD.")
+        return (kind, shown) if kind and shown else None
+
+    def _warning_lines(self) -> list[str]:
+        more = self._more_warnings
+        return [*self._warnings, *([f"… and {more} more warnings."] if more else [])]
+
+    def _warn(self, text: str) -> None:
+        if len(self._warnings) < MAX_WARNINGS:
+            self._warnings.append(repair_surrogates(text))
+        else:
+            self._more_warnings += 1
+
+    def _warn_once(self, text: str) -> None:
+        if text not in self._warnings:
+            self._warn(text)
+
+    def _skip_kind(self, what: str, kind: Any) -> None:
+        # Newer API versions may add event and block types: note each once, without noise.
+        if kind not in self._unknown_types:
+            self._unknown_types.add(kind)
+            self._warn(f"Ignored {repair_surrogates(what)} (newer than this co_widget).")
 
     def _block(self, index: int, kind: str) -> _Block:
         # Not setdefault: that would build a throwaway _Block for every delta. The block's first
         # event, start or delta, decides its kind.
         block = self._blocks.get(index)
         if block is None:
-            block = self._blocks[index] = _Block(kind)
+            block = self._blocks[index] = _Block(kind=kind)
+            if kind not in _BLOCK_KINDS:
+                self._skip_kind(f"content blocks of type {kind!r}", ("block", kind))
         return block
 
     def _tool_call(self, index: int) -> _ToolCall:
         # A delta for a call whose start never came still keeps its arguments, under no name.
-        return self._tool_calls.setdefault(index, _ToolCall(None, "", []))
+        call = self._tool_calls.get(index)
+        if call is None:
+            call = self._tool_calls[index] = _ToolCall(None, "", _Pieces())
+        return call
 
-    def _settle(self, error: CohereError | None) -> None:
-        """Fix the final status once the stream is over (``error``: what the stream raised)."""
+    def _settle(self, error: CohereError | None, *, force: bool = False) -> None:
+        """Fix the final status once the stream is over (``error``: what the stream raised).
+
+        The first call decides; ``force`` records a failure found afterwards (while committing,
+        when none of the output could be kept) as the reply's error.
+        """
         with self._lock:
+            if force:
+                self._error, self._status = error, "error"
+                return
+            if self._status != "streaming":
+                return
+            streams = [self._tool_plan, *self._blocks.values()]
+            streams += [call.arguments for call in self._tool_calls.values()]
+            if any([pieces.close() for pieces in streams]):
+                self._warn_once("A half character (lone UTF-16 surrogate) ended a text: U+FFFD.")
             if not self._ended and self._cancel_requested:
                 # The user asked for it; a socket error from the cancelled stream is no fault.
                 self._status = "stopped"
@@ -201,7 +283,7 @@ class Reply:
                 "finish_reason": self._finish_reason,
                 "usage": copy.deepcopy(self._usage),
                 "error": self._error.to_dict() if self._error else None,
-                "warnings": list(self._warnings),
+                "warnings": self._warning_lines(),
             }
             tools = cited_tools(self._citations, self._history_calls)
             if tools:  # so the bubble names the tool of a cited result without the history
@@ -303,7 +385,7 @@ class Reply:
     def warnings(self) -> list[str]:
         """One line per skipped stream record (malformed or unknown events)."""
         with self._lock:
-            return list(self._warnings)
+            return self._warning_lines()
 
     @property
     def text(self) -> str:
@@ -320,7 +402,7 @@ class Reply:
     @property
     def tool_plan(self) -> str:
         with self._lock:
-            return "".join(self._tool_plan)
+            return "".join(self._tool_plan.parts)
 
     @property
     def tool_calls(self) -> list[dict[str, Any]]:
@@ -360,8 +442,8 @@ class Reply:
             content = self._content()
             if content or not calls:
                 message["content"] = content
-            if self._tool_plan:
-                message["tool_plan"] = "".join(self._tool_plan)
+            if self._tool_plan.parts:
+                message["tool_plan"] = "".join(self._tool_plan.parts)
             if calls:
                 message["tool_calls"] = calls
             if self._citations:
@@ -387,7 +469,7 @@ class Reply:
         return [{"type": kind, kind: text} for kind, text in blocks]
 
     def _has_output(self) -> bool:
-        return bool(self._tool_plan or self._tool_calls or self._citations) or any(
+        return bool(self._tool_plan.parts or self._tool_calls or self._citations) or any(
             block.parts for block in self._blocks.values()
         )
 
@@ -396,3 +478,7 @@ class Reply:
         if len(text) > _REPR_TEXT_CHARS:
             text = text[:_REPR_TEXT_CHARS] + "…"
         return f"Reply(status={self.status!r}, text={text!r})"
+
+
+def _repaired(text: str | None) -> str | None:
+    return None if text is None else repair_surrogates(text)

@@ -16,7 +16,11 @@ whole. A multi-byte UTF-8 character split across two network chunks therefore co
 
 The parser stops at ``message-end`` even if ``[DONE]`` never comes (some deployments keep the
 connection open after the last event). Records that are not valid events become
-:class:`MalformedEvent` rather than exceptions (see its docstring for the policy).
+:class:`MalformedEvent` rather than exceptions (see its docstring for the policy): bad JSON,
+wrong shapes, and objects nested deeper than ``MAX_DEPTH`` (a 100k-deep record would otherwise
+raise RecursionError here or later). One record may hold at most ``MAX_RECORD_BYTES``: a line
+that grows past it without ending raises :class:`~co_widget.StreamTooLargeError`, instead of
+eating the machine's memory.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ._errors import StreamTooLargeError
 from ._events import (
     CitationEnd,
     CitationStart,
@@ -42,8 +47,11 @@ from ._events import (
     ToolPlanDelta,
     UnknownEvent,
 )
+from ._json_values import MAX_DEPTH, json_depth_exceeds
 
-__all__ = ["StreamParser", "event_from_json"]
+__all__ = ["MAX_RECORD_BYTES", "StreamParser", "event_from_json"]
+
+MAX_RECORD_BYTES = 8 * 1024 * 1024
 
 # A MalformedEvent keeps this much of the offending record: enough to diagnose, small enough to
 # show in a warning.
@@ -53,13 +61,23 @@ _RAW_PREVIEW = 1000
 class StreamParser:
     """Incremental parser: ``feed(bytes) -> list[Event]``, then ``close()`` at end of stream."""
 
-    __slots__ = ("_data", "_pending", "_skip_lf", "finished", "framing")
+    __slots__ = (
+        "_data",
+        "_data_bytes",
+        "_pending",
+        "_pending_bytes",
+        "_skip_lf",
+        "finished",
+        "framing",
+    )
 
     def __init__(self) -> None:
         self.framing: str | None = None  # "sse" or "ndjson", from the first non-blank line
         self.finished = False  # message-end or [DONE] seen: later bytes are ignored
         self._pending: list[bytes] = []  # bytes of the current, not yet terminated line
+        self._pending_bytes = 0
         self._data: list[bytes] = []  # data: values of the SSE event being read
+        self._data_bytes = 0
         self._skip_lf = False  # the last chunk ended in CR: a leading LF completes that CRLF
 
     def feed(self, chunk: bytes) -> list[Event]:
@@ -74,12 +92,13 @@ class StreamParser:
             # No line ends here: park the bytes (joined once, when the line completes, so a long
             # line arriving in many small chunks costs linear time).
             if chunk:
-                self._pending.append(chunk)
+                self._park(chunk)
             return []
         if self._pending:
             self._pending.append(chunk)
             chunk = b"".join(self._pending)
             self._pending = []
+            self._pending_bytes = 0
         if b"\r" in chunk:
             # A trailing CR ends its line now (live output), but the LF that may follow it in the
             # next chunk must then not count as a second, blank line.
@@ -88,8 +107,14 @@ class StreamParser:
         lines = chunk.split(b"\n")
         tail = lines.pop()
         if tail:
-            self._pending.append(tail)
+            self._park(tail)
         return self._parse_lines(lines)
+
+    def _park(self, piece: bytes) -> None:
+        self._pending.append(piece)
+        self._pending_bytes += len(piece)
+        if self._pending_bytes > MAX_RECORD_BYTES:
+            _too_large()
 
     def close(self) -> list[Event]:
         """End of stream: a last line without a line break still counts, and so does a last
@@ -114,6 +139,7 @@ class StreamParser:
                     continue
                 payload = data[0] if len(data) == 1 else b"\n".join(data)
                 data.clear()
+                self._data_bytes = 0
             elif line[0] == 0x7B and not data:  # "{": a bare JSON event line
                 payload = line
             elif line[0] == 0x3A:  # ":": SSE comment (keep-alive)
@@ -121,7 +147,11 @@ class StreamParser:
             else:
                 name, _, value = line.partition(b":")
                 if name == b"data":
-                    data.append(value[1:] if value[:1] == b" " else value)
+                    value = value[1:] if value[:1] == b" " else value
+                    self._data_bytes += len(value)
+                    if self._data_bytes > MAX_RECORD_BYTES:  # many data: lines, one record
+                        _too_large()
+                    data.append(value)
                 # event:, id:, retry: and unknown fields carry nothing we route on: the JSON
                 # "type" is the discriminator, as in Cohere's SDK.
                 continue
@@ -141,10 +171,14 @@ class StreamParser:
             return None
         if not payload:
             return None
+        if len(payload) > MAX_RECORD_BYTES:  # one line that arrived whole
+            _too_large()
         try:
             obj = _loads(payload)
         except ValueError as exc:
             return _malformed(payload, f"invalid JSON: {exc}")
+        except RecursionError:
+            return _malformed(payload, "nested too deeply to decode")
         if not isinstance(obj, dict):
             return _malformed(payload, "an event must be a JSON object")
         event = _build(obj, payload)
@@ -197,8 +231,21 @@ def _build(obj: dict[str, Any], payload: bytes | None) -> Event:
     return _malformed(obj if payload is None else payload, reason)
 
 
+def _too_large() -> None:
+    raise StreamTooLargeError(
+        f"A stream record passed {MAX_RECORD_BYTES // 2**20} MiB without ending; "
+        "the stream was ended there."
+    )
+
+
 def _malformed(raw: bytes | dict[str, Any], reason: str) -> MalformedEvent:
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else json.dumps(raw)
+    if isinstance(raw, bytes):
+        text = raw[: _RAW_PREVIEW * 4].decode("utf-8", "replace")
+    else:
+        try:
+            text = json.dumps(raw)
+        except (ValueError, RecursionError):
+            text = repr(raw)[:_RAW_PREVIEW]
     if len(text) > _RAW_PREVIEW:
         text = text[:_RAW_PREVIEW] + "…"
     return MalformedEvent(raw=text, reason=reason)
@@ -226,6 +273,13 @@ def _opt(value: Any, kind: type, what: str) -> Any:
     return value
 
 
+def _bounded(value: Any, what: str) -> Any:
+    """A free-form object the reply keeps (a citation, usage), no deeper than MAX_DEPTH."""
+    if json_depth_exceeds(value, MAX_DEPTH):
+        raise ValueError(f"{what!r} is nested more than {MAX_DEPTH} levels deep")
+    return value
+
+
 def _message(obj: dict[str, Any]) -> dict[str, Any]:
     """``delta.message``, where every payload-carrying event but message-end keeps its payload."""
     return obj["delta"]["message"]
@@ -247,13 +301,18 @@ def _content_start(obj: dict[str, Any]) -> ContentStart:
 
 def _content_delta(obj: dict[str, Any]) -> ContentDelta:
     content = _message(obj)["content"]
-    # Thinking blocks carry their chunk under "thinking" instead of "text".
-    text = content.get("text")
-    kind = "text"
-    if text is None:
-        text = content["thinking"]
+    # Thinking blocks carry their chunk under "thinking" instead of "text". A block of a kind this
+    # version does not know gives a delta of its kind with no text: the reply skips it.
+    if "text" in content:
+        kind = "text"
+    elif "thinking" in content:
         kind = "thinking"
-    return ContentDelta(_index(obj), kind, _str(text, kind), obj.get("logprobs"))
+    else:  # named by its "type", or by its one payload key as text and thinking are
+        kind = content.get("type") or next(iter(content), None)
+        if kind is None:
+            raise KeyError("text")
+        return ContentDelta(_index(obj), _str(kind, "type"), "", None)
+    return ContentDelta(_index(obj), kind, _str(content[kind], kind), obj.get("logprobs"))
 
 
 def _tool_plan_delta(obj: dict[str, Any]) -> ToolPlanDelta:
@@ -280,7 +339,7 @@ def _citation_start(obj: dict[str, Any]) -> CitationStart:
     citation = _message(obj)["citations"]  # a single object here, not a list
     if not isinstance(citation, dict):
         raise TypeError("'citations' must be an object")
-    return CitationStart(index=_index(obj), citation=citation)
+    return CitationStart(index=_index(obj), citation=_bounded(citation, "citations"))
 
 
 def _message_end(obj: dict[str, Any]) -> MessageEnd:
@@ -288,7 +347,7 @@ def _message_end(obj: dict[str, Any]) -> MessageEnd:
     delta = _opt(obj.get("delta"), dict, "delta") or {}
     return MessageEnd(
         finish_reason=_opt(delta.get("finish_reason"), str, "finish_reason"),
-        usage=_opt(delta.get("usage"), dict, "usage"),
+        usage=_bounded(_opt(delta.get("usage"), dict, "usage"), "usage"),
         error=_opt(delta.get("error"), str, "error"),
         id=_opt(obj.get("id"), str, "id"),
     )

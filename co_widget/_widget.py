@@ -1,28 +1,16 @@
-"""``Chat``: the widget, its public API, and the kernel side of the kernel↔browser protocol.
+"""``Chat``: the widget and its public API. It wires the parts: the synced traits, the client,
+the :class:`~co_widget._lifecycle.ReplyRunner` that runs one reply at a time, and the front-end
+actions (declared in ``_protocol``).
 
 Synced state is small: ``model``, ``system``, ``status`` and ``messages`` (the conversation, with
 per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once per reply, when it
-ends; while it streams, the text goes to the views as numbered custom messages:
-
-* ``begin`` {reply, base, user}: show ``messages[:base]``, then ``user``, then a live bubble;
-* ``delta`` {reply, text?, thinking?, tool_plan?}: append (merged, see ``_coalescer``);
-* ``end`` {reply}: sent right after the commit of ``messages``;
-* ``snapshot`` {reply, base, user, partial}: the answer to a view that opened mid-stream or saw
-  a gap in ``seq`` (``seq`` restarts at 0 with each ``begin``).
-
-The views send ``send``, ``stop``, ``regenerate``, ``edit``, ``clear`` and ``snapshot``.
-
-Threads: the HTTP stream runs in one daemon worker thread per reply, so ``send()`` returns at
-once and the kernel stays free for the Stop button. Every trait write and custom message goes
-through one lock per widget (reassigning, never mutating, the list). The worker never prints.
+ends; while it streams, the text goes to the views as numbered custom messages (``_lifecycle``).
+The worker thread never prints.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,30 +19,37 @@ import anywidget
 import traitlets
 
 from ._client import DEFAULT_TIMEOUT, CohereClient
-from ._coalescer import KINDS, DeltaCoalescer
 from ._conversation import (
     dump_chat,
     history_view,
     load_chat,
+    read_chat_file,
     regenerate_base,
     undo_exchanges,
     usage_totals,
     validate_history,
+    write_chat_file,
 )
 from ._documents import normalize_documents, with_turn_documents
 from ._errors import ChatBusyError
-from ._params import build_chat_body, validate_params
+from ._json_values import check_text
+from ._lifecycle import STOP_GRACE, ReplyRunner
+from ._params import build_chat_body, check_model, check_system, validate_params
 from ._reply import Reply
 from ._transcript import to_markdown
-from ._turn import Turn, stream_reply
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
 
 DEFAULT_MODEL = "command-a-03-2025"
-# chat.stop() waits this long for the worker; the client ends a cancelled stream within 0.5 s.
-_STOP_WAIT = 5.0
 _STATIC = Path(__file__).parent / "static"
-_NO_PARTIAL = dict.fromkeys(KINDS, "")
+
+
+def _asset(name: str) -> str | Path:
+    # anywidget watches a Path for hot reload and keeps every widget that uses one alive for it,
+    # so a closed chat would never be freed. Its own switch, ANYWIDGET_HMR=1, brings it back.
+    path = _STATIC / name
+    return path if os.environ.get("ANYWIDGET_HMR") == "1" else path.read_text(encoding="utf-8")
+
 
 Messages = list[dict[str, Any]]
 
@@ -75,8 +70,8 @@ class Chat(anywidget.AnyWidget):
     buttons meanwhile); ``stop()`` and ``clear()`` always work.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    _esm = _asset("widget.js")
+    _css = _asset("widget.css")
 
     model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
     system = traitlets.Unicode(None, allow_none=True).tag(sync=True)
@@ -95,14 +90,13 @@ class Chat(anywidget.AnyWidget):
         max_retries: int = 2,
         **params: Any,
     ) -> None:
+        check_model(model)
+        check_system(system)
         self._params = validate_params(params)
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
-        self._lock = threading.RLock()
-        self._active: Turn | None = None
-        self._seq = 0
-        self._reply_ids = itertools.count(1)
+        self._runner = ReplyRunner(self, self._client)
         super().__init__(model=model, system=system)
         self.on_msg(self._on_frontend_msg)
 
@@ -112,7 +106,7 @@ class Chat(anywidget.AnyWidget):
 
     # --- asking -----------------------------------------------------------------------------
 
-    def send(  # type: ignore[override]  # Widget.send: see _publish
+    def send(  # type: ignore[override]  # Widget.send: see _send_custom
         self, text: str, documents: Any = None
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
@@ -147,16 +141,10 @@ class Chat(anywidget.AnyWidget):
 
         Returns once the reply has ended (normally within 0.5 s), so ``send`` works next.
         """
-        reply = self._cancel_active()
+        reply = self._runner.cancel()
         if reply is not None:
-            reply.wait(_STOP_WAIT)
-
-    def _cancel_active(self) -> Reply | None:
-        turn = self._active
-        if turn is None:
-            return None
-        turn.reply.cancel()
-        return turn.reply
+            # The runner ends a stopped reply within STOP_GRACE, whatever the stream is doing.
+            reply.wait(STOP_GRACE + 1.0)
 
     def _edit(self, index: int, text: str) -> Reply:
         """Replace the user message ``messages[index]``, drop all after it, and ask again."""
@@ -177,47 +165,15 @@ class Chat(anywidget.AnyWidget):
         return self._start(base_of, user)
 
     def _start(self, base_of: Callable[[Messages], Messages], user: dict | None) -> Reply:
-        with self._lock:
-            self._check_idle()
-            base = base_of(self.messages)
-            asked = base + ([user] if user else [])
-            body = build_chat_body(
+        def build_body(messages: Messages) -> dict[str, Any]:
+            return build_chat_body(
                 self.model,
-                history_view(asked),
+                history_view(messages),
                 self.system or None,
-                with_turn_documents(self._params, asked),
+                with_turn_documents(self._params, messages),  # the chat's and the turn's
             )
-            rid = next(self._reply_ids)
-            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
-            turn.reply._set_history(asked)
-            self._active = turn
-            self._seq = 0
-            self.status = "streaming"
-            self._publish("begin", reply=rid, base=len(base), user=user)
-        worker = threading.Thread(
-            target=self._run, args=(turn,), name=f"co_widget-reply-{rid}", daemon=True
-        )
-        worker.start()
-        return turn.reply
 
-    def _run(self, turn: Turn) -> None:
-        """The worker thread: stream, settle the reply, commit the turn, then wake waiters."""
-        try:
-            with turn.coalescer:
-                error = stream_reply(self._client, turn.body, turn.reply, turn.coalescer.add)
-            turn.reply._settle(error)
-            self._commit(turn)
-        finally:
-            turn.reply._release()
-
-    def _commit(self, turn: Turn) -> None:
-        message = {**turn.reply.message, "_co": turn.reply._metadata()}
-        with self._lock:
-            self._active = None
-            with self.hold_sync():  # messages and status in one update
-                self.messages = [*turn.base, *([turn.user] if turn.user else []), message]
-                self.status = "idle"
-            self._publish("end", reply=turn.rid)
+        return self._runner.start(base_of, user, build_body)
 
     # --- the conversation ---------------------------------------------------------------
 
@@ -238,7 +194,9 @@ class Chat(anywidget.AnyWidget):
         self._rewrite(lambda _: checked)
 
     def undo(self, n: int = 1) -> None:
-        """Drop the last ``n`` exchanges (each a user message and everything after it)."""
+        """Drop the last ``n`` exchanges (each a user message and everything after it).
+
+        Raises ValueError if the chat has fewer than ``n`` exchanges (nothing is dropped)."""
         self._rewrite(lambda messages: undo_exchanges(messages, n))
 
     def clear(self) -> None:
@@ -247,13 +205,17 @@ class Chat(anywidget.AnyWidget):
         self._rewrite(lambda _: [])
 
     def _rewrite(self, change: Callable[[Messages], Messages]) -> None:
-        with self._lock:
-            self._check_idle()
-            self.messages = change(self.messages)
-
-    def _check_idle(self) -> None:
-        if self._active is not None:
-            raise ChatBusyError("A reply is still streaming in this chat.")
+        """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
+        with self._runner.lock:
+            self._runner.check_idle()
+            before = self.messages
+            after = change(before)
+            try:
+                self.messages = after
+            except BaseException:
+                with self.hold_trait_notifications():
+                    self.set_trait("messages", before)
+                raise
 
     @property
     def usage(self) -> dict[str, dict[str, int | float]]:
@@ -265,16 +227,13 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        doc = dump_chat(self.model, self.system, self._params, self.messages)
-        text = json.dumps(doc, indent=1, ensure_ascii=False)
-        Path(path).write_text(text + "\n", encoding="utf-8")
+        write_chat_file(path, dump_chat(self.model, self.system, self._params, self.messages))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
         """A chat from a file written by ``save``; ``overrides`` (api_key, base_url, model,
         temperature, ...) replace the saved settings. Raises ValueError for an invalid file."""
-        saved = json.loads(Path(path).read_text(encoding="utf-8"))
-        model, system, params, messages = load_chat(saved)
+        model, system, params, messages = load_chat(read_chat_file(path))
         chat = cls(**{"model": model, "system": system, **params, **overrides})
         chat.messages = messages
         return chat
@@ -283,41 +242,11 @@ class Chat(anywidget.AnyWidget):
         """The conversation as a Markdown transcript."""
         return to_markdown(self.system, self.messages)
 
-    # --- the protocol ------------------------------------------------------------------------
+    # --- the front end ----------------------------------------------------------------------
 
-    def _publish(self, kind: str, **fields: Any) -> None:
-        """Send one numbered custom message to the views (hold ``self._lock``)."""
-        # ipywidgets' Widget.send: Chat.send is the public "send a user message".
-        super().send({"type": kind, "seq": self._seq, **fields})
-        self._seq += 1
-
-    def _delta_sender(self, rid: int) -> Callable[[dict[str, str]], None]:
-        def send_delta(parts: dict[str, str]) -> None:
-            with self._lock:
-                self._publish("delta", reply=rid, **parts)
-
-        return send_delta
-
-    def _answer_snapshot(self) -> None:
-        turn = self._active
-        if turn is None:
-            self._publish_snapshot(None, _NO_PARTIAL)
-        else:
-            # Through the coalescer: the partial must be exactly the deltas sent before it.
-            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial))
-
-    def _publish_snapshot(self, turn: Turn | None, partial: dict[str, str]) -> None:
-        with self._lock:
-            current = self._active
-            if current is None:  # idle, or the reply ended meanwhile and messages has it
-                self._publish(
-                    "snapshot", reply=None, base=len(self.messages), user=None, partial=_NO_PARTIAL
-                )
-            elif current is turn:
-                self._publish(
-                    "snapshot", reply=turn.rid, base=len(turn.base), user=turn.user, partial=partial
-                )
-            # else a new reply began meanwhile: its begin message already reset every view.
+    def _send_custom(self, content: dict[str, Any]) -> None:
+        """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
+        super().send(content)
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Front-end actions. Never raises: a failure would only reach the kernel's log."""
@@ -326,7 +255,7 @@ class Chat(anywidget.AnyWidget):
                 case {"type": "send", "text": text}:
                     self.send(text)
                 case {"type": "stop"}:
-                    self._cancel_active()
+                    self._runner.cancel()
                 case {"type": "regenerate"}:
                     self.regenerate()
                 case {"type": "edit", "index": index, "text": text}:
@@ -334,7 +263,7 @@ class Chat(anywidget.AnyWidget):
                 case {"type": "clear"}:
                     self.clear()
                 case {"type": "snapshot"}:
-                    self._answer_snapshot()
+                    self._runner.answer_snapshot()
                 case _:
                     self.log.warning("co_widget: ignored an unknown front-end message.")
         except ChatBusyError:
@@ -348,4 +277,5 @@ def _user_message(text: Any) -> dict[str, Any]:
         raise ValueError(f"The message must be a string, got {type(text).__name__}.")
     if not text.strip():
         raise ValueError("The message is empty: write some text to send.")
+    check_text(text, "The message")
     return {"role": "user", "content": text}

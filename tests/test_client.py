@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from co_widget._client import DEFAULT_BASE_URL, ChatStream, CohereClient, _retry_after
+from co_widget._client import DEFAULT_BASE_URL, ChatStream, CohereClient
 from co_widget._errors import (
     APIStatusError,
     BadRequestError,
@@ -46,6 +46,7 @@ from co_widget._events import (
     ToolPlanDelta,
     UnknownEvent,
 )
+from co_widget._http_errors import retry_after
 from co_widget._params import build_chat_body
 from co_widget._stream_parser import event_from_json
 from co_widget.testing import Error, FakeCohere, Stream, text_events
@@ -317,16 +318,16 @@ def test_a_wait_beyond_60_s_is_reported_not_slept(fake):
 
 
 def test_retry_after_parsing():
-    assert _retry_after({}) is None
-    assert _retry_after({"retry-after": "3"}) == 3.0
-    assert _retry_after({"retry-after": "-3"}) == 0.0
-    assert _retry_after({"retry-after-ms": "1500"}) == 1.5
-    assert _retry_after({"retry-after-ms": "junk", "retry-after": "2"}) == 2.0
-    assert _retry_after({"retry-after": "soon"}) is None
-    assert _retry_after({"retry-after": "inf"}) is None
+    assert retry_after({}) is None
+    assert retry_after({"retry-after": "3"}) == 3.0
+    assert retry_after({"retry-after": "-3"}) == 0.0
+    assert retry_after({"retry-after-ms": "1500"}) == 1.5
+    assert retry_after({"retry-after-ms": "junk", "retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after": "soon"}) is None
+    assert retry_after({"retry-after": "inf"}) is None
     date = formatdate(time.time() + 30, usegmt=True)
-    assert 25 < _retry_after({"retry-after": date}) <= 31
-    assert _retry_after({"retry-after": formatdate(time.time() - 30, usegmt=True)}) == 0.0
+    assert 25 < retry_after({"retry-after": date}) <= 31
+    assert retry_after({"retry-after": formatdate(time.time() - 30, usegmt=True)}) == 0.0
 
 
 # --- transport faults --------------------------------------------------------------------------

@@ -29,9 +29,9 @@ from co_widget import (
     StreamInterruptedError,
     UnauthorizedError,
 )
-from co_widget._comm_recorder import RecordingComm, recording_comms
 from co_widget._messages import validate_messages
 from co_widget.testing import Error, FakeCohere, Stream, text_events
+from tests.support.comm_recorder import RecordingComm, recording_comms
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"
 SECRET = "sk-SECRET-123"

@@ -1,0 +1,253 @@
+"""A reply's whole life in one chat: start, stream, settle, commit, release.
+
+:class:`ReplyRunner` owns what a chat needs to run one reply at a time: the chat's lock, the
+active :class:`Turn`, and the numbering of the stream messages (see ``_protocol``). ``Chat`` only
+wires it: it hands over how to build a request body and how to send a custom message, and it
+reads and writes its ``messages`` and ``status`` traits through the runner's lock.
+
+The life of a reply:
+
+1. **start** (caller's thread, under the lock): the chat must be idle; the base history and the
+   request body are built first, so a bad argument raises before anything changes. Then the turn
+   becomes active, ``status`` turns "streaming", ``begin`` goes out and the worker starts. If any
+   of that fails, the chat is put back as it was.
+2. **stream** (worker thread): events from the client feed the :class:`Reply`; visible text goes
+   through the turn's coalescer as numbered ``delta`` messages.
+3. **settle**: the reply's final status is fixed once (first settle wins).
+4. **commit** (under the lock): the finished turn joins ``messages``, ``status`` turns "idle",
+   ``end`` goes out.
+5. **release**: ``wait()``/``result()``/``await`` wake, and see the turn in ``chat.history``.
+
+Steps 3 to 5 run exactly once per turn, in a ``finally``: whatever fails (a bug, a
+``RecursionError`` from a hostile record, an error while committing), the chat ends idle with the
+turn recorded, and the next ``send()`` works. A stop that the stream cannot obey at once (a
+connect, DNS lookup or TLS handshake blocked in the OS) finishes the turn from a timer after
+``STOP_GRACE`` seconds; the worker is then abandoned, and whatever it produces later is dropped.
+
+Lock order, the one place it is written: a turn's coalescer lock, then the chat's lock (a flush
+sends its delta under the chat's lock). Never take a coalescer's lock while holding the chat's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ._client import CohereClient
+from ._coalescer import DeltaCoalescer
+from ._errors import ChatBusyError, CohereError
+from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
+from ._reply import Reply
+
+__all__ = ["STOP_GRACE", "ReplyRunner", "Turn"]
+
+Messages = list[dict[str, Any]]
+
+# How long a stopped reply may take to end on its own before the runner ends it (the client
+# normally ends a cancelled stream within a few milliseconds).
+STOP_GRACE = 0.3
+_NO_PARTIAL: Partial = {  # type: ignore[assignment]
+    **{kind: "" for kind in STREAM_KINDS},
+    **{kind: [] for kind in LIST_KINDS},
+}
+
+
+class Host(Protocol):
+    """What the runner needs from the widget."""
+
+    messages: Messages
+    status: str
+
+    def hold_sync(self) -> Any: ...
+
+    def _send_custom(self, content: dict[str, Any]) -> None: ...
+
+
+@dataclass(eq=False)
+class Turn:
+    rid: int  # the reply's number in this chat: the views match deltas to it
+    base: Messages  # the messages kept before the exchange (a prefix of messages)
+    user: dict[str, Any] | None  # the new user message; None when regenerating
+    body: dict[str, Any]  # the request
+    coalescer: DeltaCoalescer
+    reply: Reply = field(default_factory=Reply)
+    finished: bool = False  # committed (guarded by the chat's lock)
+
+
+class ReplyRunner:
+    def __init__(self, host: Host, client: CohereClient) -> None:
+        self.host = host
+        self.client = client
+        self.lock = threading.RLock()  # the chat's lock: every trait write and custom message
+        self.active: Turn | None = None
+        self._seq = 0
+        self._reply_ids = itertools.count(1)
+
+    # --- 1. start -------------------------------------------------------------------------------
+
+    def check_idle(self) -> None:
+        if self.active is not None:
+            raise ChatBusyError("A reply is still streaming in this chat.")
+
+    def start(
+        self,
+        base_of: Callable[[Messages], Messages],
+        user: dict[str, Any] | None,
+        build_body: Callable[[Messages], dict[str, Any]],
+    ) -> Reply:
+        """Start a reply to ``base_of(messages) + [user]``; return its Reply at once."""
+        with self.lock:
+            self.check_idle()
+            base = base_of(self.host.messages)
+            asked = base + ([user] if user else [])
+            body = build_body(asked)
+            rid = next(self._reply_ids)
+            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
+            turn.reply._set_history(asked)  # its tool calls name the tool results cited
+            try:
+                self.active = turn
+                self._seq = 0
+                self.host.status = "streaming"
+                self._publish("begin", reply=rid, base=len(base), user=user)
+                threading.Thread(
+                    target=self._run, args=(turn,), name=f"co_widget-reply-{rid}", daemon=True
+                ).start()
+            except BaseException:
+                self.active = None
+                self.host.status = "idle"
+                raise
+        return turn.reply
+
+    # --- 2. stream ------------------------------------------------------------------------------
+
+    def _run(self, turn: Turn) -> None:
+        """The worker thread."""
+        error: CohereError | None = None
+        try:
+            with turn.coalescer:
+                error = self._stream(turn)
+        except BaseException as exc:  # a bug, or RecursionError/MemoryError: never a stuck chat
+            error = _unexpected(exc)
+        finally:
+            self._finish(turn, error)
+
+    def _stream(self, turn: Turn) -> CohereError | None:
+        """Stream the body's reply into the Reply and the coalescer; return the error that
+        ended it (errors belong to the turn, where the user sees them, not to a thread)."""
+        try:
+            stream = self.client.chat_stream(turn.body)
+            turn.reply._attach(stream)
+            add = turn.coalescer.add
+            feed = turn.reply._feed
+            for event in stream:
+                piece = feed(event)
+                if piece is not None:
+                    add(*piece)
+        except CohereError as error:
+            return error
+        return None
+
+    def cancel(self) -> Reply | None:
+        """Stop the active reply (any thread, returns at once); see the module docstring."""
+        turn = self.active
+        if turn is None:
+            return None
+        turn.reply.cancel()
+        timer = threading.Timer(STOP_GRACE, self._finish, args=(turn, None))
+        timer.daemon = True
+        timer.start()
+        return turn.reply
+
+    # --- 3-5. settle, commit, release -------------------------------------------------------------
+
+    def _finish(self, turn: Turn, error: CohereError | None) -> None:
+        """Settle, commit and release ``turn``, once, whoever calls first (the worker or the
+        stop timer). Never raises."""
+        with self.lock:
+            if turn.finished:
+                return
+            turn.finished = True
+        try:
+            turn.coalescer.close()  # the coalescer's lock, before the chat's: see the lock order
+            turn.reply._settle(error)
+            message = {**turn.reply.message, "_co": turn.reply._metadata()}
+        except Exception as exc:
+            failure = _unexpected(exc)
+            turn.reply._settle(failure, force=True)
+            message = {"role": "assistant", "content": "", "_co": _error_metadata(failure)}
+        messages = [*turn.base, *([turn.user] if turn.user else []), message]
+        try:
+            with self.lock:
+                self.active = None
+                try:
+                    with self.host.hold_sync():  # messages and status in one update
+                        self.host.messages = messages
+                        self.host.status = "idle"
+                finally:
+                    self.host.status = "idle"
+                    self._publish("end", reply=turn.rid)
+        except Exception:
+            # The views could not be told (a closed comm, say). The chat is idle, and the
+            # waiters below wake all the same: nothing is left stuck.
+            pass
+        finally:
+            turn.reply._release()
+
+    # --- the stream messages --------------------------------------------------------------------
+
+    def _publish(self, kind: str, **fields: Any) -> None:
+        """Send one numbered stream message to the views (hold the lock)."""
+        self.host._send_custom({"type": kind, "seq": self._seq, **fields})
+        self._seq += 1
+
+    def _delta_sender(self, rid: int) -> Callable[[dict[str, str]], None]:
+        def send_delta(parts: dict[str, str]) -> None:
+            with self.lock:
+                turn = self.active
+                if turn is not None and turn.rid == rid:  # never after the turn's end
+                    self._publish("delta", reply=rid, **parts)
+
+        return send_delta
+
+    def answer_snapshot(self) -> None:
+        """Answer a view that opened mid-stream or saw a gap."""
+        turn = self.active
+        if turn is None:
+            with self.lock:
+                self._publish_snapshot(None, _NO_PARTIAL)
+        else:
+            # Through the coalescer: the partial must be exactly the deltas sent before it.
+            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial))
+
+    def _publish_snapshot(self, turn: Turn | None, partial: Partial) -> None:
+        with self.lock:
+            current = self.active
+            if current is None:  # idle, or the reply ended meanwhile and messages has it
+                base = len(self.host.messages)
+                self._publish("snapshot", reply=None, base=base, user=None, partial=_NO_PARTIAL)
+            elif current is turn:
+                self._publish(
+                    "snapshot", reply=turn.rid, base=len(turn.base), user=turn.user, partial=partial
+                )
+            # else a new reply began meanwhile: its begin message already reset every view.
+
+
+def _unexpected(exc: BaseException) -> CohereError:
+    return CohereError(
+        f"Streaming failed: {type(exc).__name__}: {exc}",
+        hint="This is a co_widget bug or a hostile server; the chat is still usable.",
+    )
+
+
+def _error_metadata(error: CohereError) -> dict[str, Any]:
+    """The ``_co`` record of a turn whose own message could not be built."""
+    return {
+        "status": "error",
+        "finish_reason": None,
+        "usage": None,
+        "error": error.to_dict(),
+        "warnings": [],
+    }

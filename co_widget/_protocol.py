@@ -1,0 +1,134 @@
+"""The kernel <-> browser protocol: every custom message ``Chat`` and its views exchange.
+
+Declared once here, as ``TypedDict``s whose ``type`` is a ``Literal`` (in the manner of anywidget's
+``_protocols.py``), and mirrored once in ``js/src/protocol.js`` as JSDoc typedefs checked by
+``tsc --noEmit``; ``tests/test_protocol.py`` fails if the two sides disagree.
+
+Stream messages (``begin``, ``delta``, ``end``, ``snapshot``) carry ``seq``, which restarts at 0
+with each ``begin`` and grows by one per stream message: a view that sees a gap asks for a
+``snapshot``. The conversation itself is not here: it is the synced ``messages`` trait, written
+once per reply, when it ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict, get_args
+
+from typing_extensions import NotRequired
+
+__all__ = [
+    "LIST_KINDS",
+    "STREAM_KINDS",
+    "BeginMsg",
+    "DeltaMsg",
+    "EndMsg",
+    "KernelMsg",
+    "ListKind",
+    "Partial",
+    "SnapshotMsg",
+    "StreamKind",
+    "ViewMsg",
+]
+
+# The kinds of streamed text a delta carries, in the order a bubble shows them.
+StreamKind = Literal["text", "thinking", "tool_plan"]
+STREAM_KINDS: tuple[StreamKind, ...] = get_args(StreamKind)
+# The kinds of streamed objects a delta carries as a list of the new ones: Cohere's citation
+# objects, sent as they arrive so the view highlights a span once its text and citation are in.
+ListKind = Literal["citations"]
+LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
+
+Message = dict[str, Any]  # a Cohere v2 message, possibly with the widget's "_co" metadata
+
+
+class Partial(TypedDict):
+    """What a streaming reply has shown so far, by stream kind."""
+
+    text: str
+    thinking: str
+    tool_plan: str
+    citations: list[dict[str, Any]]
+
+
+# --- kernel -> view ------------------------------------------------------------------------------
+
+
+class BeginMsg(TypedDict):
+    """A reply starts: show ``messages[:base]``, then ``user`` (if any), then a live bubble."""
+
+    type: Literal["begin"]
+    seq: int
+    reply: int  # the reply's number in this chat
+    base: int
+    user: Message | None  # None when regenerating
+
+
+class DeltaMsg(TypedDict):
+    """More streamed text for reply ``reply``: append each kind present (coalesced, see
+    ``_coalescer``)."""
+
+    type: Literal["delta"]
+    seq: int
+    reply: int
+    text: NotRequired[str]
+    thinking: NotRequired[str]
+    tool_plan: NotRequired[str]
+    citations: NotRequired[list[dict[str, Any]]]  # Cohere citation objects, in arrival order
+
+
+class EndMsg(TypedDict):
+    """The reply ended; sent right after ``messages`` holds the finished turn."""
+
+    type: Literal["end"]
+    seq: int
+    reply: int
+
+
+class SnapshotMsg(TypedDict):
+    """The whole truth at ``seq``, for a view that opened mid-stream or saw a gap. ``reply`` is
+    None when no reply streams (then ``messages`` is all there is)."""
+
+    type: Literal["snapshot"]
+    seq: int
+    reply: int | None
+    base: int
+    user: Message | None
+    partial: Partial
+
+
+KernelMsg = BeginMsg | DeltaMsg | EndMsg | SnapshotMsg
+
+
+# --- view -> kernel ------------------------------------------------------------------------------
+
+
+class SendMsg(TypedDict):
+    type: Literal["send"]
+    text: str
+
+
+class StopMsg(TypedDict):
+    type: Literal["stop"]
+
+
+class RegenerateMsg(TypedDict):
+    type: Literal["regenerate"]
+
+
+class EditMsg(TypedDict):
+    """Replace the user message ``messages[index]`` with ``text`` and ask again."""
+
+    type: Literal["edit"]
+    index: int
+    text: str
+
+
+class ClearMsg(TypedDict):
+    type: Literal["clear"]
+
+
+class SnapshotRequestMsg(TypedDict):
+    type: Literal["snapshot"]
+
+
+ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | SnapshotRequestMsg
