@@ -73,7 +73,12 @@ def undo_exchanges(messages: list[Message], n: int) -> list[Message]:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}.")
     starts = [i for i, message in enumerate(messages) if message.get("role") == "user"]
-    return messages[: starts[-n]] if n <= len(starts) else []
+    if n > len(starts):
+        raise ValueError(
+            f"Cannot undo {n} exchanges: the chat has {len(starts)}. "
+            "Use chat.clear() to forget them all."
+        )
+    return messages[: starts[-n]]
 
 
 def regenerate_base(messages: list[Message]) -> list[Message]:

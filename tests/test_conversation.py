@@ -81,8 +81,11 @@ def test_undo_drops_whole_exchanges():
     ]
     assert undo_exchanges(messages, 1) == messages[:2]
     assert undo_exchanges(messages, 2) == []
-    assert undo_exchanges(messages, 5) == []
-    assert undo_exchanges([], 1) == []
+    for n, have in ((3, 2), (5, 2)):
+        with pytest.raises(ValueError, match=f"Cannot undo {n} exchanges: the chat has {have}"):
+            undo_exchanges(messages, n)
+    with pytest.raises(ValueError, match="has 0"):
+        undo_exchanges([], 1)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="n must be"):
             undo_exchanges(messages, bad)
@@ -171,7 +174,9 @@ def test_undo_regenerate_and_clear(fake):
 
     chat.undo()
     assert chat.history == [user("a"), assistant("one")]
-    chat.undo(5)
+    with pytest.raises(ValueError):
+        chat.undo(5)
+    chat.undo(1)
     assert chat.history == []
     chat.ask("c", timeout=SLOW)
     chat.clear()
