@@ -162,13 +162,16 @@ def _label(label: Any) -> str:
 
 def json_safe(value: Any, where: str = "value", isna: Any = None) -> Any:
     """``value`` with only JSON types: numpy scalars become Python numbers, dates and timestamps
-    ISO strings, NaN/NaT/None null. Raises TypeError naming ``where`` for anything else."""
+    ISO strings; with ``isna`` (pandas' test for missing values) NaN, NaT and NA become null.
+    Raises TypeError naming ``where`` for anything else."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        # A DataFrame's NaN means "missing": null. Elsewhere it stays, and the JSON check
+        # rejects it, since the user's own dict should say what it means.
+        return None if isna is not None and not math.isfinite(value) else value
     if isinstance(value, dict):
         return {str(key): json_safe(item, where, isna) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
