@@ -76,7 +76,9 @@ def _quote(data: dict[str, Any]) -> str:
     if text is None:
         pairs = [f"{key}: {value}" for key, value in data.items() if key != "title"]
         return ", ".join(pairs[:4])
-    sentence = _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0]
+    # Markdown headings name the text rather than say anything: skip them.
+    prose = " ".join(line for line in text.split("\n") if not line.lstrip().startswith("#"))
+    sentence = _SENTENCE_END.split(" ".join(prose.split()), maxsplit=1)[0]
     words = sentence.split(" ")
     return " ".join(words[:_MAX_WORDS]) + ("…" if len(words) > _MAX_WORDS else "")
 
