@@ -24,13 +24,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-# The browser tests' support modules; tests/ is not a package to install.
-sys.path.insert(0, str(ROOT / "tests"))
 DELTAS_PER_SECOND = 250
 BUDGET_FRAME_P95_MS = 8.0
 BUDGET_LONG_TASK_MS = 50.0
@@ -141,20 +136,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(mode: str, browser, url: str, payload: dict) -> dict:
+    from tests.support.browser import NetworkGuard
+
     page = browser.new_page(viewport={"width": 1000, "height": 900})
-    # Nothing may leave the machine; the harness only needs 127.0.0.1.
-    page.route(
-        "**/*",
-        lambda route: (
-            route.continue_()
-            if urlsplit(route.request.url).hostname == "127.0.0.1"
-            else route.abort()
-        ),
-    )
+    network = NetworkGuard()  # nothing may leave the machine; the harness only needs 127.0.0.1
+    network.attach(page)
     page.goto(url)
     page.wait_for_function("window.harnessReady === true")
     result = page.evaluate(RUN_JS, {"mode": mode, **payload})
     page.close()
+    if network.outside():
+        raise SystemExit(f"the page tried to leave 127.0.0.1: {network.outside()}")
     return result
 
 
@@ -164,14 +156,15 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=20_000)
     parser.add_argument("--prior", type=int, default=500)
     args = parser.parse_args()
-    from browser_env import CHROMIUM
+    from tests.support.browser import CHROMIUM
 
     if not CHROMIUM.exists():
         print("browser_render: skipped, /usr/bin/chromium is not installed")
         return
 
-    from browser_env import launch_chromium, serve_harness
     from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import launch_chromium, serve_harness
 
     rng = random.Random(20250101)
     reply = markdown(rng, args.chars)

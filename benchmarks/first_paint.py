@@ -33,13 +33,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# The browser tests' support modules; tests/ is not a package to install.
-sys.path.insert(0, str(ROOT / "tests"))
 BUDGET_MS = 50.0
 PROBE_GAP_S = 0.1
 REPLY = "Hello! This first word is the one being timed; the rest follows in a few more deltas."
@@ -168,7 +164,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--stall", type=float, default=0.2, help="seconds before the first token")
     args = parser.parse_args()
-    from browser_env import CHROMIUM
+    from tests.support.browser import CHROMIUM
 
     if not CHROMIUM.exists():
         print("first_paint: skipped, /usr/bin/chromium is not installed")
@@ -180,10 +176,10 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, tmp: Path) -> dict:
     # The browser tests' server and drivers.
-    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from browser_env import launch_chromium
-    from e2e_support import WAIT_MS, JupyterServer, NetworkGuard, Notebook
     from playwright.sync_api import sync_playwright
+
+    from tests.e2e.e2e_support import WAIT_MS, JupyterServer, Notebook
+    from tests.support.browser import NetworkGuard, launch_chromium
 
     server = JupyterServer(tmp)
     server.start()

@@ -127,8 +127,8 @@ class ClearMsg(TypedDict):
     type: Literal["clear"]
 
 
-class SnapshotRequestMsg(TypedDict):
+class ViewSnapshotMsg(TypedDict):
     type: Literal["snapshot"]
 
 
-ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | SnapshotRequestMsg
+ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg

@@ -50,6 +50,7 @@ from co_widget._http_errors import retry_after
 from co_widget._params import build_chat_body
 from co_widget._stream_parser import event_from_json
 from co_widget.testing import Error, FakeCohere, Stream, text_events
+from tests.support.seed import EXPECTED_BODY, seed_parts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED_TEXT = (FIXTURES / "seed_expected_text.txt").read_bytes()
@@ -94,12 +95,10 @@ def collect(stream: ChatStream) -> tuple[list, CohereError | None]:
 
 
 def seed_body() -> dict:
-    """The seed request as decided: single-object content -> list, nulls omitted, p left out
-    (0 is outside the documented [0.01, 0.99]; test_messages_params covers the ValueError)."""
-    request = json.loads((FIXTURES / "seed_request.json").read_text(encoding="utf-8"))
-    messages = request.pop("messages")
-    params = {k: v for k, v in request.items() if k not in ("model", "stream", "p")}
-    return build_chat_body(request["model"], messages[1:], messages[0]["content"], params)
+    """The seed request as decided (see tests.support.seed); test_messages_params covers p."""
+    model, messages, params = seed_parts()
+    del params["p"]
+    return build_chat_body(model, messages[1:], messages[0]["content"], params)
 
 
 @pytest.mark.parametrize(
@@ -126,17 +125,7 @@ def test_seed_conversation_end_to_end(fake, framing, transfer, chunk_size):
     assert text(events).encode() == EXPECTED_TEXT
     assert isinstance(events[-1], MessageEnd) and events[-1].finish_reason == "COMPLETE"
     [request] = fake.requests
-    assert request.json == {
-        "stream": True,
-        "model": "command-r-plus-08-2024",
-        "temperature": 0.7,
-        "messages": [
-            {"role": "system", "content": "You are an assistant for the company Coca Cola"},
-            {"role": "user", "content": [{"type": "text", "text": "hello"}]},
-            {"role": "assistant", "content": [{"type": "text", "text": "how can I help you?"}]},
-            {"role": "user", "content": [{"type": "text", "text": "what is Coca Cola?"}]},
-        ],
-    }
+    assert request.json == EXPECTED_BODY
 
 
 def test_request_headers(fake):

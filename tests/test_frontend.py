@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from browser_env import CHROMIUM, launch_chromium, serve_harness
+
+from tests.support.browser import CHROMIUM, NetworkGuard, launch_chromium, serve_harness
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -46,32 +46,16 @@ def browser():
 def page(browser, harness_url):
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
-    foreign: list[str] = []
+    network = NetworkGuard()
+    network.attach(page)
     errors: list[str] = []
-
-    def guard(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("request", lambda request: _record_foreign(request.url, foreign))
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(harness_url)
     page.wait_for_function("window.harnessReady === true")
     yield page
     context.close()
-    assert foreign == [], f"the page tried to reach beyond 127.0.0.1: {foreign}"
+    assert network.outside() == [], f"the page tried to leave 127.0.0.1: {network.outside()}"
     assert errors == [], f"the page threw: {errors}"
-
-
-def _record_foreign(url: str, foreign: list[str]) -> None:
-    if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).hostname != (
-        "127.0.0.1"
-    ):
-        foreign.append(url)
 
 
 def frames(page, count: int = 2) -> None:

@@ -16,7 +16,7 @@ from co_widget._messages import validate_messages
 from co_widget._reply import MAX_WARNINGS, Reply
 from co_widget._stream_parser import MAX_RECORD_BYTES
 from co_widget.testing import FakeCohere, Stream, text_events
-from tests.support.comm_recorder import RecordingComm, recording_comms
+from tests.support.comm_recorder import recorder_of, recording_comms
 from tests.support.hostile_servers import hanging_connect, silent_tls
 
 SLOW = 5.0  # "it did not hang": far above any real figure, far below the timeouts set here
@@ -32,10 +32,6 @@ def fake():
 def comms():
     with recording_comms() as recorders:
         yield recorders
-
-
-def wire(chat: Chat, comms: list[RecordingComm]) -> RecordingComm:
-    return next(recorder for recorder in comms if recorder.comm_id == chat.model_id)
 
 
 def raw(event: dict) -> bytes:
@@ -115,7 +111,7 @@ def test_a_failure_while_committing_ends_the_turn_as_an_error(fake, comms, monke
     turn = chat.messages[-1]
     assert turn["_co"]["status"] == "error" and "RecursionError" in turn["_co"]["error"]["message"]
     assert chat.history == [{"role": "user", "content": "hello"}]
-    kinds = [m.custom["type"] for m in wire(chat, comms).messages if m.custom]
+    kinds = [m.custom["type"] for m in recorder_of(chat, comms).messages if m.custom]
     assert kinds[-1] == "end"
     assert_usable(chat, fake)
 
@@ -147,7 +143,7 @@ def test_a_surrogate_pair_split_across_deltas_is_joined(fake, comms):
     reply = chat.send("toast").wait(SLOW)
     assert reply.status == "complete" and reply.text == "Cheers 🍾!"
     assert reply.warnings == []
-    shown = "".join(m.custom.get("text", "") for m in wire(chat, comms).messages if m.custom)
+    shown = "".join(m.custom.get("text", "") for m in recorder_of(chat, comms).messages if m.custom)
     assert shown == "Cheers 🍾!"
     assert_usable(chat, fake)
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from co_widget._messages import validate_messages
 from co_widget._params import KNOWN_PARAMS, build_chat_body, validate_params
-
-SEED_REQUEST = json.loads(
-    (Path(__file__).parent / "fixtures" / "seed_request.json").read_text(encoding="utf-8")
-)
+from tests.support.seed import EXPECTED_BODY, seed_parts
 
 
 def user(text="hi"):
@@ -37,14 +33,6 @@ def assistant_with_call(call_id="c1", arguments='{"city": "Paris"}'):
 # --- the original example request ---------------------------------------------------------
 
 
-def seed_parts():
-    request = copy.deepcopy(SEED_REQUEST)
-    messages = request.pop("messages")
-    model = request.pop("model")
-    assert request.pop("stream") is True
-    return model, messages, request
-
-
 def test_seed_request_p_zero_is_rejected_naming_the_range():
     model, messages, params = seed_parts()
     assert params["p"] == 0
@@ -57,17 +45,7 @@ def test_seed_request_is_normalised_as_decided():
     model, messages, params = seed_parts()
     del params["p"]
     body = build_chat_body(model, messages[1:], messages[0]["content"], params)
-    assert body == {
-        "stream": True,
-        "model": "command-r-plus-08-2024",
-        "temperature": 0.7,
-        "messages": [
-            {"role": "system", "content": "You are an assistant for the company Coca Cola"},
-            {"role": "user", "content": [{"type": "text", "text": "hello"}]},
-            {"role": "assistant", "content": [{"type": "text", "text": "how can I help you?"}]},
-            {"role": "user", "content": [{"type": "text", "text": "what is Coca Cola?"}]},
-        ],
-    }
+    assert body == EXPECTED_BODY
     assert "null" not in json.dumps(body)
 
 

@@ -31,7 +31,7 @@ from co_widget import (
 )
 from co_widget._messages import validate_messages
 from co_widget.testing import Error, FakeCohere, Stream, text_events
-from tests.support.comm_recorder import RecordingComm, recording_comms
+from tests.support.comm_recorder import recorder_of, recording_comms
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"
 SECRET = "sk-SECRET-123"
@@ -50,10 +50,6 @@ def comms():
 def fake():
     with FakeCohere() as server:
         yield server
-
-
-def wire(chat: Chat, comms: list[RecordingComm]) -> RecordingComm:
-    return next(recorder for recorder in comms if recorder.comm_id == chat.model_id)
 
 
 def customs(messages, kind: str | None = None) -> list[dict]:
@@ -112,7 +108,7 @@ BEFORE_STALL = "".join(
 def test_a_reply_streams_as_begin_deltas_one_commit_and_end(comms, fake):
     fake.add("Hello there, how are you doing today?")
     chat = Chat(base_url=fake.url)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     mark = len(recorder.messages)
     reply = chat.send("hi")
     assert reply.wait(SLOW).status == "complete"
@@ -139,7 +135,7 @@ def test_many_fast_deltas_are_coalesced(comms, fake):
     pieces = many_deltas(4000)
     fake.add(text_events(deltas=pieces))
     chat = Chat(base_url=fake.url)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     mark = len(recorder.messages)
     reply = chat.send("long please").wait(SLOW * 4)
     deltas = customs(recorder.messages[mark:], "delta")
@@ -152,7 +148,7 @@ def test_paced_deltas_stay_under_30_messages_per_second(comms, fake):
     # Big deltas: the text pays for many messages, so only the rate cap holds them back.
     fake.add(Stream(text_events(deltas=many_deltas(500, size=60)), delay=0.002))
     chat = Chat(base_url=fake.url)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     mark = len(recorder.messages)
     started = time.monotonic()
     reply = chat.send("stream slowly").wait(SLOW * 4)
@@ -166,7 +162,7 @@ def test_paced_deltas_stay_under_30_messages_per_second(comms, fake):
 def test_a_paused_stream_shows_its_tail_without_waiting_for_the_next_token(comms, fake):
     fake.add(stalled())
     chat = Chat(base_url=fake.url)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     reply = chat.send("hi")
     until(lambda: reply.text == BEFORE_STALL)
 
@@ -184,7 +180,7 @@ def test_wire_bytes_stay_within_budget_whatever_the_history(comms, fake, prior):
     fake.add(text_events(deltas=pieces))
     chat = Chat(base_url=fake.url)
     chat.history = prior_history(prior)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     mark = len(recorder.messages)
     reply = chat.send("a long answer please").wait(SLOW * 4)
     window = recorder.messages[mark:]
@@ -206,7 +202,7 @@ def test_delta_framing_does_not_grow_with_the_history(comms, fake):
         fake.add(text_events(deltas=many_deltas(4000)))
         chat = Chat(base_url=fake.url)
         chat.history = prior_history(prior)
-        recorder = wire(chat, comms)
+        recorder = recorder_of(chat, comms)
         mark = len(recorder.messages)
         chat.send("again").wait(SLOW * 4)
         window = recorder.messages[mark:]
@@ -224,7 +220,7 @@ def test_delta_framing_does_not_grow_with_the_history(comms, fake):
 def test_thinking_streams_separately_and_stays_out_of_the_text(comms, fake):
     fake.add(Stream.from_jsonl(CAPTURED / "cohere-reasoning.jsonl"))
     chat = Chat(base_url=fake.url)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     reply = chat.send("2+2?").wait(SLOW)
     deltas = customs(recorder.messages, "delta")
     assert "".join(m.get("thinking", "") for m in deltas) == reply.thinking
@@ -265,7 +261,7 @@ def test_tool_calls_and_citations_are_committed_in_cohere_shape(fake):
 def test_snapshot_mid_stream_carries_exactly_the_deltas_so_far(comms, fake):
     fake.add(stalled())
     chat = Chat(base_url=fake.url)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     reply = chat.send("hi")
     until(lambda: reply.text == BEFORE_STALL)
     ui(chat, type="snapshot")
@@ -346,7 +342,7 @@ def test_a_stop_before_any_output_leaves_no_empty_turn_in_the_history(fake):
 def test_one_reply_at_a_time(comms, fake):
     fake.add(stalled())
     chat = Chat(base_url=fake.url)
-    recorder = wire(chat, comms)
+    recorder = recorder_of(chat, comms)
     reply = chat.send("first")
     until(lambda: fake.requests)
     with pytest.raises(ChatBusyError, match="still streaming") as caught:

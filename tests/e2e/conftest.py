@@ -7,16 +7,11 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from browser_env import CHROMIUM, launch_chromium
 from playwright.sync_api import sync_playwright
 
-from .e2e_support import (
-    ARTIFACTS,
-    WAIT_MS,
-    JupyterServer,
-    NetworkGuard,
-    Notebook,
-)
+from tests.support.browser import CHROMIUM, NetworkGuard, launch_chromium
+
+from .e2e_support import ARTIFACTS, WAIT_MS, JupyterServer, Notebook
 
 
 @pytest.fixture(scope="session", autouse=True)

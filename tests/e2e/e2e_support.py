@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nbformat
 import requests
@@ -30,7 +29,6 @@ from playwright.sync_api import expect
 REPO = Path(__file__).resolve().parents[2]
 # Screenshots land here on every run (gitignored); docs/ is only rewritten on request.
 ARTIFACTS = REPO / "tests" / "_artifacts"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # Variables that could point a kernel at the real API: the server never passes them on.
 LEAKY_ENV = ("CO_API_KEY", "COHERE_API_KEY", "CO_API_URL")
 # The key the test notebooks use: it must never reach the browser or the saved notebook.
@@ -259,39 +257,6 @@ class JupyterServer:
 
     def read_notebook(self, name: str) -> str:
         return (self.root / name).read_text(encoding="utf-8")
-
-
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    # data:, blob: and about: URLs never leave the browser.
-    return parts.scheme in {"data", "blob", "about"} or parts.hostname in LOCAL_HOSTS
-
-
-class NetworkGuard:
-    """Records every request of a browser context and aborts those that leave loopback."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        self.blocked: list[str] = []
-
-    def attach(self, context) -> None:
-        context.on("request", lambda request: self.requests.append(request.url))
-        context.route("**/*", self._route)
-
-    def attach_page(self, page) -> None:
-        # WebSockets bypass routing, so check where they go separately.
-        page.on("websocket", lambda ws: None if _is_local(ws.url) else self.blocked.append(ws.url))
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if _is_local(url):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort("blockedbyclient")
-
-    def outside(self) -> list[str]:
-        return self.blocked + [url for url in self.requests if not _is_local(url)]
 
 
 class Notebook:

@@ -80,3 +80,8 @@ def recording_comms() -> Iterator[list[RecordingComm]]:
         yield comms
     finally:
         comm.create_comm = saved
+
+
+def recorder_of(widget: Any, comms: list[RecordingComm]) -> RecordingComm:
+    """The recorder of ``widget``'s own comm (a widget may create others, e.g. its layout)."""
+    return next(recorder for recorder in comms if recorder.comm_id == widget.model_id)

@@ -1,4 +1,5 @@
-"""Where the browser tests and benchmarks find Debian's Chromium, and how they start it.
+"""Where the browser tests and benchmarks find Debian's Chromium, how they start it, and the one
+guard that keeps every page they open on this machine.
 
 Never a downloaded browser: playwright drives the system's /usr/bin/chromium. The flags keep it
 headless as root, and quiet: without the background-networking ones Chromium keeps dialling
@@ -11,8 +12,10 @@ import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -48,3 +51,38 @@ def serve_harness() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    # data:, blob: and about: URLs never leave the browser.
+    return parts.scheme in {"data", "blob", "about"} or parts.hostname in LOCAL_HOSTS
+
+
+class NetworkGuard:
+    """Records every request of a browser context (or page) and aborts those that leave
+    loopback; ``outside()`` lists them, for the test to assert it is empty."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+
+    def attach(self, target) -> None:
+        """Guard a playwright BrowserContext or Page."""
+        target.on("request", lambda request: self.requests.append(request.url))
+        target.route("**/*", self._route)
+
+    def attach_page(self, page) -> None:
+        # WebSockets bypass routing, so check where they go separately.
+        page.on("websocket", lambda ws: None if is_local(ws.url) else self.blocked.append(ws.url))
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    def outside(self) -> list[str]:
+        return self.blocked + [url for url in self.requests if not is_local(url)]
