@@ -6,7 +6,10 @@ streaming, and fast and accurate modes rendering the same."""
 from __future__ import annotations
 
 import pytest
-from test_frontend import (  # noqa: F401  (pytest fixtures, used by name)
+
+from co_widget._fake_grounded import grounded_reply
+from co_widget.testing import text_events
+from tests.test_frontend import (  # noqa: F401  (pytest fixtures, used by name)
     browser,
     emit,
     frames,
@@ -16,9 +19,6 @@ from test_frontend import (  # noqa: F401  (pytest fixtures, used by name)
     setup,
     user,
 )
-
-from co_widget._fake_grounded import grounded_reply
-from co_widget.testing import text_events
 
 pytestmark = pytest.mark.browser
 
