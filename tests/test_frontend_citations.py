@@ -280,3 +280,9 @@ def test_fast_and_accurate_modes_render_the_same_live_and_committed(page):
         assert committed == live  # the commit renders the spans the stream showed
         renders[mode] = page.locator(".co-assistant .co-md").evaluate("(el) => el.innerHTML")
     assert renders["FAST"] == renders["ACCURATE"]
+
+
+def test_a_user_message_names_the_documents_sent_with_it(page):
+    asked = {**user("When?"), "_co": {"documents": [{"id": "a", "data": {"text": "x"}}] * 2}}
+    setup(page, messages=[asked, grounded("In 1886.", [])])
+    assert page.locator(".co-user .co-note").inner_text() == "2 document(s) attached"

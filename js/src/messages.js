@@ -38,6 +38,9 @@ export function renderUser(message) {
   const bubble = h("div", { cls: "co-bubble" }, [h("div", { cls: "co-plain", text })]);
   // Attached images are only named, never fetched (the URL may be remote).
   if (images) bubble.append(h("div", { cls: "co-note", text: `${images} image(s) attached` }));
+  // The documents sent with this turn (kept in its metadata, resent by regenerate and edit).
+  const docs = message._co?.documents?.length ?? 0;
+  if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
     button("copy", "Copy message", "copy"),
