@@ -85,6 +85,7 @@ export class StreamingReply {
     this.thinking = null;
     this.plan = null;
     this.spanCount = 0; // cited spans highlighted so far
+    this.listCount = 0; // citations in the Sources list
     this.sources = null; // the Sources list, once a citation arrived
     citeInteractions(this.bubble);
   }
@@ -115,6 +116,8 @@ export class StreamingReply {
   // time that adds spans, the answer renders again from the start with them (citations are few;
   // in accurate mode they all come at the end), and the Sources list is rebuilt.
   cite(state) {
+    const count = state.citations.length;
+    if (this.spanCount === count && this.listCount === count) return; // all shown already
     const { spans, sources } = citedSpans(state.text, state.citations);
     if (spans.length !== this.spanCount) {
       this.spanCount = spans.length;
@@ -124,6 +127,8 @@ export class StreamingReply {
       this.text.el.replaceWith(text.el);
       this.text = text;
     }
+    if (this.listCount === count) return;
+    this.listCount = count;
     const list = sourceList(sources, state.citations);
     if (this.sources) this.sources.replaceWith(list);
     else this.text.el.after(list);
