@@ -286,3 +286,19 @@ def test_a_user_message_names_the_documents_sent_with_it(page):
     asked = {**user("When?"), "_co": {"documents": [{"id": "a", "data": {"text": "x"}}] * 2}}
     setup(page, messages=[asked, grounded("In 1886.", [])])
     assert page.locator(".co-user .co-note").inner_text() == "2 document(s) attached"
+
+
+def test_a_late_citation_of_an_earlier_paragraph_still_highlights_it(page):
+    # Accurate mode: the citation arrives after its paragraph was rendered for good.
+    text = "The first paragraph 🥤 is cited.\n\nThe second one is not.\n\nNor the third."
+    citation = cite(text, "first paragraph 🥤 is cited")  # code points, past the emoji
+    setup(page, messages=[user("q")])
+    events = text_events(text, citations=[citation])
+    seen = stream(page, events, step=1)
+    assert seen[-1] == (len(text), {"0": "first paragraph 🥤 is cited"})
+    assert all(spans == {} for length, spans in seen if length < len(text))
+    live = marks_html(page, ".co-streaming")
+    set_trait(page, "messages", [user("q"), grounded(text, [citation])])
+    emit(page, {"type": "end", "seq": 999, "reply": "r"})
+    frames(page)
+    assert marks_html(page, ".co-assistant") == live

@@ -85,6 +85,7 @@ export class StreamingReply {
     this.thinking = null;
     this.plan = null;
     this.spanCount = 0; // cited spans highlighted so far
+    this.shownSpans = new Set(); // their citation numbers
     this.listCount = 0; // citations in the Sources list
     this.sources = null; // the Sources list, once a citation arrived
     citeInteractions(this.bubble);
@@ -121,11 +122,20 @@ export class StreamingReply {
     const { spans, sources } = citedSpans(state.text, state.citations);
     if (spans.length !== this.spanCount) {
       this.spanCount = spans.length;
-      const text = new StreamingMarkdown("co-md", (src, start, end, highlight) =>
-        renderCited(src.slice(start, end), clipSpans(spans, start, end), { highlight }),
-      );
-      this.text.el.replaceWith(text.el);
-      this.text = text;
+      const render = (src, start, end, highlight) =>
+        renderCited(src.slice(start, end), clipSpans(spans, start, end), { highlight });
+      const rendered = this.text.committed;
+      if (spans.every((span) => this.shownSpans.has(span.k) || span.start >= rendered)) {
+        // The new spans are all in the tail, which renders again anyway (the fast-mode case:
+        // a citation follows its sentence closely).
+        this.text.render = render;
+        this.text.length = -1;
+      } else {
+        const text = new StreamingMarkdown("co-md", render);
+        this.text.el.replaceWith(text.el);
+        this.text = text;
+      }
+      this.shownSpans = new Set(spans.map((span) => span.k));
     }
     if (this.listCount === count) return;
     this.listCount = count;
