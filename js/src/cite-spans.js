@@ -54,14 +54,16 @@ function codeRanges(src) {
 
 // Link targets "](...)", inline HTML tags and entities: no mark may go inside them.
 const OPAQUE = /\]\([^)\n]*\)|<[^<>\n]*>|&#?\w+;/g;
-const BLOCK_PREFIX = /^[ \t]*(?:(?:#{1,6}|[-*+]|\d{1,9}[.)]|>)[ \t]+|>|\|[ \t]*)*/;
+const BLOCK_PREFIX = /[ \t]*(?:(?:#{1,6}|[-*+]|\d{1,9}[.)]|>)[ \t]+|>|\|[ \t]*)*/y;
 const DELIMITERS = "*_~";
 
 function moveStart(src, pos, code, opaque) {
   for (const [a, b] of code) if (pos >= a && pos < b) pos = b;
   const lineStart = src.lastIndexOf("\n", pos - 1) + 1;
-  if (!src.slice(lineStart, pos).trim())
-    pos = lineStart + BLOCK_PREFIX.exec(src.slice(lineStart))[0].length;
+  if (!src.slice(lineStart, pos).trim()) {
+    BLOCK_PREFIX.lastIndex = lineStart; // sticky: matches at the line start, copies nothing
+    pos = lineStart + BLOCK_PREFIX.exec(src)[0].length;
+  }
   while (DELIMITERS.includes(src[pos])) pos++;
   for (const [a, b] of opaque) if (pos > a && pos < b) pos = b;
   if (src[pos - 1] === "\\") pos--;
@@ -121,8 +123,10 @@ export function wrapMarks(root, makeMark, makeRef) {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
   const open = [];
   for (const node of nodes) {
+    const marked = MARKS.test(node.data);
+    if (!marked && !open.length) continue; // most nodes: nothing to do
     const inCode = node.parentElement?.closest("pre");
-    if (!MARKS.test(node.data) && (!open.length || inCode)) continue;
+    if (!marked && inCode) continue;
     const pieces = [];
     let text = "";
     const flush = () => {
