@@ -302,3 +302,30 @@ def test_a_late_citation_of_an_earlier_paragraph_still_highlights_it(page):
     emit(page, {"type": "end", "seq": 999, "reply": "r"})
     frames(page)
     assert marks_html(page, ".co-assistant") == live
+
+
+def test_a_source_number_leads_to_its_source_and_highlights_read_in_both_themes(page):
+    text = "Alpha is first. Beta is second."
+    citations = [
+        cite(text, "Alpha is first", doc_source("a", title="A doc")),
+        cite(text, "Beta is second", doc_source("b", title="B doc")),
+    ]
+    colours = {}
+    for theme in ("light", "dark"):
+        page.evaluate("(theme) => harness.theme(theme)", theme)
+        setup(page, messages=[user("q"), grounded(text, citations)])
+        page.locator(".co-cite-ref").nth(1).click()
+        flashed = page.locator(".co-source.co-source-flash")
+        assert flashed.locator(".co-source-title").inner_text() == "B doc"
+        mark = page.locator(".co-assistant .co-md .co-cite").first
+        colours[theme] = mark.evaluate(
+            """(el) => {
+                const bubble = getComputedStyle(el.closest('.co-bubble'));
+                const style = getComputedStyle(el);
+                return [style.backgroundColor, style.color, bubble.backgroundColor, bubble.color];
+            }"""
+        )
+        highlight, colour, bubble_background, bubble_colour = colours[theme]
+        assert highlight not in ("rgba(0, 0, 0, 0)", bubble_background)
+        assert colour == bubble_colour  # the span keeps the text colour of the theme
+    assert colours["light"][1] != colours["dark"][1]
