@@ -44,16 +44,23 @@ class TrackedConnection(urllib3.connection.HTTPConnection):
     _co_sock: socket.socket | None = None
 
     def _new_conn(self) -> socket.socket:
-        # The TCP socket, before any TLS handshake on it: registered now, so a stop during the
-        # handshake shuts it down.
+        # The TCP socket, before any TLS handshake on it, registered now so that a stop during
+        # the handshake can shut it down. Through a duplicate of its descriptor: wrapping the
+        # socket for TLS takes the original object over and closes it, but a shutdown through
+        # the duplicate still reaches the connection.
         sock = super()._new_conn()
-        self._co_sock = sock
+        self._co_sock = sock.dup()
         _register(self)
         return sock
 
     def connect(self) -> None:
-        super().connect()
-        self._co_sock = self.sock  # the TLS-wrapped socket, for https
+        try:
+            super().connect()
+        finally:
+            if self._co_sock is not None:
+                self._co_sock.close()  # the duplicate, or whatever was left from a failed try
+        self._co_sock = self.sock  # the connected (for https, TLS-wrapped) socket itself
+        # Again: a stop that found the duplicate closed in between is applied here.
         _register(self)
 
     def request(self, *args: Any, **kwargs: Any) -> None:

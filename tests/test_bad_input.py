@@ -20,12 +20,6 @@ HALF_EMOJI = "\ud83d"
 
 
 @pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
-
-
-@pytest.fixture
 def chat(fake):
     with recording_comms():  # so every trait write is really encoded, as a kernel would
         chat = Chat(base_url=fake.url)

@@ -65,12 +65,6 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
-
-
 def client(fake, **kwargs) -> CohereClient:
     kwargs.setdefault("timeout", 10)
     return CohereClient(base_url=fake.url, **kwargs)

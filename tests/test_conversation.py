@@ -15,16 +15,10 @@ from co_widget._conversation import (
     usage_totals,
 )
 from co_widget._messages import validate_messages
-from co_widget.testing import Error, FakeCohere, Stream, text_events
+from co_widget.testing import Error, Stream, text_events
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"
 SLOW = 5.0
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
 
 
 def co(status: str = "complete") -> dict:

@@ -29,12 +29,6 @@ CITATION = load_captured("cohere-citations")[5]["delta"]["message"]["citations"]
 TOOL_CALLS = [{"name": "get_weather", "arguments": {"location": "Toronto"}}]
 
 
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
-
-
 def post(fake: FakeCohere, body: dict | None = None, **kwargs) -> requests.Response:
     kwargs.setdefault("timeout", 10)
     return requests.post(f"{fake.url}/v2/chat", json=CHAT if body is None else body, **kwargs)

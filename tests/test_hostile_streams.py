@@ -16,22 +16,10 @@ from co_widget._messages import validate_messages
 from co_widget._reply import MAX_WARNINGS, Reply
 from co_widget._stream_parser import MAX_RECORD_BYTES
 from co_widget.testing import FakeCohere, Stream, text_events
-from tests.support.comm_recorder import recorder_of, recording_comms
+from tests.support.comm_recorder import recorder_of
 from tests.support.hostile_servers import hanging_connect, silent_tls
 
 SLOW = 5.0  # "it did not hang": far above any real figure, far below the timeouts set here
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
-
-
-@pytest.fixture
-def comms():
-    with recording_comms() as recorders:
-        yield recorders
 
 
 def raw(event: dict) -> bytes:
@@ -122,9 +110,10 @@ def test_a_failure_while_committing_ends_the_turn_as_an_error(fake, comms, monke
 @pytest.mark.parametrize("server", [hanging_connect, silent_tls], ids=["tcp-connect", "tls"])
 @pytest.mark.parametrize("how", ["stop", "clear"])
 def test_stop_and_clear_end_a_reply_stuck_connecting(server, how):
-    with server() as url:
+    with server() as (url, stuck):
         chat = Chat(base_url=url, timeout=60, max_retries=0)
         reply = chat.send("hello?")
+        stuck()  # the worker is blocked where no socket can be reached from another thread
         getattr(chat, how)()  # returns once the reply has ended
         assert reply.done and reply.status == "stopped"
         assert chat.status == "idle"

@@ -13,7 +13,7 @@ import pytest
 
 from co_widget import Chat, CohereConnectionError, GenerationError
 from co_widget._client import CohereClient, InsecureKeyWarning
-from co_widget.testing import Error, FakeCohere, Stream, text_events
+from co_widget.testing import Error, Stream, text_events
 from tests.support.comm_recorder import recording_comms
 from tests.support.hostile_servers import raw_http
 
@@ -26,12 +26,6 @@ def clean_env(monkeypatch, tmp_path):
     for name in ("CO_API_KEY", "COHERE_API_KEY", "CO_API_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc of the machine's
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
 
 
 def reachable(root: Any, limit: int = 5000) -> list[Any]:

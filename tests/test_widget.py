@@ -31,25 +31,13 @@ from co_widget import (
 )
 from co_widget._messages import validate_messages
 from co_widget.testing import Error, FakeCohere, Stream, text_events
-from tests.support.comm_recorder import recorder_of, recording_comms
+from tests.support.comm_recorder import recorder_of
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"
 SECRET = "sk-SECRET-123"
 LONG_TEXT = "Coca-Cola is a carbonated soft drink made by The Coca-Cola Company. " * 8
 # Loose bound for "it did not hang": no timing assertion is tighter than this.
 SLOW = 5.0
-
-
-@pytest.fixture
-def comms():
-    with recording_comms() as recorders:
-        yield recorders
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
 
 
 def customs(messages, kind: str | None = None) -> list[dict]:
