@@ -8,20 +8,13 @@ import pytest
 
 from co_widget import Chat
 from co_widget._citations import place_citations
-from co_widget.testing import FakeCohere, text_events
-from tests.support.comm_recorder import recording_comms
+from co_widget.testing import text_events
 
 DOCS = [
     {"id": "coke", "data": {"title": "Coca-Cola 🥤", "text": "Coca-Cola was invented in 1886."}},
     {"id": "row:0", "data": {"brand": "Pepsi", "year": 1893}},
     "東京 is the capital of Japan. It is large.",
 ]
-
-
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
 
 
 def span(text: str, quote: str, **extra) -> dict:
@@ -110,19 +103,18 @@ def test_without_documents_fake_cohere_still_echoes(fake):
     assert Chat(base_url=fake.url, api_key="k").ask("echo me") == "echo me"
 
 
-def test_citations_reach_the_views_in_deltas_and_snapshots(fake):
-    with recording_comms() as comms:
-        chat = Chat(base_url=fake.url, api_key="k")
-        recorder = next(r for r in comms if r.comm_id == chat.model_id)
-        reply = chat.send("q", documents=DOCS).wait(10)
-        custom = [m.custom for m in recorder.messages if m.custom is not None]
-        deltas = [m for m in custom if m["type"] == "delta"]
-        streamed = [c for m in deltas for c in m.get("citations", [])]
-        assert streamed == reply.message["citations"] and streamed
-        chat._on_frontend_msg(chat, {"type": "snapshot"}, [])  # idle: an empty partial
-        custom = [m.custom for m in recorder.messages if m.custom is not None]
-        snapshot = [m for m in custom if m["type"] == "snapshot"][-1]
-        assert snapshot["partial"]["citations"] == []
+def test_citations_reach_the_views_in_deltas_and_snapshots(fake, comms):
+    chat = Chat(base_url=fake.url, api_key="k")
+    recorder = next(r for r in comms if r.comm_id == chat.model_id)
+    reply = chat.send("q", documents=DOCS).wait(10)
+    custom = [m.custom for m in recorder.messages if m.custom is not None]
+    deltas = [m for m in custom if m["type"] == "delta"]
+    streamed = [c for m in deltas for c in m.get("citations", [])]
+    assert streamed == reply.message["citations"] and streamed
+    chat._on_frontend_msg(chat, {"type": "snapshot"}, [])  # idle: an empty partial
+    custom = [m.custom for m in recorder.messages if m.custom is not None]
+    snapshot = [m for m in custom if m["type"] == "snapshot"][-1]
+    assert snapshot["partial"]["citations"] == []
 
 
 def test_a_cited_tool_result_is_named_by_its_tool_call(fake):
@@ -180,3 +172,18 @@ def test_to_markdown_renders_citations_as_footnotes(fake):
     assert "[^2]: `row:0` “Pepsi”" in markdown
     # A source cited again later keeps its number and is not defined twice.
     assert "Again 1886[^1]." in markdown and markdown.count("[^1]:") == 1
+
+
+def test_a_snapshot_mid_stream_holds_the_citations_sent_so_far():
+    from co_widget._coalescer import DeltaCoalescer
+
+    sent = []
+    citation = span("Coca-Cola dates from 1886.", "1886")
+    with DeltaCoalescer(sent.append) as coalescer:
+        coalescer.add("text", "Coca-Cola dates from 1886.")
+        coalescer.add("citations", citation)  # alone, it still goes out: it counts its JSON
+        partials = []
+        coalescer.snapshot(partials.append)
+    assert [c for delta in sent for c in delta.get("citations", [])] == [citation]
+    assert partials[0]["text"] == "Coca-Cola dates from 1886."
+    assert partials[0]["citations"] == [citation]

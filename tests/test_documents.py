@@ -183,12 +183,6 @@ def test_chunks_keep_every_word_in_order_and_stay_under_the_limit(shape):
 # --- documents in requests, kept with their turn ------------------------------------------------
 
 
-@pytest.fixture
-def fake():
-    with FakeCohere() as server:
-        yield server
-
-
 def sent_ids(fake: FakeCohere) -> list[str]:
     return [doc["id"] for doc in fake.requests[-1].json.get("documents", [])]
 
