@@ -97,15 +97,18 @@ class ReplyRunner:
         base_of: Callable[[Messages], Messages],
         user: dict[str, Any] | None,
         build_body: Callable[[Messages], dict[str, Any]],
+        reply: Reply | None = None,
     ) -> Reply:
-        """Start a reply to ``base_of(messages) + [user]``; return its Reply at once."""
+        """Start a reply to ``base_of(messages) + [user]``; return its Reply at once (``reply``,
+        if given: one made with the request's response_format)."""
         with self.lock:
             self.check_idle()
             base = base_of(self.host.messages)
             asked = base + ([user] if user else [])
             body = build_body(asked)
             rid = next(self._reply_ids)
-            turn = Turn(rid, base, user, body, DeltaCoalescer(self._delta_sender(rid)))
+            coalescer = DeltaCoalescer(self._delta_sender(rid))
+            turn = Turn(rid, base, user, body, coalescer, reply or Reply())
             turn.reply._set_history(asked)  # its tool calls name the tool results cited
             try:
                 self.active = turn

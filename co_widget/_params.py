@@ -101,8 +101,6 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
             )
     if result.get("tool_choice") == "REQUIRED" and not result.get("tools"):
         raise ValueError("tool_choice='REQUIRED' needs tools=[...].")
-    if "response_format" in result and ("tools" in result or "documents" in result):
-        raise ValueError("response_format cannot be combined with tools or documents.")
     return copy.deepcopy(result)
 
 
@@ -185,7 +183,10 @@ def _check_thinking(value: Any) -> dict[str, Any]:
         "thinking", value, {"type": ("enabled", "disabled"), "token_budget": int}
     )
     if "type" not in value:
-        raise ValueError("thinking needs 'type': 'enabled' or 'disabled'.")
+        if "token_budget" not in value:
+            raise ValueError("thinking needs 'type': 'enabled' or 'disabled'.")
+        # Cohere's own docs example gives only a budget; the API requires the type.
+        value["type"] = "enabled"
     budget = value.get("token_budget")
     if budget is not None and (isinstance(budget, bool) or budget < 1):
         raise ValueError(f"thinking['token_budget'] must be an integer >= 1, got {budget!r}.")

@@ -102,9 +102,20 @@ KernelMsg = BeginMsg | DeltaMsg | EndMsg | SnapshotMsg
 # --- view -> kernel ------------------------------------------------------------------------------
 
 
+class ImageMeta(TypedDict):
+    """An image attached in the composer; its bytes are the message's buffer of the same index."""
+
+    name: str
+    type: str  # the file's MIME type, e.g. "image/png"
+
+
 class SendMsg(TypedDict):
+    """A user message from the composer. With ``images``, the files' bytes travel as the
+    message's binary buffers (one per image, in order), never as base64 inside the JSON."""
+
     type: Literal["send"]
-    text: str
+    text: str  # may be empty when images are attached
+    images: NotRequired[list[ImageMeta]]
 
 
 class StopMsg(TypedDict):

@@ -42,12 +42,14 @@ from ._events import (
     UnknownEvent,
 )
 from ._json_values import lone_surrogate, repair_json, repair_surrogates
+from ._structured import ResponseFormat
 
 __all__ = ["Reply"]
 
 # In-band failures: the stream itself ends cleanly, but the generation did not.
 _FAILED_FINISH_REASONS = ("ERROR", "TIMEOUT")
 _REPR_TEXT_CHARS = 40
+_UNPARSED = object()
 # The content blocks a history can hold; others (a future "image" block, say) are skipped.
 _BLOCK_KINDS = ("text", "thinking")
 MAX_WARNINGS = 100  # kept per reply; the rest are counted
@@ -116,7 +118,9 @@ class Reply:
     what arrived. See the module docstring for the meaning of ``status``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, response_format: ResponseFormat | None = None) -> None:
+        self._format = response_format
+        self._parsed: Any = _UNPARSED
         self._lock = threading.Lock()
         self._done = concurrent.futures.Future()
         # A running future cannot be cancelled: cancelling a task that awaits the reply must not
@@ -278,7 +282,7 @@ class Reply:
     def _metadata(self) -> dict[str, Any]:
         """The turn's ``_co`` record in the chat's ``messages`` (plain JSON, no secrets)."""
         with self._lock:
-            metadata = {
+            meta = {
                 "status": self._status,
                 "finish_reason": self._finish_reason,
                 "usage": copy.deepcopy(self._usage),
@@ -286,9 +290,11 @@ class Reply:
                 "warnings": self._warning_lines(),
             }
             tools = cited_tools(self._citations, self._history_calls)
-            if tools:  # so the bubble names the tool of a cited result without the history
-                metadata["tools"] = tools
-            return metadata
+        if tools:  # so the bubble names the tool of a cited result without the history
+            meta["tools"] = tools
+        if self._format is not None and self._format.is_json:
+            meta["format"] = "json"  # the views show the text as highlighted JSON
+        return meta
 
     # --- waiting --------------------------------------------------------------------------
 
@@ -398,6 +404,25 @@ class Reply:
         """The model's reasoning (thinking blocks), kept out of ``.text``."""
         with self._lock:
             return self._joined("thinking")
+
+    @property
+    def parsed(self) -> Any:
+        """The reply as structured data, for a JSON ``response_format``: the validated instance
+        of the pydantic model given, or the parsed dict for a JSON schema.
+
+        Waits for the reply like ``result()`` (and raises its CohereError). Raises ValueError
+        (pydantic's ValidationError is one) when the text does not match, or when the reply
+        was not asked for JSON.
+        """
+        text = self.result()
+        if self._format is None:
+            raise ValueError(
+                "reply.parsed needs response_format=: send(..., response_format=Model) or "
+                "Chat(..., response_format=Model)."
+            )
+        if self._parsed is _UNPARSED:
+            self._parsed = self._format.parse(text)
+        return self._parsed
 
     @property
     def tool_plan(self) -> str:

@@ -11,6 +11,7 @@ The worker thread never prints.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,14 @@ from ._conversation import (
 )
 from ._documents import normalize_documents, with_turn_documents
 from ._errors import ChatBusyError
+from ._image_store import ImageStore
+from ._images import image_blocks
 from ._json_values import check_text
 from ._lifecycle import STOP_GRACE, ReplyRunner
+from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
 from ._reply import Reply
+from ._structured import ResponseFormat, resolve_response_format
 from ._transcript import to_markdown
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
@@ -59,9 +64,7 @@ class Chat(anywidget.AnyWidget):
 
     ``Chat(model=..., system=..., api_key=..., base_url=..., timeout=..., max_retries=...,
     **params)``: ``params`` are the v2 generation parameters (temperature, p, k, max_tokens,
-    stop_sequences, seed, thinking, tools, documents, citation_options, ...), checked here,
-    before any request. ``documents`` (str, dict, pathlib.Path, pandas DataFrame, or a list of
-    them) ground every reply; ``citation_options={"mode": "FAST" | "ACCURATE" | "OFF"}``.
+    stop_sequences, seed, thinking, tools, documents, ...), checked here, before any request.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -79,6 +82,9 @@ class Chat(anywidget.AnyWidget):
     # it from code: that copy is checked and ready for the API.
     messages = traitlets.List(traitlets.Dict()).tag(sync=True)
     status = traitlets.Enum(("idle", "streaming"), "idle").tag(sync=True)
+    # False for a model known to take no images: the composer then offers no attachments, so a
+    # pasted image is not silently refused by the kernel.
+    _accepts_images = traitlets.Bool(True).tag(sync=True)
 
     def __init__(
         self,
@@ -92,13 +98,25 @@ class Chat(anywidget.AnyWidget):
     ) -> None:
         check_model(model)
         check_system(system)
+        # A pydantic model class becomes its JSON schema here; the class stays for reply.parsed.
+        self._format = resolve_response_format(params.pop("response_format", None))
+        if self._format is not None:
+            params["response_format"] = self._format.body
         self._params = validate_params(params)
+        check_request({"model": model, **self._params})
+        self._images = ImageStore()
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
         super().__init__(model=model, system=system)
+        self._model_changed({"new": model})
         self.on_msg(self._on_frontend_msg)
+
+    @traitlets.observe("model")
+    def _model_changed(self, change: dict[str, Any]) -> None:
+        caps = capabilities(change["new"])
+        self._accepts_images = caps is None or caps.vision
 
     def __repr__(self) -> str:
         # Stable (no address, no key): notebooks compare it, and it is the widget's text/plain.
@@ -107,23 +125,53 @@ class Chat(anywidget.AnyWidget):
     # --- asking -----------------------------------------------------------------------------
 
     def send(  # type: ignore[override]  # Widget.send: see _send_custom
-        self, text: str, documents: Any = None
+        self,
+        text: str,
+        documents: Any = None,
+        images: list[Any] | None = None,
+        detail: str | None = None,
+        response_format: Any = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
         ``documents`` (str, dict, pathlib.Path, pandas DataFrame, or a list of them) ground this
         turn only, on top of the chat's own ``documents``; they are kept with the user message,
         so ``regenerate()``, editing the message and ``save()``/``load()`` send them again.
+        ``images``: paths, bytes, PIL images, matplotlib Figures or http(s) URLs, sent after
+        the text (see ``co_widget._images``); an image too big for Cohere's limits is shrunk,
+        with a warning. ``detail``: "auto", "low" or "high" for these images.
+        ``response_format``: for this message only, a pydantic model class or a JSON schema
+        (then ``reply.parsed`` gives the data).
 
-        Raises ValueError for an empty message or an invalid history, and ChatBusyError while
-        another reply streams (wait for it, or ``chat.stop()`` it, first). API errors do not
+        Raises ValueError for an empty message, more than 20 images, a combination Cohere
+        rejects or an invalid history, and ChatBusyError while another reply streams (wait for
+        it, or ``chat.stop()`` it, first). Nothing changes when it raises. API errors do not
         raise here: they land on the reply (``reply.error``) and on the turn in the widget.
         """
-        user = _user_message(text)
+        self._runner.check_idle()
+        fmt = self._format
+        params = self._params
+        if response_format is not None:
+            fmt = resolve_response_format(response_format)
+            params = validate_params({**params, "response_format": fmt.body})
+        notes: list[str] = []
+        blocks: list[dict[str, Any]] = []
+        if images is not None:
+            caps = capabilities(self.model)
+            blocks, notes = image_blocks(
+                images,
+                detail=detail,
+                history=self.history,
+                max_side=caps.max_image_side if caps else None,
+            )
+        user = _user_message(text, blocks)
         turn_documents = normalize_documents(documents)
         if turn_documents:
             user["_co"] = {"documents": turn_documents}
-        return self._start(lambda messages: messages, user)
+        reply = self._start(lambda messages: messages, user, params, fmt, notes)
+        for note in notes:
+            warnings.warn(note, UserWarning, stacklevel=2)
+        return reply
 
     def ask(self, text: str, timeout: float | None = None) -> str:
         """``send(text).result(timeout)``: the reply's text, or its CohereError raised."""
@@ -147,33 +195,54 @@ class Chat(anywidget.AnyWidget):
             reply.wait(STOP_GRACE + 1.0)
 
     def _edit(self, index: int, text: str) -> Reply:
-        """Replace the user message ``messages[index]``, drop all after it, and ask again."""
-        user = _user_message(text)
-
-        def base_of(messages: Messages) -> Messages:
+        """Replace the text of the user message ``messages[index]`` (keeping its images), drop
+        all after it, and ask again."""
+        with self._runner.lock:  # reentrant: start takes it again, so nothing changes between
+            messages = self.messages
             if not (
                 isinstance(index, int)
                 and 0 <= index < len(messages)
                 and messages[index].get("role") == "user"
             ):
                 raise ValueError(f"messages[{index!r}] is not a user message to edit.")
+            content = self._images.full([messages[index]])[0]["content"]
+            images = (
+                [b for b in content if b["type"] == "image_url"] if type(content) is list else []
+            )
+            user = _user_message(text, images)
             kept = (messages[index].get("_co") or {}).get("documents")
             if kept:  # the edited message keeps the documents it was sent with
                 user["_co"] = {"documents": kept}
-            return messages[:index]
+            return self._start(lambda messages: messages[:index], user)
 
-        return self._start(base_of, user)
+    def _start(
+        self,
+        base_of: Callable[[Messages], Messages],
+        user: dict | None,
+        params: dict[str, Any] | None = None,
+        fmt: ResponseFormat | None = None,
+        notes: list[str] = (),
+    ) -> Reply:
+        """Begin a reply to ``base_of(messages)`` plus ``user``. The request carries the full
+        images; the trait and the views get the user message with thumbnails."""
 
-    def _start(self, base_of: Callable[[Messages], Messages], user: dict | None) -> Reply:
         def build_body(messages: Messages) -> dict[str, Any]:
-            return build_chat_body(
+            body = build_chat_body(
                 self.model,
-                history_view(messages),
+                history_view(self._images.full(messages)),
                 self.system or None,
-                with_turn_documents(self._params, messages),  # the chat's and the turn's
+                # The chat's documents and the turn's (kept with its user message).
+                with_turn_documents(self._params if params is None else params, messages),
             )
+            check_request(body)
+            return body
 
-        return self._runner.start(base_of, user, build_body)
+        if user is not None:
+            user = self._images.slim([user])[0]
+        reply = Reply(self._format if params is None else fmt)
+        for note in notes:  # shrunk images: said under the reply too, for the widget's users
+            reply._warn(note)
+        return self._runner.start(base_of, user, build_body, reply)
 
     # --- the conversation ---------------------------------------------------------------
 
@@ -186,7 +255,7 @@ class Chat(anywidget.AnyWidget):
         Assigning checks the messages (ValueError naming the index and the fix). A reply that
         is streaming joins the history when it ends.
         """
-        return history_view(self.messages)
+        return history_view(self._images.full(self.messages))
 
     @history.setter
     def history(self, messages: Messages) -> None:
@@ -209,13 +278,19 @@ class Chat(anywidget.AnyWidget):
         with self._runner.lock:
             self._runner.check_idle()
             before = self.messages
-            after = change(before)
+            after = self._images.slim(change(before))
             try:
                 self.messages = after
             except BaseException:
                 with self.hold_trait_notifications():
                     self.set_trait("messages", before)
                 raise
+
+    @traitlets.observe("messages")
+    def _forget_unused_images(self, change: dict[str, Any]) -> None:
+        # Every write (a commit, undo, clear, a new history) drops the full images it no
+        # longer refers to.
+        self._images.keep_only(change["new"])
 
     @property
     def usage(self) -> dict[str, dict[str, int | float]]:
@@ -227,7 +302,8 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        write_chat_file(path, dump_chat(self.model, self.system, self._params, self.messages))
+        messages = self._images.full(self.messages)
+        write_chat_file(path, dump_chat(self.model, self.system, self._params, messages))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
@@ -235,7 +311,7 @@ class Chat(anywidget.AnyWidget):
         temperature, ...) replace the saved settings. Raises ValueError for an invalid file."""
         model, system, params, messages = load_chat(read_chat_file(path))
         chat = cls(**{"model": model, "system": system, **params, **overrides})
-        chat.messages = messages
+        chat._rewrite(lambda _: messages)
         return chat
 
     def to_markdown(self) -> str:
@@ -248,12 +324,13 @@ class Chat(anywidget.AnyWidget):
         """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
         super().send(content)
 
-    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+    def _on_frontend_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         """Front-end actions. Never raises: a failure would only reach the kernel's log."""
         try:
             match content:
                 case {"type": "send", "text": text}:
-                    self.send(text)
+                    # Pasted or dropped images come as the message's binary buffers.
+                    self.send(text, images=[bytes(buffer) for buffer in buffers] or None)
                 case {"type": "stop"}:
                     self._runner.cancel()
                 case {"type": "regenerate"}:
@@ -272,10 +349,17 @@ class Chat(anywidget.AnyWidget):
             self.log.warning("co_widget: a front-end action failed.", exc_info=True)
 
 
-def _user_message(text: Any) -> dict[str, Any]:
+def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:
+    """A user message: the text, then the image blocks (Cohere's documented order)."""
     if not isinstance(text, str):
         raise ValueError(f"The message must be a string, got {type(text).__name__}.")
-    if not text.strip():
-        raise ValueError("The message is empty: write some text to send.")
+    if not images:
+        if not text.strip():
+            raise ValueError("The message is empty: write some text to send.")
+        check_text(text, "The message")
+        return {"role": "user", "content": text}
     check_text(text, "The message")
-    return {"role": "user", "content": text}
+    return {
+        "role": "user",
+        "content": [*([{"type": "text", "text": text}] if text.strip() else []), *images],
+    }

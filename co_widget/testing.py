@@ -21,8 +21,9 @@ Each request to ``POST /v2/chat`` takes the next queued reply (``FakeCohere(repl
 - an :class:`Error`: an HTTP error status with Cohere's error body.
 
 With the queue empty, ``responder(request_json)`` makes the reply if given; else a request with
-``documents`` is answered by quoting them, with citations (in the request's citation mode), and
-any other request by echoing its last user message. A flaky server that fails twice, then recovers::
+``documents`` is answered by quoting them, with citations (in the request's citation mode), one
+with images by describing them (count, formats, pixel sizes), and any other by echoing its last
+user message. A flaky server that fails twice, then recovers::
 
     fake.add(*[Error(503, "service unavailable")] * 2, "ok")
 
@@ -46,6 +47,7 @@ from urllib.parse import urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from co_widget._fake_grounded import grounded_reply
+from co_widget._fake_images import describe_images
 from co_widget._fake_server import (
     CONTENT_TYPES,
     FakeServer,
@@ -362,9 +364,11 @@ Reply = str | Sequence[Mapping[str, Any]] | Stream | Error
 
 def _default_reply(request_json: dict[str, Any]) -> Reply:
     """With no script and no responder: quote the request's documents with citations, if it
-    has any; else echo the last user message."""
+    has any; else describe its images, if any; else echo the last user message."""
     grounded = grounded_reply(request_json, text_events)
-    return last_user_text(request_json) if grounded is None else grounded
+    if grounded is not None:
+        return grounded
+    return describe_images(request_json) or last_user_text(request_json)
 
 
 def _check_reply(reply: object) -> None:

@@ -180,7 +180,7 @@ def test_invalid_histories_name_the_index_and_the_fix(history, error):
         ("logprobs", [True, False], [1, "yes"]),
         ("strict_tools", [True], [0]),
         ("thinking", [{"type": "enabled", "token_budget": 1}, {"type": "disabled"}],
-         [{"type": "on"}, {"token_budget": 5}, {"type": "enabled", "token_budget": 0},
+         [{"type": "on"}, {}, {"type": "enabled", "token_budget": 0},
           {"type": "enabled", "budget": 5}, "enabled"]),
         ("response_format", [{"type": "text"}, {"type": "json_object", "json_schema": {}}],
          [{"type": "json"}, {"type": "text", "json_schema": {}}, {}]),
@@ -240,9 +240,11 @@ def test_tools_and_tool_choice():
         validate_params({"tool_choice": "REQUIRED"})
 
 
-def test_response_format_excludes_tools_and_documents():
-    with pytest.raises(ValueError, match="response_format cannot be combined"):
-        validate_params({"response_format": {"type": "text"}, "documents": ["x"]})
+def test_thinking_with_only_a_budget_is_enabled():
+    # Cohere's docs example omits "type", which the API requires.
+    assert validate_params({"thinking": {"token_budget": 512}}) == {
+        "thinking": {"type": "enabled", "token_budget": 512}
+    }
 
 
 def test_validate_params_returns_a_copy():

@@ -22,6 +22,8 @@ const ICONS = {
   stop: "M7 7h10v10H7z",
   clear: "M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3",
   down: "M12 5v14M6 13l6 6 6-6",
+  attach: "M4 5h16v14H4zM4 16l5-5 4 4 2-2 5 5M15 9.5h.01",
+  remove: "M7 7l10 10M17 7L7 17",
 };
 
 export function icon(name) {

@@ -1,5 +1,6 @@
 // Renders one committed Cohere v2 message (plus our `_co` metadata) into a chat bubble. Called
 // once per message: the view caches the element until the message itself changes.
+import { imageStrip, jsonSource } from "./attachments.js";
 import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
@@ -11,12 +12,11 @@ function blockList(content) {
 
 // The answer and the thinking are kept apart.
 function splitContent(content) {
-  if (typeof content === "string") return { text: content, thinking: "", images: 0 };
-  const parts = { text: "", thinking: "", images: 0 };
+  if (typeof content === "string") return { text: content, thinking: "" };
+  const parts = { text: "", thinking: "" };
   for (const block of blockList(content)) {
     if (block?.type === "text") parts.text += block.text ?? "";
     else if (block?.type === "thinking") parts.thinking += block.thinking ?? "";
-    else if (block?.type === "image_url") parts.images += 1;
   }
   return parts;
 }
@@ -34,10 +34,12 @@ export function renderMessage(message, index) {
 }
 
 export function renderUser(message) {
-  const { text, images } = splitContent(message.content);
+  const { text } = splitContent(message.content);
   const bubble = h("div", { cls: "co-bubble" }, [h("div", { cls: "co-plain", text })]);
-  // Attached images are only named, never fetched (the URL may be remote).
-  if (images) bubble.append(h("div", { cls: "co-note", text: `${images} image(s) attached` }));
+  // Our own thumbnails are shown; remote images are links, never fetched.
+  const images =
+    typeof message.content === "string" ? null : imageStrip(blockList(message.content));
+  if (images) bubble.append(images);
   // The documents sent with this turn (kept in its metadata, resent by regenerate and edit).
   const docs = message._co?.documents?.length ?? 0;
   if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
@@ -59,8 +61,11 @@ function renderAssistant(message) {
     bubble.append(thinkingBlock(body, false));
   }
   if (message.tool_plan) bubble.append(planBlock(message.tool_plan));
-  const cited = renderCitedAnswer(message);
-  if (text) bubble.append(h("div", { cls: "co-md" }, [cited?.answer ?? renderMarkdown(text)]));
+  // A reply asked for as JSON (response_format) shows as a highlighted JSON block; a grounded
+  // one (documents and response_format do not mix) with its cited spans.
+  const cited = co.format === "json" ? null : renderCitedAnswer(message);
+  const source = co.format === "json" ? jsonSource(text) : text;
+  if (text) bubble.append(h("div", { cls: "co-md" }, [cited?.answer ?? renderMarkdown(source)]));
   if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
   if (cited) {
     bubble.append(cited.sources);

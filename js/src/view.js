@@ -5,6 +5,7 @@
 // Rendering is batched: model events only mark what changed, and at most one animation frame
 // renders it. Committed messages are rendered once and cached by index (and content); during a
 // reply only the streaming bubble changes, and it renders incrementally (stream.js).
+import { Attachments } from "./attachments.js";
 import { button, copyText, flashCopied, h, icon } from "./dom.js";
 import { renderMessage, renderUser } from "./messages.js";
 import { StreamingReply } from "./stream.js";
@@ -41,6 +42,7 @@ export class ChatView {
       ["change:messages", () => this.invalidate("list")],
       ["change:status", () => this.onStatus()],
       ["change:model", () => this.renderHeader()],
+      ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
       ["msg:custom", (msg) => this.sync.handle(msg)],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
@@ -63,6 +65,17 @@ export class ChatView {
     });
     this.input = h("textarea", { cls: "co-input", attrs: { rows: "1", "aria-label": "Message" } });
     this.sendBtn = button("send", "Send message", "send", { cls: "co-send" });
+    this.attachments = new Attachments();
+    const { tray, pickBtn, picker } = this.attachments;
+    const composer = h("div", { cls: "co-composer" }, [
+      tray,
+      pickBtn,
+      picker,
+      this.input,
+      this.sendBtn,
+    ]);
+    this.attachments.listen(composer, this.input);
+    this.attachments.enable(this.acceptsImages());
     this.root = h("div", { cls: "co-widget" }, [
       h("div", { cls: "co-header" }, [
         h("span", { cls: "co-title" }, [
@@ -75,7 +88,7 @@ export class ChatView {
         this.list,
         button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),
       ]),
-      h("div", { cls: "co-composer" }, [this.input, this.sendBtn]),
+      composer,
     ]);
     this.root.addEventListener("click", (event) => this.onClick(event));
     this.root.addEventListener("keydown", (event) => this.onKeydown(event));
@@ -92,7 +105,12 @@ export class ChatView {
     cancelAnimationFrame(this.frameId);
     clearTimeout(this.resyncTimer);
     this.resizeObserver.disconnect();
+    this.attachments.clear();
     this.root.remove();
+  }
+
+  acceptsImages() {
+    return this.model.get("_accepts_images") !== false;
   }
 
   renderHeader() {
@@ -268,12 +286,19 @@ export class ChatView {
     event.stopPropagation();
   }
 
-  submit() {
+  async submit() {
     const text = this.input.value;
-    if (this.busy || !text.trim()) return;
-    this.model.send({ type: "send", text });
+    const withImages = this.attachments.count > 0;
+    if (this.busy || (!text.trim() && !withImages)) return;
     this.input.value = "";
     fitHeight(this.input);
+    if (!withImages) {
+      this.model.send({ type: "send", text });
+      return;
+    }
+    // The files' bytes ride as binary buffers of the message, not as base64 in its JSON.
+    const { meta, buffers } = await this.attachments.take();
+    this.model.send({ type: "send", text, images: meta }, undefined, buffers);
   }
 
   startEdit(msgEl) {

@@ -29,8 +29,12 @@ class FakeModel {
   off(name, callback) {
     this.listeners.get(name)?.delete(callback);
   }
-  send(msg) {
-    this.sent.push(JSON.parse(JSON.stringify(msg)));
+  send(msg, _callbacks, buffers) {
+    const copy = JSON.parse(JSON.stringify(msg));
+    // Binary buffers (attached images) are recorded as their sizes in bytes.
+    if (buffers?.length)
+      copy.buffers = buffers.map((buffer) => buffer.byteLength);
+    this.sent.push(copy);
   }
   emit(msg) {
     this.trigger("msg:custom", msg, []);

@@ -1,0 +1,178 @@
+// Images: the composer's attachments (paste, drop, or pick a file) and the thumbnails shown in
+// a user's bubble. The files go to the kernel as binary buffers of the `send` custom message,
+// never as base64 inside its JSON.
+import "./attachments.css";
+import { button, h } from "./dom.js";
+
+// Only raster images the widget itself made (the kernel's thumbnails, as data: URLs) are shown.
+// Never SVG (it can carry script), and never a remote URL: the browser loads nothing from the
+// network, so http(s) images are links.
+const OWN_IMAGE = /^data:image\/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+// Jupyter Server's websocket (tornado) closes the kernel connection on a message over 10 MiB, so
+// the images of one message stay under this; bigger files are scaled down and sent as JPEG. The
+// kernel then fits them to Cohere's own limits.
+const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+const SHRINK_SIDE = 2048;
+
+export class Attachments {
+  constructor() {
+    this.items = []; // {file, url}: url is a blob: URL of the file, for its thumbnail
+    this.enabled = true;
+    this.tray = h("div", { cls: "co-attachments", attrs: { "aria-label": "Attached images" } });
+    this.picker = h("input", {
+      cls: "co-picker",
+      attrs: { type: "file", accept: "image/*", multiple: "", tabindex: "-1" },
+    });
+    this.pickBtn = button("attach", "Attach images", "attach", { cls: "co-attach" });
+    this.pickBtn.addEventListener("click", () => this.picker.click());
+    this.picker.addEventListener("change", () => {
+      this.add(this.picker.files);
+      this.picker.value = "";
+    });
+    this.tray.addEventListener("click", (event) => {
+      const btn = event.target.closest("[data-co-action='detach']");
+      if (btn) this.remove(Number(btn.dataset.index));
+    });
+  }
+
+  // Paste into the input, or drop anywhere on the composer.
+  listen(composer, input) {
+    input.addEventListener("paste", (event) => this.takeFrom(event, event.clipboardData));
+    composer.addEventListener("dragover", (event) => {
+      if (!event.dataTransfer?.types.includes("Files")) return;
+      event.preventDefault();
+      composer.classList.add("co-dropping");
+    });
+    composer.addEventListener("dragleave", () => composer.classList.remove("co-dropping"));
+    composer.addEventListener("drop", (event) => {
+      composer.classList.remove("co-dropping");
+      this.takeFrom(event, event.dataTransfer);
+    });
+  }
+
+  // Off for a model known to take no images: no button, and pastes and drops are left alone.
+  enable(on) {
+    this.enabled = on;
+    this.pickBtn.hidden = !on;
+    if (!on) this.clear();
+  }
+
+  takeFrom(event, transfer) {
+    if (!this.enabled) return;
+    const files = [...(transfer?.files ?? [])].filter((file) => file.type.startsWith("image/"));
+    if (!files.length) return;
+    event.preventDefault(); // else the browser would paste the file name or open the file
+    this.add(files);
+  }
+
+  add(files) {
+    for (const file of files) {
+      // Raster images only: the kernel cannot read SVG, and neither can Cohere.
+      if (file.type.startsWith("image/") && file.type !== "image/svg+xml") {
+        this.items.push({ file, url: URL.createObjectURL(file) });
+      }
+    }
+    this.render();
+  }
+
+  remove(index) {
+    const [item] = this.items.splice(index, 1);
+    if (item) URL.revokeObjectURL(item.url);
+    this.render();
+  }
+
+  get count() {
+    return this.items.length;
+  }
+
+  // The attached files' bytes, and an empty tray.
+  async take() {
+    const items = this.items;
+    this.items = [];
+    this.render();
+    const budget = MAX_MESSAGE_BYTES / Math.max(1, items.length);
+    const buffers = await Promise.all(items.map((item) => fitted(item.file, budget)));
+    for (const item of items) URL.revokeObjectURL(item.url);
+    const meta = items.map((item) => ({ name: item.file.name, type: item.file.type }));
+    return { meta, buffers };
+  }
+
+  render() {
+    this.tray.replaceChildren(
+      ...this.items.map((item, index) => {
+        const remove = button("detach", `Remove ${item.file.name || "image"}`, "remove", {
+          cls: "co-detach",
+        });
+        remove.dataset.index = String(index);
+        return h("div", { cls: "co-attachment" }, [
+          h("img", { attrs: { src: item.url, alt: item.file.name || "attached image" } }),
+          remove,
+        ]);
+      }),
+    );
+  }
+
+  clear() {
+    for (const item of this.items) URL.revokeObjectURL(item.url);
+    this.items = [];
+    this.render();
+  }
+}
+
+// The file's bytes, or, for a file over `budget`, a smaller JPEG of it.
+async function fitted(file, budget) {
+  if (file.size <= budget) return file.arrayBuffer();
+  const bitmap = await createImageBitmap(file);
+  let scale = Math.min(1, SHRINK_SIDE / Math.max(bitmap.width, bitmap.height));
+  for (;;) {
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, width, height);
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.85 });
+    if (blob.size <= budget || width === 1) return blob.arrayBuffer();
+    scale *= 0.7;
+  }
+}
+
+// The images of a user message: our own thumbnails as <img>, remote images as links.
+export function imageStrip(blocks) {
+  const images = blocks.filter((block) => block?.type === "image_url");
+  if (!images.length) return null;
+  return h(
+    "div",
+    { cls: "co-images" },
+    images.map((block) => {
+      const url = String(block.image_url?.url ?? "");
+      if (OWN_IMAGE.test(url)) {
+        return h("img", { cls: "co-thumb", attrs: { src: url, alt: "attached image" } });
+      }
+      if (/^https?:\/\//i.test(url)) {
+        return h("a", {
+          cls: "co-image-link",
+          text: url,
+          attrs: {
+            href: url,
+            target: "_blank",
+            rel: "noopener noreferrer",
+            title: `Image not loaded: ${url}`,
+          },
+        });
+      }
+      return h("span", { cls: "co-note", text: "[image]" });
+    }),
+  );
+}
+
+// A JSON reply (response_format) as a fenced json block, so it renders highlighted.
+export function jsonSource(text) {
+  let pretty = text;
+  try {
+    pretty = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    // not (yet) valid JSON: shown as it came
+  }
+  const longest = Math.max(2, ...(pretty.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence}json\n${pretty}\n${fence}`;
+}
