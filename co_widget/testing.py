@@ -20,9 +20,10 @@ Each request to ``POST /v2/chat`` takes the next queued reply (``FakeCohere(repl
 - a :class:`Stream`: events plus framing, pacing and faults (drop, stall, malformed event);
 - an :class:`Error`: an HTTP error status with Cohere's error body.
 
-With the queue empty, ``responder(request_json)`` makes the reply if given; else the last user
-message is echoed back, or, when it has images, described (count, formats, pixel sizes).
-A flaky server that fails twice, then recovers::
+With the queue empty, ``responder(request_json)`` makes the reply if given; else a request with
+``documents`` is answered by quoting them, with citations (in the request's citation mode), one
+with images by describing them (count, formats, pixel sizes), and any other by echoing its last
+user message. A flaky server that fails twice, then recovers::
 
     fake.add(*[Error(503, "service unavailable")] * 2, "ok")
 
@@ -45,6 +46,7 @@ from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from co_widget._fake_grounded import grounded_reply
 from co_widget._fake_images import describe_images
 from co_widget._fake_server import (
     CONTENT_TYPES,
@@ -360,6 +362,15 @@ class Error:
 Reply = str | Sequence[Mapping[str, Any]] | Stream | Error
 
 
+def _default_reply(request_json: dict[str, Any]) -> Reply:
+    """With no script and no responder: quote the request's documents with citations, if it
+    has any; else describe its images, if any; else echo the last user message."""
+    grounded = grounded_reply(request_json, text_events)
+    if grounded is not None:
+        return grounded
+    return describe_images(request_json) or last_user_text(request_json)
+
+
 def _check_reply(reply: object) -> None:
     if not isinstance(reply, (str, list, tuple, Stream, Error)):
         raise TypeError(
@@ -551,7 +562,7 @@ class FakeCohere:
             reply = self._queue.popleft() if self._queue else None
         if reply is None:
             if self.responder is None:
-                reply = describe_images(request.json) or last_user_text(request.json)
+                reply = _default_reply(request.json)
             else:
                 try:
                     reply = self.responder(request.json)

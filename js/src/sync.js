@@ -10,7 +10,7 @@ export class ReplySync {
   constructor(send, onChange) {
     this.send = send;
     this.onChange = onChange;
-    this.pending = null; // {reply, base, user, text, thinking, tool_plan} while a reply streams
+    this.pending = null; // {reply, base, user, text, thinking, tool_plan, citations} while streaming
     this.seq = -1;
     this.awaitingSnapshot = false;
   }
@@ -59,6 +59,8 @@ export class ReplySync {
     if (msg.seq <= this.seq) return; // already contained in a snapshot
     this.seq = msg.seq;
     for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
+    if (msg.citations?.length)
+      this.pending.citations = [...this.pending.citations, ...msg.citations];
     this.onChange("append");
   }
 
@@ -68,6 +70,7 @@ export class ReplySync {
       text: pending.text ?? "",
       thinking: pending.thinking ?? "",
       tool_plan: pending.tool_plan ?? "",
+      citations: pending.citations ?? [],
     };
     this.onChange("reset");
   }

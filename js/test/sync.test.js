@@ -26,6 +26,7 @@ test("begin and deltas build the pending reply", () => {
     text: "Hello",
     thinking: "hm",
     tool_plan: "",
+    citations: [],
   });
   assert.deepEqual(changes, ["reset", "append", "append"]);
   assert.deepEqual(sent, []);
@@ -89,4 +90,23 @@ test("stale deltas already inside a snapshot are skipped", () => {
   sync.handle({ type: "delta", seq: 5, reply: "r", text: "c" });
   assert.equal(sync.pending.text, "abc");
   assert.deepEqual(sent, []);
+});
+
+test("citations arrive in deltas and snapshots, appended in order", () => {
+  const { sync } = setup();
+  const cite = (n) => ({ start: n, end: n + 1, text: "x", sources: [] });
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  sync.handle({ type: "delta", seq: 1, reply: "r", text: "abc", citations: [cite(0)] });
+  sync.handle({ type: "delta", seq: 2, reply: "r", citations: [cite(1), cite(2)] });
+  assert.deepEqual(sync.pending.citations, [cite(0), cite(1), cite(2)]);
+  sync.handle({
+    type: "snapshot",
+    seq: 3,
+    reply: "r",
+    base: 0,
+    user,
+    partial: { text: "abc", thinking: "", tool_plan: "", citations: [cite(0)] },
+  });
+  sync.handle({ type: "delta", seq: 4, reply: "r", citations: [cite(2)] });
+  assert.deepEqual(sync.pending.citations, [cite(0), cite(2)]);
 });
