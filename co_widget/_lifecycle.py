@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from ._client import CohereClient
 from ._coalescer import DeltaCoalescer
 from ._errors import ChatBusyError, CohereError
-from ._protocol import STREAM_KINDS, Partial
+from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
 from ._reply import Reply
 from ._tool_turn import ToolTurn
 
@@ -50,7 +50,10 @@ Messages = list[dict[str, Any]]
 # How long a stopped reply may take to end on its own before the runner ends it (the client
 # normally ends a cancelled stream within a few milliseconds).
 STOP_GRACE = 0.3
-_NO_PARTIAL: Partial = {kind: "" for kind in STREAM_KINDS}  # type: ignore[assignment]
+_NO_PARTIAL: Partial = {  # type: ignore[assignment]
+    **{kind: "" for kind in STREAM_KINDS},
+    **{kind: [] for kind in LIST_KINDS},
+}
 
 
 class Host(Protocol):
@@ -105,10 +108,12 @@ class ReplyRunner:
         with self.lock:
             self.check_idle()
             base = base_of(self.host.messages)
-            body = build_body(base + ([user] if user else []))
+            asked = base + ([user] if user else [])
+            body = build_body(asked)
             rid = next(self._reply_ids)
             coalescer = DeltaCoalescer(self._delta_sender(rid))
             turn = Turn(rid, base, user, body, coalescer, reply or Reply())
+            turn.reply._set_history(asked)  # its tool calls name the tool results cited
             if tools is not None:
                 turn.tools = tools(turn.reply, self._card_sender(rid))
             try:

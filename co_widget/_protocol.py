@@ -17,11 +17,13 @@ from typing import Any, Literal, TypedDict, get_args
 from typing_extensions import NotRequired
 
 __all__ = [
+    "LIST_KINDS",
     "STREAM_KINDS",
     "BeginMsg",
     "DeltaMsg",
     "EndMsg",
     "KernelMsg",
+    "ListKind",
     "Partial",
     "SnapshotMsg",
     "StreamKind",
@@ -33,6 +35,10 @@ __all__ = [
 # The kinds of streamed text a delta carries, in the order a bubble shows them.
 StreamKind = Literal["text", "thinking", "tool_plan"]
 STREAM_KINDS: tuple[StreamKind, ...] = get_args(StreamKind)
+# The kinds of streamed objects a delta carries as a list of the new ones: Cohere's citation
+# objects, sent as they arrive so the view highlights a span once its text and citation are in.
+ListKind = Literal["citations"]
+LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
 
 Message = dict[str, Any]  # a Cohere v2 message, possibly with the widget's "_co" metadata
 
@@ -43,6 +49,7 @@ class Partial(TypedDict):
     text: str
     thinking: str
     tool_plan: str
+    citations: list[dict[str, Any]]
 
 
 # --- kernel -> view ------------------------------------------------------------------------------
@@ -68,6 +75,7 @@ class DeltaMsg(TypedDict):
     text: NotRequired[str]
     thinking: NotRequired[str]
     tool_plan: NotRequired[str]
+    citations: NotRequired[list[dict[str, Any]]]  # Cohere citation objects, in arrival order
 
 
 class EndMsg(TypedDict):

@@ -26,6 +26,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._citations import Citation, cited_tools, place_citations, tool_calls_of
 from ._errors import CohereError, GenerationError
 from ._events import (
     CitationStart,
@@ -130,6 +131,7 @@ class Reply:
         self._tool_plan = _Pieces()
         self._tool_calls: dict[int, _ToolCall] = {}
         self._citations: list[dict[str, Any]] = []
+        self._history_calls: dict[str, dict[str, Any]] = {}  # tool calls a citation may cite
         self._warnings: list[str] = []
         self._more_warnings = 0  # past MAX_WARNINGS: counted, not kept
         self._unknown_types: set[str | None] = set()
@@ -154,10 +156,14 @@ class Reply:
         if cancel:
             stream.cancel()
 
-    def _feed(self, event: Event) -> tuple[str, str] | None:
-        """Apply one event; return ``(kind, text)`` when it adds visible text, for the browser.
+    def _set_history(self, messages: list[dict[str, Any]]) -> None:
+        """The history the reply answers: its tool calls name the tool results cited."""
+        self._history_calls = tool_calls_of(messages)
 
-        ``kind`` is "text", "thinking" or "tool_plan".
+    def _feed(self, event: Event) -> tuple[str, Any] | None:
+        """Apply one event; return ``(kind, piece)`` when it adds something visible, for the
+        browser: ``kind`` "text", "thinking" or "tool_plan" with a string, or "citations" with
+        one citation object.
         """
         with self._lock:
             if self._status != "streaming":
@@ -181,7 +187,11 @@ class Reply:
                 case ToolCallEnd():
                     self._tool_call(event.index).finished = True
                 case CitationStart():
-                    self._citations.append(repair_json(event.citation))
+                    citation = repair_json(event.citation)
+                    self._citations.append(citation)
+                    # Sent on at once: the view highlights a span as soon as both its text and
+                    # its citation have arrived.
+                    return "citations", citation
                 case MessageEnd():
                     self._ended = True
                     self._finish_reason = _repaired(event.finish_reason)
@@ -297,6 +307,9 @@ class Reply:
                 "error": self._error.to_dict() if self._error else None,
                 "warnings": self._warning_lines(),
             }
+            tools = cited_tools(self._citations, self._history_calls)
+        if tools:  # so the bubble names the tool of a cited result without the history
+            meta["tools"] = tools
         if self._format is not None and self._format.is_json:
             meta["format"] = "json"  # the views show the text as highlighted JSON
         return meta
@@ -452,9 +465,17 @@ class Reply:
             return [call.as_cohere() for _, call in sorted(self._tool_calls.items())]
 
     @property
-    def citations(self) -> list[dict[str, Any]]:
+    def citations(self) -> list[Citation]:
+        """The citations so far: ``start``/``end`` (Python characters: for a text citation
+        ``reply.text[start:end] == text``; thinking ones index ``reply.thinking``), ``text``,
+        ``type``, ``content_index`` (the content block) and ``sources`` (documents with their
+        data, or tool results with their output)."""
         with self._lock:
-            return copy.deepcopy(self._citations)
+            blocks = [
+                (index, block.kind, "".join(block.parts))
+                for index, block in sorted(self._blocks.items())
+            ]
+            return place_citations(self._citations, blocks, self._history_calls)
 
     @property
     def message(self) -> dict[str, Any]:

@@ -72,6 +72,7 @@ class ToolTurn:
             nonlocal error
             with self._lock:
                 self._streaming.clear()  # stream indices restart with each model call
+            reply._set_history(history)  # the tool results a citation of this answer may name
             error = stream_body(turn, {**turn.body, "messages": [*system, *history]}, self.on_event)
             ok = error is None and reply.error is None and reply.finish_reason is not None
             return StepOutcome(reply.message, reply.finish_reason, ok)

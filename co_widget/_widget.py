@@ -32,6 +32,7 @@ from ._conversation import (
     validate_history,
     write_chat_file,
 )
+from ._documents import normalize_documents, with_turn_documents
 from ._errors import ChatBusyError
 from ._image_store import ImageStore
 from ._images import image_blocks
@@ -141,12 +142,16 @@ class Chat(anywidget.AnyWidget):
     def send(  # type: ignore[override]  # Widget.send: see _send_custom
         self,
         text: str,
+        documents: Any = None,
         images: list[Any] | None = None,
         detail: str | None = None,
         response_format: Any = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
+        ``documents`` (str, dict, pathlib.Path, pandas DataFrame, or a list of them) ground this
+        turn only, on top of the chat's own ``documents``; they are kept with the user message,
+        so ``regenerate()``, editing the message and ``save()``/``load()`` send them again.
         ``images``: paths, bytes, PIL images, matplotlib Figures or http(s) URLs, sent after
         the text (see ``co_widget._images``); an image too big for Cohere's limits is shrunk,
         with a warning. ``detail``: "auto", "low" or "high" for these images.
@@ -175,6 +180,9 @@ class Chat(anywidget.AnyWidget):
                 max_side=caps.max_image_side if caps else None,
             )
         user = _user_message(text, blocks)
+        turn_documents = normalize_documents(documents)
+        if turn_documents:
+            user["_co"] = {"documents": turn_documents}
         reply = self._start(lambda messages: messages, user, params, fmt, notes)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
@@ -216,7 +224,11 @@ class Chat(anywidget.AnyWidget):
             images = (
                 [b for b in content if b["type"] == "image_url"] if type(content) is list else []
             )
-            return self._start(lambda messages: messages[:index], _user_message(text, images))
+            user = _user_message(text, images)
+            kept = (messages[index].get("_co") or {}).get("documents")
+            if kept:  # the edited message keeps the documents it was sent with
+                user["_co"] = {"documents": kept}
+            return self._start(lambda messages: messages[:index], user)
 
     def _start(
         self,
@@ -234,7 +246,8 @@ class Chat(anywidget.AnyWidget):
                 self.model,
                 history_view(self._images.full(messages)),
                 self.system or None,
-                self._params if params is None else params,
+                # The chat's documents and the turn's (kept with its user message).
+                with_turn_documents(self._params if params is None else params, messages),
             )
             check_request(body)
             return body

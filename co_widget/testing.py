@@ -21,9 +21,10 @@ Each request to ``POST /v2/chat`` takes the next queued reply (``FakeCohere(repl
 - an :class:`Error`: an HTTP error status with Cohere's error body;
 - a function ``reply(request_json)`` returning one of those: the reply depends on the request.
 
-With the queue empty, ``responder(request_json)`` makes the reply if given; else the last user
-message is echoed back, or, when it has images, described (count, formats, pixel sizes).
-A flaky server that fails twice, then recovers::
+With the queue empty, ``responder(request_json)`` makes the reply if given; else a request with
+``documents`` is answered by quoting them, with citations (in the request's citation mode), one
+with images by describing them (count, formats, pixel sizes), and any other by echoing its last
+user message. A flaky server that fails twice, then recovers::
 
     fake.add(*[Error(503, "service unavailable")] * 2, "ok")
 
@@ -60,6 +61,7 @@ from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from co_widget._fake_grounded import grounded_reply
 from co_widget._fake_images import describe_images
 from co_widget._fake_server import (
     CONTENT_TYPES,
@@ -386,6 +388,15 @@ Reply = str | Sequence[Mapping[str, Any]] | Stream | Error
 Script = Callable[[dict[str, Any]], Reply]
 
 
+def _default_reply(request_json: dict[str, Any]) -> Reply:
+    """With no script and no responder: quote the request's documents with citations, if it
+    has any; else describe its images, if any; else echo the last user message."""
+    grounded = grounded_reply(request_json, text_events)
+    if grounded is not None:
+        return grounded
+    return describe_images(request_json) or last_user_text(request_json)
+
+
 def _check_reply(reply: object, *, scripted: bool = True) -> None:
     if scripted and callable(reply) and not isinstance(reply, (Stream, Error)):
         return
@@ -597,8 +608,3 @@ class FakeCohere:
                 # A broken script fails that request visibly, not the whole connection.
                 return Error(500, f"FakeCohere responder failed: {exc!r}")
         return reply if isinstance(reply, (Stream, Error)) else Stream(reply)
-
-
-def _default_reply(request_json: dict[str, Any]) -> Reply:
-    """Without a script: describe the images of the last user message, else echo its text."""
-    return describe_images(request_json) or last_user_text(request_json)

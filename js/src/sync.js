@@ -10,7 +10,7 @@ export class ReplySync {
   constructor(send, onChange) {
     this.send = send;
     this.onChange = onChange;
-    this.pending = null; // {reply, base, user, text, thinking, tool_plan} while a reply streams
+    this.pending = null; // {reply, base, user, text, thinking, tool_plan, citations} while streaming
     this.seq = -1;
     this.awaitingSnapshot = false;
   }
@@ -66,7 +66,9 @@ export class ReplySync {
     if (msg.seq <= this.seq) return; // already contained in a snapshot
     this.seq = msg.seq;
     if (msg.type === "tool") upsertCall(this.pending.calls, msg.call);
-    else for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
+    for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
+    if (msg.citations?.length)
+      this.pending.citations = [...this.pending.citations, ...msg.citations];
     this.onChange("append");
   }
 
@@ -77,6 +79,7 @@ export class ReplySync {
       thinking: pending.thinking ?? "",
       tool_plan: pending.tool_plan ?? "",
       calls: pending.calls ?? [],
+      citations: pending.citations ?? [],
     };
     this.onChange("reset");
   }

@@ -27,6 +27,7 @@ test("begin and deltas build the pending reply", () => {
     thinking: "hm",
     tool_plan: "",
     calls: [],
+    citations: [],
   });
   assert.deepEqual(changes, ["reset", "append", "append"]);
   assert.deepEqual(sent, []);
@@ -116,4 +117,23 @@ test("tool messages are numbered like deltas and replace a call's card", () => {
   });
   assert.deepEqual(sync.pending.calls, [{ id: "a", status: "done" }]);
   assert.equal(sync.pending.tool_plan, "Plan");
+});
+
+test("citations arrive in deltas and snapshots, appended in order", () => {
+  const { sync } = setup();
+  const cite = (n) => ({ start: n, end: n + 1, text: "x", sources: [] });
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  sync.handle({ type: "delta", seq: 1, reply: "r", text: "abc", citations: [cite(0)] });
+  sync.handle({ type: "delta", seq: 2, reply: "r", citations: [cite(1), cite(2)] });
+  assert.deepEqual(sync.pending.citations, [cite(0), cite(1), cite(2)]);
+  sync.handle({
+    type: "snapshot",
+    seq: 3,
+    reply: "r",
+    base: 0,
+    user,
+    partial: { text: "abc", thinking: "", tool_plan: "", citations: [cite(0)] },
+  });
+  sync.handle({ type: "delta", seq: 4, reply: "r", citations: [cite(2)] });
+  assert.deepEqual(sync.pending.citations, [cite(0), cite(2)]);
 });
