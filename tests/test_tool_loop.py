@@ -620,3 +620,33 @@ def test_the_loop_unit_takes_any_function_that_makes_a_model_call():
     assert [(c.name, c.arguments, c.status, c.result) for c in loop.calls] == [
         ("add", {"a": 2, "b": 3}, "done", 5)
     ]
+
+
+def test_the_answer_cites_the_results_of_the_loops_own_calls(strict):
+    def get_weather(city: str) -> dict:
+        """Weather."""
+        return {"city": city, "temp_c": 14}
+
+    def script(request):
+        results = tool_results(request)
+        if not results:
+            return calls(("get_weather", {"city": "Paris"}))
+        source = {
+            "type": "tool",
+            "id": f"{results[0]['id']}:0",
+            "tool_output": results[0]["documents"][0],
+        }
+        text = "It is 14 degrees in Paris."
+        cite = {"start": 6, "end": 16, "text": "14 degrees", "sources": [source]}
+        return text_events(text, citations=[cite])
+
+    strict.responder = script
+    chat = chat_on(strict, [get_weather])
+    reply = chat.send("Weather in Paris?")
+    reply.result(SLOW)
+    [citation] = reply.citations
+    assert reply.text[citation["start"] : citation["end"]] == "14 degrees"
+    [source] = citation["sources"]
+    # The cited result is matched to the loop's own call, which the first request did not have.
+    assert source["tool_call"]["name"] == "get_weather"
+    assert_sdk_valid(chat.history)
