@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 import requests
 
@@ -137,8 +138,9 @@ def test_the_sdk_runs_a_scripted_tool_loop():
             return text_events(tool_plan="Checking.", tool_calls=[CALL])
         return f"{results[0]['name']} says {results[0]['documents'][0]['temp_c']}."
 
-    with FakeCohere(responder=script, strict=True) as fake:
-        client = cohere.ClientV2(api_key="x", base_url=fake.url)
+    # The SDK's HTTP client is ours to close: no socket outlives the test.
+    with FakeCohere(responder=script, strict=True) as fake, httpx.Client() as http:
+        client = cohere.ClientV2(api_key="x", base_url=fake.url, httpx_client=http)
         messages: list = [{"role": "user", "content": "Weather in Paris?"}]
         first = client.chat(model=MODEL, messages=messages)
         assert first.finish_reason == "TOOL_CALL"
