@@ -34,6 +34,7 @@ FINAL_STATUSES = ("done", "error", "denied", "stopped")
 _POLL = 0.02
 
 DENIED_TEXT = "The user denied this tool call, so it was not run. Answer without its result."
+BROKEN_TEXT = "not run: the model's reply broke off before it was complete"
 STOPPED_TEXT = "The user stopped the reply before this tool call finished; there is no result."
 
 Approve = bool | Callable[[str, dict[str, Any]], bool]
@@ -188,9 +189,14 @@ class ToolLoop:
                 # Raw dict tools are the user's to run: the reply ends at TOOL_CALL as before.
                 return LoopEnd(outcome.message, handed_back=True)
             # Stopped or broken after some calls were complete: they are never run, but each
-            # still gets its tool message ("stopped"), or the next request would be rejected.
-            status = "waiting" if going else "stopped"
-            records = [self._add_record(call, step, status) for call in calls]
+            # still gets its tool message, or the next request would be rejected.
+            records = [self._add_record(call, step) for call in calls]
+            if not going:
+                for record in records:
+                    if self._stop.is_set():
+                        self._finish(record, "stopped")
+                    else:
+                        self._finish(record, "error", error=BROKEN_TEXT)
             with self._lock:
                 self._steps.append(copy.deepcopy(outcome.message))
             self._on_archive(outcome.message)
@@ -241,24 +247,19 @@ class ToolLoop:
             if not pending:
                 break
 
-    def _add_record(
-        self, call: dict[str, Any], step: int, status: str = "waiting"
-    ) -> ToolCallRecord:
+    def _add_record(self, call: dict[str, Any], step: int) -> ToolCallRecord:
         function = call["function"]
         record = ToolCallRecord(
             id=call["id"],
             name=function["name"],
             arguments=_decoded(function.get("arguments")),
             step=step,
-            status=status,
         )
         with self._lock:
             self._records.append(record)
             if self._approve is True:
                 # Ready before the call is visible: an answer can never arrive too early.
                 self._decisions[record.id] = concurrent.futures.Future()
-        if status != "waiting":
-            self._update(record)
         return record
 
     def _call_worker(

@@ -14,7 +14,7 @@ import pydantic
 import pytest
 
 from co_widget import Chat
-from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
+from co_widget._tool_loop import BROKEN_TEXT, DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
 from co_widget._tool_schema import build_toolset
 from co_widget.testing import FakeCohere, Stream, text_events, tool_results
 from tests.support.comm_recorder import RecordingComm, recorder_of
@@ -457,6 +457,27 @@ def test_stop_after_a_call_was_written_but_before_the_model_finished(strict):
     assert ran == []
     assert [m["role"] for m in chat.history] == ["user", "assistant", "tool"]
     assert tool_texts(chat) == [STOPPED_TEXT]
+    next_send_is_accepted(chat, strict)
+
+
+def test_a_stream_that_breaks_after_a_complete_call_leaves_a_valid_history(strict):
+    ran = []
+
+    def book(what: str) -> str:
+        """Book it."""
+        ran.append(what)
+        return "booked"
+
+    events = calls(("book", {"what": "a table"}), ("book", {"what": "a taxi"}))
+    first_end = next(i for i, event in enumerate(events) if event["type"] == "tool-call-end")
+    strict.add(Stream(events, drop_after=first_end + 1))
+    chat = chat_on(strict, [book], max_retries=0)
+    reply = chat.send("Book")
+    reply.wait(SLOW)
+    assert reply.error is not None  # the broken stream is the reply's error
+    assert [(call.status, call.error) for call in reply.calls] == [("error", BROKEN_TEXT)]
+    assert ran == []
+    assert tool_texts(chat) == [f"Error: {BROKEN_TEXT}"]
     next_send_is_accepted(chat, strict)
 
 
