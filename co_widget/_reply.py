@@ -145,6 +145,7 @@ class Reply:
         # With Python tools: the turn's ToolLoop (its calls), and the usage of earlier model calls.
         self._loop: Any = None
         self._usage_before: dict[str, Any] | None = None
+        self._plan_break = False  # the next plan text shown starts a new line (a later step)
 
     # --- the worker's side ------------------------------------------------------------------
 
@@ -175,7 +176,12 @@ class Reply:
                         return self._piece(block, block.kind, event.text)
                 case ToolPlanDelta():
                     if event.text:
-                        return self._piece(self._tool_plan, "tool_plan", event.text)
+                        piece = self._piece(self._tool_plan, "tool_plan", event.text)
+                        if piece is not None and self._plan_break:
+                            # A later step's plan starts on its own line in the live bubble.
+                            self._plan_break = False
+                            piece = ("tool_plan", "\n" + piece[1])
+                        return piece
                 case ContentStart():
                     self._block(event.index, event.kind)
                 case ToolCallStart():
@@ -284,6 +290,7 @@ class Reply:
         loop, so the reply forgets it (its usage is kept in the totals)."""
         with self._lock:
             self._usage_before = add_usage(self._usage_before, self._usage)
+            self._plan_break = self._plan_break or bool(self._tool_plan.parts)
             self._blocks, self._tool_plan, self._tool_calls, self._citations = {}, _Pieces(), {}, []
             self._finish_reason = self._usage = self._stream = None
             self._ended = False

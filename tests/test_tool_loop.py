@@ -106,7 +106,7 @@ def test_parallel_calls_run_concurrently_off_the_main_thread(strict):
     assert_sdk_valid(chat.history)
 
 
-def test_two_dependent_steps(strict):
+def test_two_dependent_steps(strict, comms):
     def city_id(name: str) -> dict:
         """The id of a city."""
         return {"id": 75}
@@ -125,6 +125,7 @@ def test_two_dependent_steps(strict):
 
     strict.responder = script
     chat = chat_on(strict, [city_id, forecast])
+    wire = recorder_of(chat, comms)
     reply = chat.send("Forecast for Paris?")
     assert reply.result(SLOW) == "forecast=['sunny at 75']"
     assert [(call.name, call.step) for call in reply.calls] == [("city_id", 0), ("forecast", 1)]
@@ -133,6 +134,14 @@ def test_two_dependent_steps(strict):
     assert roles == ["user", "assistant", "tool", "assistant", "tool", "assistant"]
     # The tool list went with every request.
     assert all(r.json["tools"] == chat.tools for r in strict.requests)
+    # The live bubble shows each step's plan on its own line; each message keeps its own plan.
+    plan = "".join(m.custom.get("tool_plan", "") for m in wire.messages if m.custom)
+    assert plan == "I will use the tools.\nI will use the tools."
+    assert [m.get("tool_plan") for m in chat.history if m["role"] == "assistant"] == [
+        "I will use the tools.",
+        "I will use the tools.",
+        None,
+    ]
 
 
 def test_usage_adds_up_over_the_model_calls(strict):
