@@ -444,7 +444,10 @@ def test_stop_while_the_arguments_stream(strict):
     next_send_is_accepted(chat, strict)
 
 
-def test_stop_after_a_call_was_written_but_before_the_model_finished(strict):
+@pytest.mark.parametrize("how", ["stop", "break"])
+def test_a_call_written_before_the_stream_ended_gets_its_tool_message(strict, how):
+    """The first call is complete, the second is not when the user stops or the stream breaks:
+    the first is never run, yet answered (stopped, or an error), so the history stays valid."""
     ran = []
 
     def book(what: str) -> str:
@@ -454,39 +457,24 @@ def test_stop_after_a_call_was_written_but_before_the_model_finished(strict):
 
     events = calls(("book", {"what": "a table"}), ("book", {"what": "a taxi"}))
     first_end = next(i for i, event in enumerate(events) if event["type"] == "tool-call-end")
-    strict.add(Stream(events, stall_after=first_end + 1))
-    chat = chat_on(strict, [book])
-    reply = chat.send("Book")
-    until(lambda: len(reply.tool_calls) == 1 and reply.message.get("tool_calls"))
-    chat.stop()
-    assert reply.status == "stopped"
-    assert [(call.arguments, call.status) for call in reply.calls] == [
-        ({"what": "a table"}, "stopped")
-    ]
-    assert ran == []
-    assert [m["role"] for m in chat.history] == ["user", "assistant", "tool"]
-    assert tool_texts(chat) == [STOPPED_TEXT]
-    next_send_is_accepted(chat, strict)
-
-
-def test_a_stream_that_breaks_after_a_complete_call_leaves_a_valid_history(strict):
-    ran = []
-
-    def book(what: str) -> str:
-        """Book it."""
-        ran.append(what)
-        return "booked"
-
-    events = calls(("book", {"what": "a table"}), ("book", {"what": "a taxi"}))
-    first_end = next(i for i, event in enumerate(events) if event["type"] == "tool-call-end")
-    strict.add(Stream(events, drop_after=first_end + 1))
+    fault = {"stall_after": first_end + 1} if how == "stop" else {"drop_after": first_end + 1}
+    strict.add(Stream(events, **fault))
     chat = chat_on(strict, [book], max_retries=0)
     reply = chat.send("Book")
-    reply.wait(SLOW)
-    assert reply.error is not None  # the broken stream is the reply's error
-    assert [(call.status, call.error) for call in reply.calls] == [("error", BROKEN_TEXT)]
+    if how == "stop":
+        until(lambda: len(reply.tool_calls) == 1 and reply.message.get("tool_calls"))
+        chat.stop()
+        assert reply.status == "stopped"
+        expected = ("stopped", None, STOPPED_TEXT)
+    else:
+        reply.wait(SLOW)
+        assert reply.error is not None  # the broken stream is the reply's error
+        expected = ("error", BROKEN_TEXT, f"Error: {BROKEN_TEXT}")
+    [call] = reply.calls
+    assert (call.arguments, call.status, call.error) == ({"what": "a table"}, *expected[:2])
     assert ran == []
-    assert tool_texts(chat) == [f"Error: {BROKEN_TEXT}"]
+    assert [m["role"] for m in chat.history] == ["user", "assistant", "tool"]
+    assert tool_texts(chat) == [expected[2]]
     next_send_is_accepted(chat, strict)
 
 
