@@ -27,6 +27,8 @@ __all__ = [
     "Partial",
     "SnapshotMsg",
     "StreamKind",
+    "ToolCard",
+    "ToolMsg",
     "ViewMsg",
 ]
 
@@ -84,6 +86,33 @@ class EndMsg(TypedDict):
     reply: int
 
 
+class ToolCard(TypedDict):
+    """One Python tool call as its card shows it. ``status``: "streaming" (the model is still
+    writing the arguments; then ``arguments`` is the JSON text so far), "waiting", "running",
+    "done", "error", "denied" or "stopped". ``ask``: show Approve/Deny (``approve=True``).
+    ``elapsed``: seconds it has run when the card was sent; ``duration`` once it ended.
+    ``result``: a short preview of the result (the history holds all of it)."""
+
+    id: str
+    name: str
+    arguments: Any
+    status: Literal["streaming", "waiting", "running", "done", "error", "denied", "stopped"]
+    error: NotRequired[str | None]
+    duration: NotRequired[float | None]
+    elapsed: NotRequired[float | None]
+    result: NotRequired[str | None]
+    ask: NotRequired[bool]
+
+
+class ToolMsg(TypedDict):
+    """A tool call of reply ``reply`` changed: replace its card (matched by ``call.id``)."""
+
+    type: Literal["tool"]
+    seq: int
+    reply: int
+    call: ToolCard
+
+
 class SnapshotMsg(TypedDict):
     """The whole truth at ``seq``, for a view that opened mid-stream or saw a gap. ``reply`` is
     None when no reply streams (then ``messages`` is all there is)."""
@@ -94,9 +123,10 @@ class SnapshotMsg(TypedDict):
     base: int
     user: Message | None
     partial: Partial
+    calls: list[ToolCard]  # the reply's tool call cards so far
 
 
-KernelMsg = BeginMsg | DeltaMsg | EndMsg | SnapshotMsg
+KernelMsg = BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg
 
 
 # --- view -> kernel ------------------------------------------------------------------------------
@@ -142,4 +172,12 @@ class ViewSnapshotMsg(TypedDict):
     type: Literal["snapshot"]
 
 
-ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg
+class ApproveMsg(TypedDict):
+    """The user's Approve (``approved`` true) or Deny on the card of tool call ``call``."""
+
+    type: Literal["approve"]
+    call: str
+    approved: bool
+
+
+ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg

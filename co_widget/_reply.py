@@ -43,6 +43,7 @@ from ._events import (
 )
 from ._json_values import lone_surrogate, repair_json, repair_surrogates
 from ._structured import ResponseFormat
+from ._usage import add_usage
 
 __all__ = ["Reply"]
 
@@ -141,6 +142,10 @@ class Reply:
         self._status = "streaming"
         self._cancel_requested = False
         self._stream: Any = None  # the ChatStream, once the worker has it
+        # With Python tools: the turn's ToolLoop (its calls), and the usage of earlier model calls.
+        self._loop: Any = None
+        self._usage_before: dict[str, Any] | None = None
+        self._plan_break = False  # the next plan text shown starts a new line (a later step)
 
     # --- the worker's side ------------------------------------------------------------------
 
@@ -171,7 +176,12 @@ class Reply:
                         return self._piece(block, block.kind, event.text)
                 case ToolPlanDelta():
                     if event.text:
-                        return self._piece(self._tool_plan, "tool_plan", event.text)
+                        piece = self._piece(self._tool_plan, "tool_plan", event.text)
+                        if piece is not None and self._plan_break:
+                            # A later step's plan starts on its own line in the live bubble.
+                            self._plan_break = False
+                            piece = ("tool_plan", "\n" + piece[1])
+                        return piece
                 case ContentStart():
                     self._block(event.index, event.kind)
                 case ToolCallStart():
@@ -275,6 +285,21 @@ class Reply:
             else:
                 self._status = "interrupted" if self._has_output() else "error"
 
+    def _next_step(self) -> None:
+        """Start the next model call of a tool loop: the last one's message is archived by the
+        loop, so the reply forgets it (its usage is kept in the totals)."""
+        with self._lock:
+            self._usage_before = add_usage(self._usage_before, self._usage)
+            self._plan_break = self._plan_break or bool(self._tool_plan.parts)
+            self._blocks, self._tool_plan, self._tool_calls, self._citations = {}, _Pieces(), {}, []
+            self._finish_reason = self._usage = self._stream = None
+            self._ended = False
+
+    def _note(self, text: str) -> None:
+        """A warning from outside the stream (the tool loop's step cap), from any thread."""
+        with self._lock:
+            self._warn(text)
+
     def _release(self) -> None:
         """Wake everyone waiting for the reply (after the chat committed the turn)."""
         self._done.set_result(None)
@@ -285,7 +310,7 @@ class Reply:
             meta = {
                 "status": self._status,
                 "finish_reason": self._finish_reason,
-                "usage": copy.deepcopy(self._usage),
+                "usage": add_usage(self._usage_before, self._usage),
                 "error": self._error.to_dict() if self._error else None,
                 "warnings": self._warning_lines(),
             }
@@ -351,6 +376,8 @@ class Reply:
             stream = self._stream
         if stream is not None:
             stream.cancel()
+        if self._loop is not None:
+            self._loop.stop()
 
     # --- state ----------------------------------------------------------------------------
 
@@ -383,9 +410,18 @@ class Reply:
 
     @property
     def usage(self) -> dict[str, Any] | None:
-        """Cohere's usage record (billed_units, tokens, ...), once the stream ended."""
+        """Cohere's usage record (billed_units, tokens, ...), once the stream ended; with
+        Python tools, the sum over the reply's model calls."""
         with self._lock:
-            return copy.deepcopy(self._usage)
+            return add_usage(self._usage_before, self._usage)
+
+    @property
+    def calls(self) -> list[Any]:
+        """The Python tool calls this reply ran, in order (snapshots, see ``ToolCallRecord``):
+        ``id``, ``name``, ``arguments``, ``status`` ("waiting", "running", "done", "error",
+        "denied", "stopped"), ``result``, ``error``, ``duration`` and ``step``. Empty without
+        Python tools."""
+        return self._loop.calls if self._loop is not None else []
 
     @property
     def warnings(self) -> list[str]:

@@ -39,7 +39,12 @@ def _message(message: dict[str, Any], footnotes: Footnotes) -> str:
         parts += footnotes.cited_content(message, _content)
     else:
         parts += _content(message.get("content"), as_code=role == "tool")
-    parts += [_tool_call(call) for call in message.get("tool_calls", [])]
+    statuses = {
+        card.get("id"): card.get("status") for card in (message.get("_co") or {}).get("calls", [])
+    }
+    parts += [
+        _tool_call(call, statuses.get(call.get("id"))) for call in message.get("tool_calls", [])
+    ]
     parts += _status(message.get("_co") or {})
     return "\n\n".join(parts)
 
@@ -64,9 +69,11 @@ def _content(content: Any, *, as_code: bool) -> list[str]:
     return parts
 
 
-def _tool_call(call: dict[str, Any]) -> str:
+def _tool_call(call: dict[str, Any], status: str | None = None) -> str:
+    """A call; ``status`` is set for calls co_widget ran (done, error, denied, stopped)."""
     function = call.get("function", {})
-    return f"**Tool call** `{function.get('name')}` (`{call.get('id')}`)\n\n" + _code(
+    ran = f" *({status})*" if status else ""
+    return f"**Tool call** `{function.get('name')}` (`{call.get('id')}`){ran}\n\n" + _code(
         function.get("arguments") or "{}"
     )
 

@@ -10,6 +10,7 @@ The worker thread never prints.
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Callable
@@ -41,6 +42,9 @@ from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
 from ._reply import Reply
 from ._structured import ResponseFormat, resolve_response_format
+from ._tool_loop import check_approve, check_max_steps
+from ._tool_schema import build_toolset
+from ._tool_turn import ToolTurn
 from ._transcript import to_markdown
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
@@ -64,7 +68,10 @@ class Chat(anywidget.AnyWidget):
 
     ``Chat(model=..., system=..., api_key=..., base_url=..., timeout=..., max_retries=...,
     **params)``: ``params`` are the v2 generation parameters (temperature, p, k, max_tokens,
-    stop_sequences, seed, thinking, tools, documents, ...), checked here, before any request.
+    stop_sequences, seed, thinking, documents, ...), checked here, before any request.
+    ``tools`` takes Python functions (run by the chat, see ``_tool_turn``) and raw v2 tool
+    dicts; ``approve`` (False, True for the widget's buttons, or ``fn(name, arguments) -> bool``)
+    says which calls run; ``max_steps`` caps the model calls of one reply.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -94,10 +101,18 @@ class Chat(anywidget.AnyWidget):
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        tools: Any = None,
+        approve: Any = False,
+        max_steps: int = 10,
         **params: Any,
     ) -> None:
         check_model(model)
         check_system(system)
+        self._toolset = build_toolset(tools)
+        self._approve = check_approve(approve)
+        self._max_steps = check_max_steps(max_steps)
+        if self._toolset.specs:
+            params = {**params, "tools": self._toolset.specs}
         # A pydantic model class becomes its JSON schema here; the class stays for reply.parsed.
         self._format = resolve_response_format(params.pop("response_format", None))
         if self._format is not None:
@@ -242,7 +257,19 @@ class Chat(anywidget.AnyWidget):
         reply = Reply(self._format if params is None else fmt)
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
             reply._warn(note)
-        return self._runner.start(base_of, user, build_body, reply)
+        tools = None
+        if self._toolset.functions:
+
+            def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
+                return ToolTurn(self._toolset, self._approve, self._max_steps, reply, send_card)
+
+        return self._runner.start(base_of, user, build_body, reply, tools)
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """The tool list sent with every request (a copy): Cohere v2 tool dicts, the schemas of
+        your Python functions as pydantic built them, and any raw dicts you passed."""
+        return copy.deepcopy(self._params.get("tools", []))
 
     # --- the conversation ---------------------------------------------------------------
 
@@ -341,6 +368,10 @@ class Chat(anywidget.AnyWidget):
                     self.clear()
                 case {"type": "snapshot"}:
                     self._runner.answer_snapshot()
+                case {"type": "approve", "call": str(call), "approved": bool(approved)}:
+                    turn = self._runner.active
+                    if turn is not None and turn.tools is not None:
+                        turn.tools.loop.decide(call, approved)
                 case _:
                     self.log.warning("co_widget: ignored an unknown front-end message.")
         except ChatBusyError:

@@ -18,7 +18,8 @@ Each request to ``POST /v2/chat`` takes the next queued reply (``FakeCohere(repl
 - a list of event dicts, streamed as given (build them with :func:`text_events`, or load a
   recorded stream with :meth:`Stream.from_jsonl`);
 - a :class:`Stream`: events plus framing, pacing and faults (drop, stall, malformed event);
-- an :class:`Error`: an HTTP error status with Cohere's error body.
+- an :class:`Error`: an HTTP error status with Cohere's error body;
+- a function ``reply(request_json)`` returning one of those: the reply depends on the request.
 
 With the queue empty, ``responder(request_json)`` makes the reply if given; else a request with
 ``documents`` is answered by quoting them, with citations (in the request's citation mode), one
@@ -26,6 +27,20 @@ with images by describing them (count, formats, pixel sizes), and any other by e
 user message. A flaky server that fails twice, then recovers::
 
     fake.add(*[Error(503, "service unavailable")] * 2, "ok")
+
+A tool loop, offline: call a tool on the first request, answer from its result on the next
+(:func:`tool_results` reads the results a request carries back)::
+
+    def script(request):
+        results = tool_results(request)
+        if not results:
+            return text_events(tool_plan="I will look up the weather.",
+                               tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}])
+        return f"It is {results[0]['documents'][0]['temp_c']} °C in Paris."
+
+    with FakeCohere(responder=script, strict=True) as fake: ...
+
+``strict=True`` answers 400, as Cohere does, to a history with a tool call but no tool message.
 
 Requests with ``"stream": false`` get the non-streaming JSON response carrying the same reply.
 """
@@ -59,8 +74,17 @@ from co_widget._fake_server import (
     encode_events,
     last_user_text,
 )
+from co_widget._fake_tools import tool_history_problem, tool_results
 
-__all__ = ["Error", "FakeCohere", "RecordedRequest", "Stream", "original_example", "text_events"]
+__all__ = [
+    "Error",
+    "FakeCohere",
+    "RecordedRequest",
+    "Stream",
+    "original_example",
+    "text_events",
+    "tool_results",
+]
 
 _FRAMINGS = ("sse", "ndjson")
 _TRANSFERS = ("chunked", "close", "length")
@@ -360,6 +384,8 @@ class Error:
 
 
 Reply = str | Sequence[Mapping[str, Any]] | Stream | Error
+# A queued reply may also be a function of the request that returns one of those.
+Script = Callable[[dict[str, Any]], Reply]
 
 
 def _default_reply(request_json: dict[str, Any]) -> Reply:
@@ -371,10 +397,13 @@ def _default_reply(request_json: dict[str, Any]) -> Reply:
     return describe_images(request_json) or last_user_text(request_json)
 
 
-def _check_reply(reply: object) -> None:
+def _check_reply(reply: object, *, scripted: bool = True) -> None:
+    if scripted and callable(reply) and not isinstance(reply, (Stream, Error)):
+        return
     if not isinstance(reply, (str, list, tuple, Stream, Error)):
         raise TypeError(
-            "a reply is a str, a list of event dicts, a Stream or an Error, "
+            "a reply is a str, a list of event dicts, a Stream, an Error"
+            f"{', or a function of the request returning one' if scripted else ''}, "
             f"not {type(reply).__name__}"
         )
 
@@ -427,7 +456,10 @@ class FakeCohere:
         api_key: if given, requests need ``Authorization: Bearer <api_key>``; others get
             Cohere's 401 ("no api key supplied" / "invalid api token").
         responder: ``responder(request_json) -> reply`` for requests when the queue is empty
-            (default: echo the last user message).
+            (default: echo the last user message). With :func:`tool_results` it scripts a tool
+            loop: call tools on the first request, answer from their results on the next.
+        strict: reject, with Cohere's HTTP 400, a request whose history breaks the tool-call
+            rules (a tool call without its tool message, a tool message without its call).
         on_write: ``on_write(data)`` is called in the request's thread with the body bytes of
             each socket write (without HTTP chunk framing), just before they are sent: take
             ``time.time()`` there to know when a reply's first token left the server, or log
@@ -442,7 +474,8 @@ class FakeCohere:
         replies: Sequence[Reply] = (),
         *,
         api_key: str | None = None,
-        responder: Callable[[dict[str, Any]], Reply] | None = None,
+        responder: Script | None = None,
+        strict: bool = False,
         on_write: Callable[[bytes], None] | None = None,
         framing: str = "sse",
         transfer: str = "chunked",
@@ -454,6 +487,7 @@ class FakeCohere:
         _check_options(framing, transfer, chunk_size, delay)
         self._api_key = api_key
         self.responder = responder
+        self.strict = strict
         self.on_write = on_write
         self.framing = framing
         self.transfer = transfer
@@ -461,7 +495,7 @@ class FakeCohere:
         self.delay = delay
         self._address = (host, port)
         self.requests: list[RecordedRequest] = []
-        self._queue: deque[Reply] = deque()
+        self._queue: deque[Reply | Script] = deque()
         self._lock = threading.Lock()
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
@@ -475,8 +509,9 @@ class FakeCohere:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, *replies: Reply) -> None:
-        """Queue replies for the next requests, first in first out."""
+    def add(self, *replies: Reply | Script) -> None:
+        """Queue replies for the next requests, first in first out. A reply may be a function
+        ``reply(request_json)`` that returns one, to answer from what the request holds."""
         for reply in replies:
             _check_reply(reply)
         with self._lock:
@@ -558,16 +593,18 @@ class FakeCohere:
                 return Error(401, problem)
         if not isinstance(request.json, dict):
             return Error(400, "invalid request: the body must be a JSON object")
+        problem = tool_history_problem(request.json) if self.strict else None
+        if problem:
+            return Error(400, problem)
         with self._lock:
             reply = self._queue.popleft() if self._queue else None
         if reply is None:
-            if self.responder is None:
-                reply = _default_reply(request.json)
-            else:
-                try:
-                    reply = self.responder(request.json)
-                    _check_reply(reply)
-                except Exception as exc:
-                    # A broken responder fails that request visibly, not the whole connection.
-                    return Error(500, f"FakeCohere responder failed: {exc!r}")
+            reply = self.responder or _default_reply
+        if callable(reply) and not isinstance(reply, (Stream, Error)):
+            try:
+                reply = reply(request.json)
+                _check_reply(reply, scripted=False)
+            except Exception as exc:
+                # A broken script fails that request visibly, not the whole connection.
+                return Error(500, f"FakeCohere responder failed: {exc!r}")
         return reply if isinstance(reply, (Stream, Error)) else Stream(reply)

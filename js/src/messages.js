@@ -4,6 +4,7 @@ import { imageStrip, jsonSource } from "./attachments.js";
 import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { committedCards } from "./tools.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
 function blockList(content) {
@@ -66,7 +67,10 @@ function renderAssistant(message) {
   const cited = co.format === "json" ? null : renderCitedAnswer(message);
   const source = co.format === "json" ? jsonSource(text) : text;
   if (text) bubble.append(h("div", { cls: "co-md" }, [cited?.answer ?? renderMarkdown(source)]));
-  if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
+  // Calls co_widget ran have cards (status, duration, result); others a plain list.
+  const cards = committedCards(co);
+  if (cards) bubble.append(cards);
+  else if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
   if (cited) {
     bubble.append(cited.sources);
     citeInteractions(bubble);

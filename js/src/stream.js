@@ -8,6 +8,7 @@ import { citeInteractions, citedSpans, renderCited, sourceList } from "./citatio
 import { h } from "./dom.js";
 import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
+import { ToolCards } from "./tools.js";
 
 // Renders src.slice(start, end) (a stable block, or the tail without highlighting).
 function plainSlice(src, start, end, highlight) {
@@ -84,6 +85,7 @@ export class StreamingReply {
     this.cursor = h("span", { cls: "co-cursor", attrs: { "aria-hidden": "true" } });
     this.thinking = null;
     this.plan = null;
+    this.cards = null;
     this.spanCount = 0; // cited spans highlighted so far
     this.shownSpans = new Set(); // their citation numbers
     this.listCount = 0; // citations in the Sources list
@@ -106,6 +108,13 @@ export class StreamingReply {
         this.text.el.before(this.plan);
       }
       if (this.plan.textContent !== state.tool_plan) this.plan.textContent = state.tool_plan;
+    }
+    if (state.calls?.length) {
+      if (!this.cards) {
+        this.cards = new ToolCards();
+        this.text.el.before(this.cards.el); // after the plan: plan, then cards, then the answer
+      }
+      this.cards.update(state.calls);
     }
     this.cursor.remove(); // before looking for its new place, so it is not found as the tail's end
     if (state.citations?.length) this.cite(state);

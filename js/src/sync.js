@@ -1,4 +1,4 @@
-// Follows the kernel's reply stream for one view: begin / delta / end / snapshot custom messages,
+// Follows the kernel's reply stream for one view: begin / delta / tool / end / snapshot messages,
 // numbered by `seq`. Jupyter Server may drop IOPub messages under load, and a view can open in
 // the middle of a reply, so a view that sees a gap (or a delta for a reply it never saw begin)
 // asks for a snapshot and ignores deltas until it arrives. No DOM here: the view asks `pending`
@@ -29,6 +29,7 @@ export class ReplySync {
         this.reset({ reply: msg.reply, base: msg.base, user: msg.user ?? null });
         break;
       case "delta":
+      case "tool":
         this.delta(msg);
         break;
       case "end":
@@ -42,7 +43,13 @@ export class ReplySync {
         this.reset(
           msg.reply == null
             ? null
-            : { reply: msg.reply, base: msg.base, user: msg.user ?? null, ...msg.partial },
+            : {
+                reply: msg.reply,
+                base: msg.base,
+                user: msg.user ?? null,
+                ...msg.partial,
+                calls: msg.calls ?? [],
+              },
         );
         break;
       default:
@@ -58,6 +65,7 @@ export class ReplySync {
     }
     if (msg.seq <= this.seq) return; // already contained in a snapshot
     this.seq = msg.seq;
+    if (msg.type === "tool") upsertCall(this.pending.calls, msg.call);
     for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
     if (msg.citations?.length)
       this.pending.citations = [...this.pending.citations, ...msg.citations];
@@ -70,8 +78,16 @@ export class ReplySync {
       text: pending.text ?? "",
       thinking: pending.thinking ?? "",
       tool_plan: pending.tool_plan ?? "",
+      calls: pending.calls ?? [],
       citations: pending.citations ?? [],
     };
     this.onChange("reset");
   }
+}
+
+// A tool card replaces the one with the same call id, or joins the end.
+function upsertCall(calls, card) {
+  const at = calls.findIndex((known) => known.id === card.id);
+  if (at === -1) calls.push(card);
+  else calls[at] = card;
 }

@@ -258,6 +258,16 @@ export class ChatView {
       case "copy-code":
         this.copy(btn, btn.closest(".co-code").querySelector("code").textContent);
         break;
+      case "approve":
+      case "deny":
+        // Both buttons go at once: one answer per call (the card's next state replaces them).
+        for (const other of btn.parentNode.querySelectorAll("button")) other.disabled = true;
+        this.model.send({
+          type: "approve",
+          call: btn.dataset.callId,
+          approved: btn.dataset.coAction === "approve",
+        });
+        break;
       case "jump":
         this.stick = true;
         this.root.classList.remove("co-scrolled-up");
