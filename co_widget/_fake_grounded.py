@@ -10,9 +10,9 @@ default), interleaved right after the delta that completes each span in FAST mod
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
+from ._fake_events import text_events
 from ._fake_server import last_user_text
 
 __all__ = ["grounded_reply"]
@@ -24,9 +24,7 @@ _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
-def grounded_reply(
-    request_json: dict[str, Any], text_events: Callable[..., list[dict[str, Any]]]
-) -> list[dict[str, Any]] | None:
+def grounded_reply(request_json: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The events answering ``request_json`` from its documents, or None if it has none."""
     documents = [_document(i, doc) for i, doc in enumerate(request_json.get("documents") or [])]
     documents = [doc for doc in documents if doc is not None]

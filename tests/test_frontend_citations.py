@@ -255,7 +255,7 @@ def marks_html(page, scope: str) -> list[str]:
 def test_fast_and_accurate_modes_render_the_same_live_and_committed(page):
     renders = {}
     for mode in ("FAST", "ACCURATE"):
-        events = grounded_reply(grounded_request(mode), text_events)
+        events = grounded_reply(grounded_request(mode))
         deltas = [e for e in events if e["type"] == "content-delta"]
         text = "".join(e["delta"]["message"]["content"]["text"] for e in deltas)
         citations = [
