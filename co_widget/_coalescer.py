@@ -18,13 +18,15 @@ waits for the next token. Messages go out in order: every send happens under one
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
-from ._protocol import STREAM_KINDS
+from ._protocol import LIST_KINDS, STREAM_KINDS
 
 __all__ = ["DeltaCoalescer"]
 
@@ -41,15 +43,15 @@ class DeltaCoalescer:
     pending and stops it.
     """
 
-    def __init__(self, emit: Callable[[dict[str, str]], None]) -> None:
+    def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
         self._emit = emit
         self._cond = threading.Condition()
-        self._pending: dict[str, list[str]] = {kind: [] for kind in STREAM_KINDS}
+        self._pending: dict[str, list[Any]] = {kind: [] for kind in (*STREAM_KINDS, *LIST_KINDS)}
         # Sizes are counted in characters, not UTF-8 bytes: never more than the bytes, so the
         # byte budget is met with some margin for non-ASCII text.
         self._pending_chars = 0
         self._pending_since = 0.0
-        self._sent: dict[str, list[str]] = {kind: [] for kind in STREAM_KINDS}
+        self._sent: dict[str, list[Any]] = {kind: [] for kind in (*STREAM_KINDS, *LIST_KINDS)}
         self._sent_chars = 0
         self._messages = 0
         self._last_sent = -math.inf
@@ -80,23 +82,24 @@ class DeltaCoalescer:
             self._closed = True
             self._cond.notify()
 
-    def add(self, kind: str, text: str) -> None:
-        """Queue a non-empty piece of text of one kind ("text", "thinking" or "tool_plan")."""
+    def add(self, kind: str, piece: Any) -> None:
+        """Queue a non-empty piece of text of one of ``STREAM_KINDS``, or one object of
+        ``LIST_KINDS`` (a citation: its JSON size counts as text, as it costs that on the wire)."""
         now = time.monotonic()
         with self._cond:
             if self._closed:
                 return
             if not self._pending_chars:
                 self._pending_since = now
-            self._pending[kind].append(text)
-            self._pending_chars += len(text)
+            self._pending[kind].append(piece)
+            self._pending_chars += len(piece) if kind in STREAM_KINDS else len(json.dumps(piece))
             due = self._due()
             if due <= now:
                 self._flush()
             elif due < self._wake_at:
                 self._cond.notify()
 
-    def snapshot(self, send: Callable[[dict[str, str]], None]) -> None:
+    def snapshot(self, send: Callable[[dict[str, Any]], None]) -> None:
         """Call ``send(partial)`` with everything sent so far, after sending what is pending.
 
         The partial then equals the sum of all deltas before it, so the deltas after it
@@ -105,7 +108,8 @@ class DeltaCoalescer:
         with self._cond:
             if self._pending_chars:
                 self._flush()
-            send({kind: "".join(parts) for kind, parts in self._sent.items()})
+            partial: dict[str, Any] = {kind: "".join(self._sent[kind]) for kind in STREAM_KINDS}
+            send(partial | {kind: list(self._sent[kind]) for kind in LIST_KINDS})
 
     def _due(self) -> float:
         """When the pending text may go (monotonic time; inf when nothing is pending)."""
@@ -123,10 +127,13 @@ class DeltaCoalescer:
     def _flush(self) -> None:
         parts = {}
         for kind, pending in self._pending.items():
-            if pending:
+            if pending and kind in STREAM_KINDS:
                 parts[kind] = text = "".join(pending)
                 self._sent[kind].append(text)
-                pending.clear()
+            elif pending:
+                parts[kind] = list(pending)
+                self._sent[kind] += pending
+            pending.clear()
         self._sent_chars += self._pending_chars
         self._pending_chars = 0
         self._messages += 1

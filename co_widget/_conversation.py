@@ -82,9 +82,13 @@ def undo_exchanges(messages: list[Message], n: int) -> list[Message]:
 
 
 def regenerate_base(messages: list[Message]) -> list[Message]:
-    """``messages`` without its trailing assistant turns: what to ask again."""
+    """``messages`` without its trailing assistant turns (and the tool steps the widget ran for
+    them): what to ask again. Tool results the user added stay: asking again continues them."""
     end = len(messages)
-    while end and messages[end - 1].get("role") == "assistant":
+    while end and (
+        messages[end - 1].get("role") == "assistant"
+        or (messages[end - 1].get("role") == "tool" and "_co" in messages[end - 1])
+    ):
         end -= 1
     if not end:
         raise ValueError("Nothing to regenerate: send a message first.")

@@ -39,8 +39,9 @@ from typing import Any, Protocol
 from ._client import CohereClient
 from ._coalescer import DeltaCoalescer
 from ._errors import ChatBusyError, CohereError
-from ._protocol import STREAM_KINDS, Partial
+from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
 from ._reply import Reply
+from ._tool_turn import ToolTurn
 
 __all__ = ["STOP_GRACE", "ReplyRunner", "Turn"]
 
@@ -49,7 +50,10 @@ Messages = list[dict[str, Any]]
 # How long a stopped reply may take to end on its own before the runner ends it (the client
 # normally ends a cancelled stream within a few milliseconds).
 STOP_GRACE = 0.3
-_NO_PARTIAL: Partial = {kind: "" for kind in STREAM_KINDS}  # type: ignore[assignment]
+_NO_PARTIAL: Partial = {  # type: ignore[assignment]
+    **{kind: "" for kind in STREAM_KINDS},
+    **{kind: [] for kind in LIST_KINDS},
+}
 
 
 class Host(Protocol):
@@ -72,6 +76,7 @@ class Turn:
     coalescer: DeltaCoalescer
     reply: Reply = field(default_factory=Reply)
     finished: bool = False  # committed (guarded by the chat's lock)
+    tools: ToolTurn | None = None  # the tool loop, when the chat has Python tools
 
 
 class ReplyRunner:
@@ -95,16 +100,22 @@ class ReplyRunner:
         user: dict[str, Any] | None,
         build_body: Callable[[Messages], dict[str, Any]],
         reply: Reply | None = None,
+        tools: Callable[[Reply, Callable[[dict[str, Any]], None]], ToolTurn] | None = None,
     ) -> Reply:
         """Start a reply to ``base_of(messages) + [user]``; return its Reply at once (``reply``,
-        if given: one made with the request's response_format)."""
+        if given: one made with the request's response_format). ``tools(reply, send_card)``
+        makes the turn's tool loop, when the chat has Python tools."""
         with self.lock:
             self.check_idle()
             base = base_of(self.host.messages)
-            body = build_body(base + ([user] if user else []))
+            asked = base + ([user] if user else [])
+            body = build_body(asked)
             rid = next(self._reply_ids)
             coalescer = DeltaCoalescer(self._delta_sender(rid))
             turn = Turn(rid, base, user, body, coalescer, reply or Reply())
+            turn.reply._set_history(asked)  # its tool calls name the tool results cited
+            if tools is not None:
+                turn.tools = tools(turn.reply, self._card_sender(rid))
             try:
                 self.active = turn
                 self._seq = 0
@@ -133,10 +144,18 @@ class ReplyRunner:
             self._finish(turn, error)
 
     def _stream(self, turn: Turn) -> CohereError | None:
-        """Stream the body's reply into the Reply and the coalescer; return the error that
-        ended it (errors belong to the turn, where the user sees them, not to a thread)."""
+        if turn.tools is not None:
+            return turn.tools.run(turn, self._stream_body)
+        return self._stream_body(turn, turn.body)
+
+    def _stream_body(
+        self, turn: Turn, body: dict[str, Any], on_event: Callable[[Any], None] | None = None
+    ) -> CohereError | None:
+        """Stream one model call into the Reply and the coalescer; return the error that
+        ended it (errors belong to the turn, where the user sees them, not to a thread).
+        ``on_event`` also sees every event (the tool cards follow the streaming calls)."""
         try:
-            stream = self.client.chat_stream(turn.body)
+            stream = self.client.chat_stream(body)
             turn.reply._attach(stream)
             add = turn.coalescer.add
             feed = turn.reply._feed
@@ -144,6 +163,8 @@ class ReplyRunner:
                 piece = feed(event)
                 if piece is not None:
                     add(*piece)
+                if on_event is not None:
+                    on_event(event)
         except CohereError as error:
             return error
         return None
@@ -176,7 +197,8 @@ class ReplyRunner:
             failure = _unexpected(exc)
             turn.reply._settle(failure, force=True)
             message = {"role": "assistant", "content": "", "_co": _error_metadata(failure)}
-        messages = [*turn.base, *([turn.user] if turn.user else []), message]
+        steps = turn.tools.transcript() if turn.tools is not None else []
+        messages = [*turn.base, *([turn.user] if turn.user else []), *steps, message]
         try:
             with self.lock:
                 self.active = None
@@ -210,6 +232,15 @@ class ReplyRunner:
 
         return send_delta
 
+    def _card_sender(self, rid: int) -> Callable[[dict[str, Any]], None]:
+        def send_card(card: dict[str, Any]) -> None:
+            with self.lock:
+                turn = self.active
+                if turn is not None and turn.rid == rid:  # never after the turn's end
+                    self._publish("tool", reply=rid, call=card)
+
+        return send_card
+
     def answer_snapshot(self) -> None:
         """Answer a view that opened mid-stream or saw a gap."""
         turn = self.active
@@ -225,10 +256,18 @@ class ReplyRunner:
             current = self.active
             if current is None:  # idle, or the reply ended meanwhile and messages has it
                 base = len(self.host.messages)
-                self._publish("snapshot", reply=None, base=base, user=None, partial=_NO_PARTIAL)
-            elif current is turn:
                 self._publish(
-                    "snapshot", reply=turn.rid, base=len(turn.base), user=turn.user, partial=partial
+                    "snapshot", reply=None, base=base, user=None, partial=_NO_PARTIAL, calls=[]
+                )
+            elif current is turn:
+                calls = turn.tools.cards() if turn.tools is not None else []
+                self._publish(
+                    "snapshot",
+                    reply=turn.rid,
+                    base=len(turn.base),
+                    user=turn.user,
+                    partial=partial,
+                    calls=calls,
                 )
             # else a new reply began meanwhile: its begin message already reset every view.
 

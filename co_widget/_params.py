@@ -15,6 +15,7 @@ import copy
 import re
 from typing import Any
 
+from ._documents import normalize_documents
 from ._json_values import check_json, check_text
 from ._messages import validate_messages
 
@@ -86,6 +87,9 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{name} must be True or False, got {value!r}.")
         elif name == "stop_sequences":
             _check_stop_sequences(value)
+        elif name == "documents":  # files and DataFrames become JSON documents first
+            result[name] = normalize_documents(value)
+            check_json(result[name], name)
         elif name in _OBJECTS:
             check_json(value, name)  # sent as JSON with every request: fail now, not then
             result[name] = _CHECK_OBJECT[name](value)
@@ -200,6 +204,10 @@ def _check_response_format(value: Any) -> dict[str, Any]:
 
 
 def _check_citation_options(value: Any) -> dict[str, Any]:
+    # Cohere's docs write the modes in lower case, its schema's enum in upper case: accept both,
+    # send upper case.
+    if isinstance(value, dict) and isinstance(value.get("mode"), str):
+        value = {**value, "mode": value["mode"].upper()}
     return _check_option_object("citation_options", value, {"mode": _CITATION_MODES})
 
 
@@ -227,28 +235,9 @@ def _check_tools(value: Any) -> list[Any]:
     return list(value)
 
 
-def _check_documents(value: Any) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise ValueError("documents must be a list of strings or {'data': {...}, 'id'?: str}.")
-    for j, doc in enumerate(value):
-        if isinstance(doc, str):
-            continue
-        if (
-            not isinstance(doc, dict)
-            or not isinstance(doc.get("data"), dict)
-            or not isinstance(doc.get("id", ""), str)
-            or set(doc) - {"data", "id"}
-        ):
-            raise ValueError(
-                f"documents[{j}] must be a string or {{'data': {{...}}, 'id'?: str}}, got {doc!r}."
-            )
-    return list(value)
-
-
 _CHECK_OBJECT = {
     "thinking": _check_thinking,
     "response_format": _check_response_format,
     "citation_options": _check_citation_options,
     "tools": _check_tools,
-    "documents": _check_documents,
 }

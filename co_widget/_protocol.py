@@ -2,7 +2,7 @@
 
 Declared once here, as ``TypedDict``s whose ``type`` is a ``Literal`` (in the manner of anywidget's
 ``_protocols.py``), and mirrored once in ``js/src/protocol.js`` as JSDoc typedefs checked by
-``tsc --noEmit``; ``tests/test_protocol.py`` fails if the two sides disagree.
+``tsc --noEmit``; ``tests/test_structure.py`` fails if the two sides disagree.
 
 Stream messages (``begin``, ``delta``, ``end``, ``snapshot``) carry ``seq``, which restarts at 0
 with each ``begin`` and grows by one per stream message: a view that sees a gap asks for a
@@ -19,6 +19,7 @@ from typing import Any, Literal, TypedDict, get_args
 from typing_extensions import NotRequired
 
 __all__ = [
+    "LIST_KINDS",
     "STREAM_KINDS",
     "AssetMsg",
     "BeginMsg",
@@ -26,11 +27,14 @@ __all__ = [
     "DroppedMsg",
     "EndMsg",
     "KernelMsg",
+    "ListKind",
     "Partial",
     "RejectedMsg",
     "RestoreMsg",
     "SnapshotMsg",
     "StreamKind",
+    "ToolCard",
+    "ToolMsg",
     "ViewAssetMsg",
     "ViewMsg",
 ]
@@ -38,6 +42,10 @@ __all__ = [
 # The kinds of streamed text a delta carries, in the order a bubble shows them.
 StreamKind = Literal["text", "thinking", "tool_plan"]
 STREAM_KINDS: tuple[StreamKind, ...] = get_args(StreamKind)
+# The kinds of streamed objects a delta carries as a list of the new ones: Cohere's citation
+# objects, sent as they arrive so the view highlights a span once its text and citation are in.
+ListKind = Literal["citations"]
+LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
 
 Message = dict[str, Any]  # a Cohere v2 message, possibly with the widget's "_co" metadata
 
@@ -48,6 +56,7 @@ class Partial(TypedDict):
     text: str
     thinking: str
     tool_plan: str
+    citations: list[dict[str, Any]]
 
 
 # --- kernel -> view ------------------------------------------------------------------------------
@@ -73,6 +82,7 @@ class DeltaMsg(TypedDict):
     text: NotRequired[str]
     thinking: NotRequired[str]
     tool_plan: NotRequired[str]
+    citations: NotRequired[list[dict[str, Any]]]  # Cohere citation objects, in arrival order
 
 
 class EndMsg(TypedDict):
@@ -81,6 +91,33 @@ class EndMsg(TypedDict):
     type: Literal["end"]
     seq: int
     reply: int
+
+
+class ToolCard(TypedDict):
+    """One Python tool call as its card shows it. ``status``: "streaming" (the model is still
+    writing the arguments; then ``arguments`` is the JSON text so far), "waiting", "running",
+    "done", "error", "denied" or "stopped". ``ask``: show Approve/Deny (``approve=True``).
+    ``elapsed``: seconds it has run when the card was sent; ``duration`` once it ended.
+    ``result``: a short preview of the result (the history holds all of it)."""
+
+    id: str
+    name: str
+    arguments: Any
+    status: Literal["streaming", "waiting", "running", "done", "error", "denied", "stopped"]
+    error: NotRequired[str | None]
+    duration: NotRequired[float | None]
+    elapsed: NotRequired[float | None]
+    result: NotRequired[str | None]
+    ask: NotRequired[bool]
+
+
+class ToolMsg(TypedDict):
+    """A tool call of reply ``reply`` changed: replace its card (matched by ``call.id``)."""
+
+    type: Literal["tool"]
+    seq: int
+    reply: int
+    call: ToolCard
 
 
 class SnapshotMsg(TypedDict):
@@ -93,6 +130,7 @@ class SnapshotMsg(TypedDict):
     base: int
     user: Message | None
     partial: Partial
+    calls: list[ToolCard]  # the reply's tool call cards so far
 
 
 class RejectedMsg(TypedDict):
@@ -121,7 +159,9 @@ class AssetMsg(TypedDict):
     name: str
 
 
-KernelMsg = BeginMsg | DeltaMsg | EndMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg
+KernelMsg = (
+    BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg
+)
 
 
 # --- view -> kernel ------------------------------------------------------------------------------
@@ -167,6 +207,14 @@ class ViewSnapshotMsg(TypedDict):
     type: Literal["snapshot"]
 
 
+class ApproveMsg(TypedDict):
+    """The user's Approve (``approved`` true) or Deny on the card of tool call ``call``."""
+
+    type: Literal["approve"]
+    call: str
+    approved: bool
+
+
 class RestoreMsg(TypedDict):
     """Undo: put back the messages of the ``dropped`` message with this token."""
 
@@ -188,6 +236,7 @@ ViewMsg = (
     | EditMsg
     | ClearMsg
     | ViewSnapshotMsg
+    | ApproveMsg
     | RestoreMsg
     | ViewAssetMsg
 )

@@ -20,28 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import copy
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass, field
 from typing import Any
 
+from ._citations import Citation, cited_tools, place_citations, tool_calls_of
 from ._errors import CohereError, GenerationError
-from ._events import (
-    CitationStart,
-    ContentDelta,
-    ContentStart,
-    Event,
-    MalformedEvent,
-    MessageEnd,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallStart,
-    ToolPlanDelta,
-    UnknownEvent,
-)
-from ._json_values import lone_surrogate, repair_json, repair_surrogates
+from ._events import Event, MessageEnd
+from ._json_values import repair_json, repair_surrogates
+from ._reply_content import ReplyContent, Warnings, repaired
 from ._structured import ResponseFormat
+from ._usage import add_usage
 
 __all__ = ["Reply"]
 
@@ -49,64 +38,6 @@ __all__ = ["Reply"]
 _FAILED_FINISH_REASONS = ("ERROR", "TIMEOUT")
 _REPR_TEXT_CHARS = 40
 _UNPARSED = object()
-# The content blocks a history can hold; others (a future "image" block, say) are skipped.
-_BLOCK_KINDS = ("text", "thinking")
-MAX_WARNINGS = 100  # kept per reply; the rest are counted
-_HIGH_SURROGATES = ("\ud800", "\udbff")
-
-
-@dataclass(slots=True)
-class _Pieces:
-    """One streamed text (a content block, the tool plan, a call's arguments).
-
-    A server may split an emoji's surrogate pair across two JSON-escaped deltas ("\\ud83c", then
-    "\\udf7e"): a trailing high surrogate waits here for its other half, so every piece kept or
-    shown is valid text.
-    """
-
-    parts: list[str] = field(default_factory=list)
-    carry: str = ""
-
-    def add(self, text: str) -> tuple[str, bool]:
-        """Append ``text``; return what to show of it, and whether a lone surrogate was
-        replaced by U+FFFD."""
-        if self.carry:
-            text, self.carry = self.carry + text, ""
-        if text and _HIGH_SURROGATES[0] <= text[-1] <= _HIGH_SURROGATES[1]:
-            text, self.carry = text[:-1], text[-1]
-        repaired = repair_surrogates(text)
-        lone = repaired is not text and lone_surrogate(text) is not None  # not a joined pair
-        if repaired:
-            self.parts.append(repaired)
-        return repaired, lone
-
-    def close(self) -> bool:
-        """The stream is over: a half character still waiting becomes U+FFFD."""
-        if not self.carry:
-            return False
-        self.parts.append("\ufffd")
-        self.carry = ""
-        return True
-
-
-@dataclass(slots=True)
-class _Block(_Pieces):
-    kind: str = "text"  # "text", "thinking", or a kind this version skips
-
-
-@dataclass(slots=True)
-class _ToolCall:
-    id: str | None
-    name: str
-    arguments: _Pieces
-    finished: bool = False
-
-    def as_cohere(self) -> dict[str, Any]:
-        return {
-            "id": self.id or "",
-            "type": "function",
-            "function": {"name": self.name, "arguments": "".join(self.arguments.parts)},
-        }
 
 
 class Reply:
@@ -125,13 +56,9 @@ class Reply:
         # A running future cannot be cancelled: cancelling a task that awaits the reply must not
         # cancel the reply's own completion (``__await__`` stops the stream explicitly instead).
         self._done.set_running_or_notify_cancel()
-        self._blocks: dict[int, _Block] = {}
-        self._tool_plan = _Pieces()
-        self._tool_calls: dict[int, _ToolCall] = {}
-        self._citations: list[dict[str, Any]] = []
-        self._warnings: list[str] = []
-        self._more_warnings = 0  # past MAX_WARNINGS: counted, not kept
-        self._unknown_types: set[str | None] = set()
+        self._warnings = Warnings()
+        self._content = ReplyContent(self._warnings)  # what the current model call has said
+        self._history_calls: dict[str, dict[str, Any]] = {}  # tool calls a citation may cite
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._error: CohereError | None = None
@@ -139,6 +66,10 @@ class Reply:
         self._status = "streaming"
         self._cancel_requested = False
         self._stream: Any = None  # the ChatStream, once the worker has it
+        # With Python tools: the turn's ToolLoop (its calls), and the usage of earlier model calls.
+        self._loop: Any = None
+        self._usage_before: dict[str, Any] | None = None
+        self._plan_break = False  # the next plan text shown starts a new line (a later step)
 
     # --- the worker's side ------------------------------------------------------------------
 
@@ -150,93 +81,37 @@ class Reply:
         if cancel:
             stream.cancel()
 
-    def _feed(self, event: Event) -> tuple[str, str] | None:
-        """Apply one event; return ``(kind, text)`` when it adds visible text, for the browser.
+    def _set_history(self, messages: list[dict[str, Any]]) -> None:
+        """The history the reply answers: its tool calls name the tool results cited."""
+        self._history_calls = tool_calls_of(messages)
 
-        ``kind`` is "text", "thinking" or "tool_plan".
+    def _feed(self, event: Event) -> tuple[str, Any] | None:
+        """Apply one event; return ``(kind, piece)`` when it adds something visible, for the
+        browser: ``kind`` "text", "thinking" or "tool_plan" with a string, or "citations" with
+        one citation object.
         """
         with self._lock:
             if self._status != "streaming":
                 return None  # settled (a stop the stream was slow to obey): later events are late
-            match event:
-                case ContentDelta():
-                    block = self._block(event.index, event.kind)
-                    if block.kind in _BLOCK_KINDS and event.text:
-                        return self._piece(block, block.kind, event.text)
-                case ToolPlanDelta():
-                    if event.text:
-                        return self._piece(self._tool_plan, "tool_plan", event.text)
-                case ContentStart():
-                    self._block(event.index, event.kind)
-                case ToolCallStart():
-                    call = _ToolCall(_repaired(event.id), repair_surrogates(event.name), _Pieces())
-                    self._tool_calls[event.index] = call
-                    self._piece(call.arguments, None, event.arguments)
-                case ToolCallDelta():
-                    self._piece(self._tool_call(event.index).arguments, None, event.arguments)
-                case ToolCallEnd():
-                    self._tool_call(event.index).finished = True
-                case CitationStart():
-                    self._citations.append(repair_json(event.citation))
-                case MessageEnd():
-                    self._ended = True
-                    self._finish_reason = _repaired(event.finish_reason)
-                    self._usage = repair_json(event.usage)
-                    if event.finish_reason in _FAILED_FINISH_REASONS:
-                        self._error = GenerationError(
-                            repair_surrogates(event.error or "")
-                            or f"Generation ended with {event.finish_reason}."
-                        )
-                case MalformedEvent():
-                    raw = repair_surrogates(event.raw[:80])
-                    self._warn(f"Skipped a malformed stream event ({event.reason}): {raw!r}")
-                case UnknownEvent():
-                    self._skip_kind(f"stream events of unknown type {event.type!r}", event.type)
-            # Start/end markers of blocks and citations and debug events carry nothing to keep.
-            return None
-
-    def _piece(self, pieces: _Pieces, kind: str | None, text: str) -> tuple[str, str] | None:
-        shown, replaced = pieces.add(text)
-        if replaced:
-            self._warn_once("Replaced half characters (lone UTF-16 surrogates) with U+FFFD.")
-        return (kind, shown) if kind and shown else None
-
-    def _warning_lines(self) -> list[str]:
-        more = self._more_warnings
-        return [*self._warnings, *([f"… and {more} more warnings."] if more else [])]
+            if type(event) is MessageEnd:
+                self._ended = True
+                self._finish_reason = repaired(event.finish_reason)
+                self._usage = repair_json(event.usage)
+                if event.finish_reason in _FAILED_FINISH_REASONS:
+                    self._error = GenerationError(
+                        repair_surrogates(event.error or "")
+                        or f"Generation ended with {event.finish_reason}."
+                    )
+                return None
+            piece = self._content.feed(event)
+            if piece is not None and piece[0] == "tool_plan" and self._plan_break:
+                # A later step's plan starts on its own line in the live bubble.
+                self._plan_break = False
+                piece = ("tool_plan", "\n" + piece[1])
+            return piece
 
     def _warn(self, text: str) -> None:
-        if len(self._warnings) < MAX_WARNINGS:
-            self._warnings.append(repair_surrogates(text))
-        else:
-            self._more_warnings += 1
-
-    def _warn_once(self, text: str) -> None:
-        if text not in self._warnings:
-            self._warn(text)
-
-    def _skip_kind(self, what: str, kind: Any) -> None:
-        # Newer API versions may add event and block types: note each once, without noise.
-        if kind not in self._unknown_types:
-            self._unknown_types.add(kind)
-            self._warn(f"Ignored {repair_surrogates(what)} (newer than this co_widget).")
-
-    def _block(self, index: int, kind: str) -> _Block:
-        # Not setdefault: that would build a throwaway _Block for every delta. The block's first
-        # event, start or delta, decides its kind.
-        block = self._blocks.get(index)
-        if block is None:
-            block = self._blocks[index] = _Block(kind=kind)
-            if kind not in _BLOCK_KINDS:
-                self._skip_kind(f"content blocks of type {kind!r}", ("block", kind))
-        return block
-
-    def _tool_call(self, index: int) -> _ToolCall:
-        # A delta for a call whose start never came still keeps its arguments, under no name.
-        call = self._tool_calls.get(index)
-        if call is None:
-            call = self._tool_calls[index] = _ToolCall(None, "", _Pieces())
-        return call
+        self._warnings.add(text)
 
     def _settle(self, error: CohereError | None, *, force: bool = False) -> None:
         """Fix the final status once the stream is over (``error``: what the stream raised).
@@ -250,10 +125,7 @@ class Reply:
                 return
             if self._status != "streaming":
                 return
-            streams = [self._tool_plan, *self._blocks.values()]
-            streams += [call.arguments for call in self._tool_calls.values()]
-            if any([pieces.close() for pieces in streams]):
-                self._warn_once("A half character (lone UTF-16 surrogate) ended a text: U+FFFD.")
+            self._content.close()
             if not self._ended and self._cancel_requested:
                 # The user asked for it; a socket error from the cancelled stream is no fault.
                 self._status = "stopped"
@@ -263,7 +135,22 @@ class Reply:
             if self._error is None:
                 self._status = "complete"
             else:
-                self._status = "interrupted" if self._has_output() else "error"
+                self._status = "interrupted" if self._content.has_output() else "error"
+
+    def _next_step(self) -> None:
+        """Start the next model call of a tool loop: the last one's message is archived by the
+        loop, so the reply forgets it (its usage is kept in the totals)."""
+        with self._lock:
+            self._usage_before = add_usage(self._usage_before, self._usage)
+            self._plan_break = self._plan_break or bool(self._content.tool_plan.parts)
+            self._content = ReplyContent(self._warnings)
+            self._finish_reason = self._usage = self._stream = None
+            self._ended = False
+
+    def _note(self, text: str) -> None:
+        """A warning from outside the stream (the tool loop's step cap), from any thread."""
+        with self._lock:
+            self._warnings.add(text)
 
     def _release(self) -> None:
         """Wake everyone waiting for the reply (after the chat committed the turn)."""
@@ -275,10 +162,13 @@ class Reply:
             meta = {
                 "status": self._status,
                 "finish_reason": self._finish_reason,
-                "usage": copy.deepcopy(self._usage),
+                "usage": add_usage(self._usage_before, self._usage),
                 "error": self._error.to_dict() if self._error else None,
-                "warnings": self._warning_lines(),
+                "warnings": self._warnings.lines(),
             }
+            tools = cited_tools(self._content.citations, self._history_calls)
+        if tools:  # so the bubble names the tool of a cited result without the history
+            meta["tools"] = tools
         if self._format is not None and self._format.is_json:
             meta["format"] = "json"  # the views show the text as highlighted JSON
         return meta
@@ -338,6 +228,8 @@ class Reply:
             stream = self._stream
         if stream is not None:
             stream.cancel()
+        if self._loop is not None:
+            self._loop.stop()
 
     # --- state ----------------------------------------------------------------------------
 
@@ -370,27 +262,36 @@ class Reply:
 
     @property
     def usage(self) -> dict[str, Any] | None:
-        """Cohere's usage record (billed_units, tokens, ...), once the stream ended."""
+        """Cohere's usage record (billed_units, tokens, ...), once the stream ended; with
+        Python tools, the sum over the reply's model calls."""
         with self._lock:
-            return copy.deepcopy(self._usage)
+            return add_usage(self._usage_before, self._usage)
+
+    @property
+    def calls(self) -> list[Any]:
+        """The Python tool calls this reply ran, in order (snapshots, see ``ToolCallRecord``):
+        ``id``, ``name``, ``arguments``, ``status`` ("waiting", "running", "done", "error",
+        "denied", "stopped"), ``result``, ``error``, ``duration`` and ``step``. Empty without
+        Python tools."""
+        return self._loop.calls if self._loop is not None else []
 
     @property
     def warnings(self) -> list[str]:
         """One line per skipped stream record (malformed or unknown events)."""
         with self._lock:
-            return self._warning_lines()
+            return self._warnings.lines()
 
     @property
     def text(self) -> str:
         """The answer so far: the text blocks only (thinking is in ``.thinking``)."""
         with self._lock:
-            return self._joined("text")
+            return self._content.joined("text")
 
     @property
     def thinking(self) -> str:
         """The model's reasoning (thinking blocks), kept out of ``.text``."""
         with self._lock:
-            return self._joined("thinking")
+            return self._content.joined("thinking")
 
     @property
     def parsed(self) -> Any:
@@ -414,18 +315,26 @@ class Reply:
     @property
     def tool_plan(self) -> str:
         with self._lock:
-            return "".join(self._tool_plan.parts)
+            return "".join(self._content.tool_plan.parts)
 
     @property
     def tool_calls(self) -> list[dict[str, Any]]:
         """Tool calls as they arrive, in Cohere's shape (``arguments``: the JSON string)."""
         with self._lock:
-            return [call.as_cohere() for _, call in sorted(self._tool_calls.items())]
+            return [call.as_cohere() for _, call in sorted(self._content.tool_calls.items())]
 
     @property
-    def citations(self) -> list[dict[str, Any]]:
+    def citations(self) -> list[Citation]:
+        """The citations so far: ``start``/``end`` (Python characters: for a text citation
+        ``reply.text[start:end] == text``; thinking ones index ``reply.thinking``), ``text``,
+        ``type``, ``content_index`` (the content block) and ``sources`` (documents with their
+        data, or tool results with their output)."""
         with self._lock:
-            return copy.deepcopy(self._citations)
+            blocks = [
+                (index, block.kind, "".join(block.parts))
+                for index, block in sorted(self._content.blocks.items())
+            ]
+            return place_citations(self._content.citations, blocks, self._history_calls)
 
     @property
     def message(self) -> dict[str, Any]:
@@ -437,52 +346,10 @@ class Reply:
         broken stream) are left out, so the message stays valid for the API.
         """
         with self._lock:
-            message: dict[str, Any] = {"role": "assistant"}
-            calls = [
-                call.as_cohere()
-                for _, call in sorted(self._tool_calls.items())
-                if call.finished or self._ended
-            ]
-            content = self._content()
-            if content or not calls:
-                message["content"] = content
-            if self._tool_plan.parts:
-                message["tool_plan"] = "".join(self._tool_plan.parts)
-            if calls:
-                message["tool_calls"] = calls
-            if self._citations:
-                message["citations"] = copy.deepcopy(self._citations)
-            return message
-
-    def _joined(self, kind: str) -> str:
-        return "".join(
-            part
-            for _, block in sorted(self._blocks.items())
-            if block.kind == kind
-            for part in block.parts
-        )
-
-    def _content(self) -> str | list[dict[str, str]]:
-        blocks = [
-            (block.kind, "".join(block.parts))
-            for _, block in sorted(self._blocks.items())
-            if block.parts
-        ]
-        if all(kind == "text" for kind, _ in blocks):
-            return "".join(text for _, text in blocks)
-        return [{"type": kind, kind: text} for kind, text in blocks]
-
-    def _has_output(self) -> bool:
-        return bool(self._tool_plan.parts or self._tool_calls or self._citations) or any(
-            block.parts for block in self._blocks.values()
-        )
+            return self._content.message(self._ended)
 
     def __repr__(self) -> str:
         text = self.text
         if len(text) > _REPR_TEXT_CHARS:
             text = text[:_REPR_TEXT_CHARS] + "…"
         return f"Reply(status={self.status!r}, text={text!r})"
-
-
-def _repaired(text: str | None) -> str | None:
-    return None if text is None else repair_surrogates(text)

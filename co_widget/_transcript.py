@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+from ._footnotes import Footnotes
+
 __all__ = ["to_markdown"]
 
 _STATUS_NOTES = {
@@ -20,11 +22,12 @@ _STATUS_NOTES = {
 
 def to_markdown(system: str | None, messages: list[dict[str, Any]]) -> str:
     sections = [f"## System\n\n{system}"] if system else []
-    sections += [_message(message) for message in messages]
+    footnotes = Footnotes()
+    sections += [_message(message, footnotes) for message in messages]
     return "\n\n".join(sections) + "\n"
 
 
-def _message(message: dict[str, Any]) -> str:
+def _message(message: dict[str, Any], footnotes: Footnotes) -> str:
     role = message.get("role")
     if role == "tool":
         parts = [f"## Tool result (`{message.get('tool_call_id')}`)"]
@@ -32,10 +35,16 @@ def _message(message: dict[str, Any]) -> str:
         parts = [f"## {str(role).capitalize()}"]
     if message.get("tool_plan"):
         parts.append(f"*Tool plan:* {message['tool_plan']}")
-    parts += _content(message.get("content"), as_code=role == "tool")
-    parts += [_tool_call(call) for call in message.get("tool_calls", [])]
     if message.get("citations"):
-        parts.append(_citations(message["citations"]))
+        parts += footnotes.cited_content(message, _content)
+    else:
+        parts += _content(message.get("content"), as_code=role == "tool")
+    statuses = {
+        card.get("id"): card.get("status") for card in (message.get("_co") or {}).get("calls", [])
+    }
+    parts += [
+        _tool_call(call, statuses.get(call.get("id"))) for call in message.get("tool_calls", [])
+    ]
     parts += _status(message.get("_co") or {})
     return "\n\n".join(parts)
 
@@ -60,19 +69,13 @@ def _content(content: Any, *, as_code: bool) -> list[str]:
     return parts
 
 
-def _tool_call(call: dict[str, Any]) -> str:
+def _tool_call(call: dict[str, Any], status: str | None = None) -> str:
+    """A call; ``status`` is set for calls co_widget ran (done, error, denied, stopped)."""
     function = call.get("function", {})
-    return f"**Tool call** `{function.get('name')}` (`{call.get('id')}`)\n\n" + _code(
+    ran = f" *({status})*" if status else ""
+    return f"**Tool call** `{function.get('name')}` (`{call.get('id')}`){ran}\n\n" + _code(
         function.get("arguments") or "{}"
     )
-
-
-def _citations(citations: list[dict[str, Any]]) -> str:
-    lines = ["**Citations**", ""]
-    for number, citation in enumerate(citations, 1):
-        sources = ", ".join(f"`{source.get('id')}`" for source in citation.get("sources", []))
-        lines.append(f"{number}. “{citation.get('text')}” — {sources}")
-    return "\n".join(lines)
 
 
 def _status(meta: dict[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ an action they sent raised, ``dropped`` after their Clear or an edit that droppe
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 import warnings
@@ -38,6 +39,7 @@ from ._conversation import (
     validate_history,
     write_chat_file,
 )
+from ._documents import normalize_documents, with_turn_documents
 from ._errors import ChatBusyError
 from ._image_store import ImageStore
 from ._images import image_blocks
@@ -47,6 +49,9 @@ from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
 from ._reply import Reply
 from ._structured import ResponseFormat, resolve_response_format
+from ._tool_loop import check_approve, check_max_steps
+from ._tool_schema import build_toolset
+from ._tool_turn import ToolTurn
 from ._transcript import to_markdown
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
@@ -70,7 +75,10 @@ class Chat(anywidget.AnyWidget):
 
     ``Chat(model=..., system=..., api_key=..., base_url=..., timeout=..., max_retries=...,
     **params)``: ``params`` are the v2 generation parameters (temperature, p, k, max_tokens,
-    stop_sequences, seed, thinking, tools, documents, ...), checked here, before any request.
+    stop_sequences, seed, thinking, documents, ...), checked here, before any request.
+    ``tools`` takes Python functions (run by the chat, see ``_tool_turn``) and raw v2 tool
+    dicts; ``approve`` (False, True for the widget's buttons, or ``fn(name, arguments) -> bool``)
+    says which calls run; ``max_steps`` caps the model calls of one reply.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -102,12 +110,20 @@ class Chat(anywidget.AnyWidget):
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        tools: Any = None,
+        approve: Any = False,
+        max_steps: int = 10,
         title: str | None = None,
         file: str | os.PathLike[str] | None = None,
         **params: Any,
     ) -> None:
         check_model(model)
         check_system(system)
+        self._toolset = build_toolset(tools)
+        self._approve = check_approve(approve)
+        self._max_steps = check_max_steps(max_steps)
+        if self._toolset.specs:
+            params = {**params, "tools": self._toolset.specs}
         if title is not None and not isinstance(title, str):
             raise TypeError(f"title= must be a string or None, got {type(title).__name__}.")
         # A pydantic model class becomes its JSON schema here; the class stays for reply.parsed.
@@ -144,12 +160,16 @@ class Chat(anywidget.AnyWidget):
     def send(  # type: ignore[override]  # Widget.send: see _send_custom
         self,
         text: str,
+        documents: Any = None,
         images: list[Any] | None = None,
         detail: str | None = None,
         response_format: Any = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
+        ``documents`` (str, dict, pathlib.Path, pandas DataFrame, or a list of them) ground this
+        turn only, on top of the chat's own ``documents``; they are kept with the user message,
+        so ``regenerate()``, editing the message and ``save()``/``load()`` send them again.
         ``images``: paths, bytes, PIL images, matplotlib Figures or http(s) URLs, sent after
         the text (see ``co_widget._images``); an image too big for Cohere's limits is shrunk,
         with a warning. ``detail``: "auto", "low" or "high" for these images.
@@ -178,6 +198,9 @@ class Chat(anywidget.AnyWidget):
                 max_side=caps.max_image_side if caps else None,
             )
         user = _user_message(text, blocks)
+        turn_documents = normalize_documents(documents)
+        if turn_documents:
+            user["_co"] = {"documents": turn_documents}
         reply = self._start(lambda messages: messages, user, params, fmt, notes)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
@@ -219,7 +242,11 @@ class Chat(anywidget.AnyWidget):
             images = (
                 [b for b in content if b["type"] == "image_url"] if type(content) is list else []
             )
-            return self._start(lambda messages: messages[:index], _user_message(text, images))
+            user = _user_message(text, images)
+            kept = (messages[index].get("_co") or {}).get("documents")
+            if kept:  # the edited message keeps the documents it was sent with
+                user["_co"] = {"documents": kept}
+            return self._start(lambda messages: messages[:index], user)
 
     def _start(
         self,
@@ -237,7 +264,8 @@ class Chat(anywidget.AnyWidget):
                 self.model,
                 history_view(self._images.full(messages)),
                 self.system or None,
-                self._params if params is None else params,
+                # The chat's documents and the turn's (kept with its user message).
+                with_turn_documents(self._params if params is None else params, messages),
             )
             check_request(body)
             return body
@@ -247,7 +275,19 @@ class Chat(anywidget.AnyWidget):
         reply = Reply(self._format if params is None else fmt)
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
             reply._warn(note)
-        return self._runner.start(base_of, user, build_body, reply)
+        tools = None
+        if self._toolset.functions:
+
+            def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
+                return ToolTurn(self._toolset, self._approve, self._max_steps, reply, send_card)
+
+        return self._runner.start(base_of, user, build_body, reply, tools)
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """The tool list sent with every request (a copy): Cohere v2 tool dicts, the schemas of
+        your Python functions as pydantic built them, and any raw dicts you passed."""
+        return copy.deepcopy(self._params.get("tools", []))
 
     # --- the conversation ---------------------------------------------------------------
 
@@ -361,6 +401,10 @@ class Chat(anywidget.AnyWidget):
                     self._runner.answer_snapshot()
                 case {"type": "asset", "name": name}:
                     self._send_custom({"type": "asset", "name": name}, [asset_code(name)])
+                case {"type": "approve", "call": str(call), "approved": bool(approved)}:
+                    turn = self._runner.active
+                    if turn is not None and turn.tools is not None:
+                        turn.tools.loop.decide(call, approved)
                 case _:
                     self.log.warning("co_widget: ignored an unknown front-end message.")
         except (ValueError, TypeError, ChatBusyError) as error:

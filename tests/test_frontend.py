@@ -416,7 +416,9 @@ def test_turn_metadata_error_stopped_usage_thinking(page):
     assert page.locator(".co-warnings li").inner_text() == "skipped a malformed event"
     assert page.locator(".co-plan").inner_text() == "I will look up the weather."
     assert page.locator(".co-tool-call").inner_text() == 'get_weather({"city":"Toronto"})'
-    assert page.locator(".co-citations li").inner_text() == "sunny — forecast"
+    source = page.locator(".co-source")
+    assert source.locator(".co-source-title").inner_text() == "forecast"
+    assert source.locator(".co-cite-goto").inner_text() == "“sunny”"
     banner = page.get_by_role("alert")
     assert "429" in banner.inner_text()
     assert "You are sending too many requests." in banner.inner_text()

@@ -13,7 +13,8 @@ import pytest
 
 from co_widget import Chat, StreamTooLargeError
 from co_widget._messages import validate_messages
-from co_widget._reply import MAX_WARNINGS, Reply
+from co_widget._reply import Reply
+from co_widget._reply_content import MAX_WARNINGS
 from co_widget._stream_parser import MAX_RECORD_BYTES
 from co_widget.testing import FakeCohere, Stream, text_events
 from tests.support.comm_recorder import recorder_of

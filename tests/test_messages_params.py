@@ -184,9 +184,8 @@ def test_invalid_histories_name_the_index_and_the_fix(history, error):
           {"type": "enabled", "budget": 5}, "enabled"]),
         ("response_format", [{"type": "text"}, {"type": "json_object", "json_schema": {}}],
          [{"type": "json"}, {"type": "text", "json_schema": {}}, {}]),
-        ("citation_options", [{"mode": "FAST"}, {}], [{"mode": "fast"}, {"type": "disabled"}]),
-        ("documents", [["plain text", {"data": {"title": "t"}, "id": "d1"}]],
-         [[{"text": "x"}], "text", [{"data": {}, "extra": 1}]]),
+        ("citation_options", [{"mode": "FAST"}, {"mode": "ACCURATE"}, {"mode": "OFF"}, {}],
+         [{"mode": "sometimes"}, {"mode": 1}, {"type": "disabled"}]),
     ],
 )  # fmt: skip
 def test_documented_ranges(name, good, bad):

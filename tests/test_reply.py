@@ -129,8 +129,9 @@ def test_citations_are_kept_as_cohere_sent_them():
     events = captured("cohere-citations")
     reply = finished(events)
     sent = [e["delta"]["message"]["citations"] for e in events if e["type"] == "citation-start"]
-    assert reply.citations == sent and sent
-    assert reply.message["citations"] == sent
+    assert reply.message["citations"] == sent and sent
+    # reply.citations names the content block each one indexes (the one text block here).
+    assert reply.citations == [{**citation, "content_index": 0} for citation in sent]
     assert reply.text[sent[0]["start"] : sent[0]["end"]].lower() == sent[0]["text"].lower()
 
 

@@ -239,7 +239,9 @@ def test_tool_calls_and_citations_are_committed_in_cohere_shape(fake):
     chat.history = [*chat.history, *tool_results]
     cited = chat.regenerate().wait(SLOW)  # continue after the tool results
     assert fake.requests[-1].json["messages"][-1]["role"] == "tool"
-    assert chat.history[-1]["citations"] == cited.citations and cited.citations
+    # The history keeps Cohere's objects; reply.citations adds the content block they index.
+    assert chat.history[-1]["citations"] == cited.message["citations"]
+    assert [{**c, "content_index": 0} for c in cited.message["citations"]] == cited.citations
     assert chat.history[-1]["content"] == cited.text
     validate_messages(chat.history)
 
@@ -258,7 +260,8 @@ def test_snapshot_mid_stream_carries_exactly_the_deltas_so_far(comms, fake):
     assert snapshot["seq"] == before[-1]["seq"] + 1
     assert snapshot["base"] == 0 and snapshot["user"] == {"role": "user", "content": "hi"}
     text = "".join(m.get("text", "") for m in before if m["type"] == "delta")
-    assert snapshot["partial"] == {"text": text, "thinking": "", "tool_plan": ""}
+    empty = {"thinking": "", "tool_plan": "", "citations": []}
+    assert snapshot["partial"] == {"text": text, **empty}
     assert text == reply.text  # the stream is silent: everything so far was flushed first
     chat.stop()
 

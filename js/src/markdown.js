@@ -90,27 +90,27 @@ function imageLink(img) {
   return link;
 }
 
-// Renders markdown to a sanitized fragment. `finished` is false for the growing tail of a
+// Renders markdown to a sanitized fragment. `highlight` is false for the growing tail of a
 // streaming reply: its code blocks and formulas may still change, and highlighting or typesetting
 // them on every frame would cost more than the rest of the frame (formulas show their source
 // until their block is finished). Controls and scrolling boxes are out of the Tab order (see
 // keys.js), here, once per block, rather than by searching a whole reply on every frame.
 /**
  * @param {string} src
- * @param {{finished?: boolean}} [options]
+ * @param {{highlight?: boolean}} [options]
  * @returns {DocumentFragment}
  */
-export function renderMarkdown(src, { finished = true } = {}) {
+export function renderMarkdown(src, { highlight = true } = {}) {
   const html = /** @type {string} */ (marked.parse(src));
   const fragment = /** @type {DocumentFragment} */ (
     /** @type {unknown} */ (DOMPurify.sanitize(html))
   );
   for (const code of fragment.querySelectorAll("pre > code")) {
     const lang = LANGUAGE_CLASS.exec(code.className)?.[1] || "";
-    if (finished) highlightCode(/** @type {HTMLElement} */ (code), lang.toLowerCase());
+    if (highlight) highlightCode(/** @type {HTMLElement} */ (code), lang.toLowerCase());
     codeFrame(/** @type {HTMLElement} */ (code.parentNode), lang);
   }
-  if (finished) renderMathIn(fragment);
+  if (highlight) renderMathIn(fragment);
   demoteControls(fragment);
   return fragment;
 }

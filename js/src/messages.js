@@ -1,8 +1,10 @@
 // Renders one committed Cohere v2 message (plus our `_co` metadata) into a chat bubble. Called
 // once per message: the view caches the element until the message itself changes.
 import { imageStrip, jsonSource } from "./attachments.js";
+import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { committedCards } from "./tools.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
 /** @param {any} content */
@@ -43,6 +45,9 @@ export function renderUser(message) {
   const images =
     typeof message.content === "string" ? null : imageStrip(blockList(message.content));
   if (images) bubble.append(images);
+  // The documents sent with this turn (kept in its metadata, resent by regenerate and edit).
+  const docs = message._co?.documents?.length ?? 0;
+  if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
     button("copy", "Copy message", "copy"),
@@ -62,11 +67,19 @@ function renderAssistant(message) {
     bubble.append(thinkingBlock(body, false));
   }
   if (message.tool_plan) bubble.append(planBlock(message.tool_plan));
-  // A reply asked for as JSON (response_format) shows as a highlighted JSON block.
+  // A reply asked for as JSON (response_format) shows as a highlighted JSON block; a grounded
+  // one (documents and response_format do not mix) with its cited spans.
+  const cited = co.format === "json" ? null : renderCitedAnswer(message);
   const source = co.format === "json" ? jsonSource(text) : text;
-  if (text) bubble.append(h("div", { cls: "co-md" }, [renderMarkdown(source)]));
-  if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
-  if (message.citations?.length) bubble.append(citationList(message.citations));
+  if (text) bubble.append(h("div", { cls: "co-md" }, [cited?.answer ?? renderMarkdown(source)]));
+  // Calls co_widget ran have cards (status, duration, result); others a plain list.
+  const cards = committedCards(co);
+  if (cards) bubble.append(cards);
+  else if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
+  if (cited) {
+    bubble.append(cited.sources);
+    citeInteractions(bubble);
+  }
   if (co.status === "stopped" || co.status === "interrupted")
     bubble.append(partialMarker(co.status, bubble.childElementCount === 0));
   if (co.error) bubble.append(errorBanner(co.error));

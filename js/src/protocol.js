@@ -10,6 +10,29 @@
 /** The kinds of streamed text a delta can append to, and the partial text of a snapshot. */
 export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan"]);
 
+// --- parts of messages ----------------------------------------------------------------------
+
+/** @typedef {object} Partial
+ *  @property {string} text
+ *  @property {string} thinking
+ *  @property {string} tool_plan
+ *  @property {object[]} citations */
+
+/** @typedef {object} ToolCard
+ *  @property {string} id
+ *  @property {string} name
+ *  @property {any} arguments
+ *  @property {"streaming" | "waiting" | "running" | "done" | "error" | "denied" | "stopped"} status
+ *  @property {string | null} [error]
+ *  @property {number | null} [duration]
+ *  @property {number | null} [elapsed]
+ *  @property {string | null} [result]
+ *  @property {boolean} [ask] */
+
+/** @typedef {object} ImageMeta
+ *  @property {string} name
+ *  @property {string} type */
+
 // --- kernel -> view -------------------------------------------------------------------------
 
 /** @typedef {object} BeginMsg
@@ -25,12 +48,19 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} reply
  *  @property {string} [text]
  *  @property {string} [thinking]
- *  @property {string} [tool_plan] */
+ *  @property {string} [tool_plan]
+ *  @property {object[]} [citations] */
 
 /** @typedef {object} EndMsg
  *  @property {"end"} type
  *  @property {number} seq
  *  @property {number} reply */
+
+/** @typedef {object} ToolMsg
+ *  @property {"tool"} type
+ *  @property {number} seq
+ *  @property {number} reply
+ *  @property {ToolCard} call */
 
 /** @typedef {object} SnapshotMsg
  *  @property {"snapshot"} type
@@ -38,7 +68,8 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number | null} reply
  *  @property {number} base
  *  @property {object | null} user
- *  @property {{text: string, thinking: string, tool_plan: string}} partial */
+ *  @property {Partial} partial
+ *  @property {ToolCard[]} calls */
 
 /** @typedef {object} RejectedMsg
  *  @property {"rejected"} type
@@ -55,14 +86,14 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {BeginMsg | DeltaMsg | EndMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg} KernelMsg */
+/** @typedef {BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg} KernelMsg */
 
 // --- view -> kernel -------------------------------------------------------------------------
 
 /** @typedef {object} SendMsg
  *  @property {"send"} type
  *  @property {string} text
- *  @property {{name: string, type: string}[]} [images] */
+ *  @property {ImageMeta[]} [images] */
 
 /** @typedef {object} StopMsg
  *  @property {"stop"} type */
@@ -81,6 +112,11 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
 /** @typedef {object} ViewSnapshotMsg
  *  @property {"snapshot"} type */
 
+/** @typedef {object} ApproveMsg
+ *  @property {"approve"} type
+ *  @property {string} call
+ *  @property {boolean} approved */
+
 /** @typedef {object} RestoreMsg
  *  @property {"restore"} type
  *  @property {string} token */
@@ -89,6 +125,6 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | RestoreMsg | ViewAssetMsg} ViewMsg */
+/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg} ViewMsg */
 
 export {};

@@ -4,13 +4,23 @@
 // When the reply ends, the committed message is rendered in full and this bubble adopts that
 // render (see adopt), keeping the blocks that came out the same.
 import { BlockSplitter, visibleCode } from "./blocks.js";
+import { citeInteractions, citedSpans, renderCited, sourceList } from "./citations.js";
 import { h } from "./dom.js";
+import { demoteControls } from "./keys.js";
 import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
+import { ToolCards } from "./tools.js";
+
+// Renders src.slice(start, end) (a stable block, or the tail without highlighting).
+/** @param {string} src @param {number} start @param {number} end @param {boolean} highlight */
+function plainSlice(src, start, end, highlight) {
+  return renderMarkdown(src.slice(start, end), { highlight });
+}
 
 class StreamingMarkdown {
-  /** @param {string} cls */
-  constructor(cls) {
+  /** @param {string} cls @param {typeof plainSlice} [render] */
+  constructor(cls, render = plainSlice) {
+    this.render = render;
     this.el = h("div", { cls });
     // display: contents, so tail blocks lay out exactly like the committed blocks before them.
     this.tail = h("div", { cls: "co-tail" });
@@ -28,13 +38,22 @@ class StreamingMarkdown {
     this.length = src.length;
     const stable = this.splitter.advance(src);
     if (stable > this.committed) {
-      this.tail.before(renderMarkdown(src.slice(this.committed, stable)));
+      this.tail.before(this.block(src, this.committed, stable, true));
       this.committed = stable;
       this.code = null;
     }
     const fence = this.splitter.openFence;
     if (fence) this.growCode(fence, src);
-    else this.tail.replaceChildren(renderMarkdown(src.slice(this.committed), { finished: false }));
+    else this.tail.replaceChildren(this.block(src, this.committed, src.length, false));
+  }
+
+  // A rendered slice, its controls (cited spans too) out of the Tab order like the committed
+  // render's (see keys.js), so the two compare equal when the reply ends.
+  /** @param {string} src @param {number} start @param {number} end @param {boolean} highlight */
+  block(src, start, end, highlight) {
+    const fragment = this.render(src, start, end, highlight);
+    demoteControls(fragment);
+    return fragment;
   }
 
   // Code needs no markdown or sanitizing: it is text in a text node, and it only grows.
@@ -66,7 +85,8 @@ class StreamingMarkdown {
   }
 }
 
-const VOID = new Set(["BR", "HR", "INPUT", "COL"]);
+// Not entered either: a cited span's source numbers (a <sup>), where the cursor would shrink.
+const VOID = new Set(["BR", "HR", "INPUT", "COL", "SUP"]);
 
 export class StreamingReply {
   constructor() {
@@ -80,6 +100,12 @@ export class StreamingReply {
     this.cursor = h("span", { cls: "co-cursor", attrs: { "aria-hidden": "true" } });
     this.thinking = null;
     this.plan = null;
+    this.cards = null;
+    this.spanCount = 0; // cited spans highlighted so far
+    this.shownSpans = new Set(); // their citation numbers
+    this.listCount = 0; // citations in the Sources list
+    this.sources = null; // the Sources list, once a citation arrived
+    citeInteractions(this.bubble);
   }
 
   // `state` holds the whole text, thinking and tool_plan received so far.
@@ -99,9 +125,51 @@ export class StreamingReply {
       }
       if (this.plan.textContent !== state.tool_plan) this.plan.textContent = state.tool_plan;
     }
+    if (state.calls?.length) {
+      if (!this.cards) {
+        this.cards = new ToolCards();
+        this.text.el.before(this.cards.el); // after the plan: plan, then cards, then the answer
+      }
+      this.cards.update(state.calls);
+    }
     this.cursor.remove(); // before looking for its new place, so it is not found as the tail's end
+    if (state.citations?.length) this.cite(state);
     this.text.flush(state.text);
     this.text.cursorHost().append(this.cursor);
+  }
+
+  // Live citations: a span is highlighted once both its text and its citation have arrived. Each
+  // time that adds spans, the answer renders again from the start with them (citations are few;
+  // in accurate mode they all come at the end), and the Sources list is rebuilt.
+  /** @param {import("./sync.js").Pending} state */
+  cite(state) {
+    const count = state.citations.length;
+    if (this.spanCount === count && this.listCount === count) return; // all shown already
+    const { spans, sources } = citedSpans(state.text, state.citations);
+    if (spans.length !== this.spanCount) {
+      this.spanCount = spans.length;
+      /** @type {typeof plainSlice} */
+      const render = (src, start, end, highlight) =>
+        renderCited(src.slice(start, end), clipSpans(spans, start, end), { highlight });
+      const rendered = this.text.committed;
+      if (spans.every((span) => this.shownSpans.has(span.k) || span.start >= rendered)) {
+        // The new spans are all in the tail, which renders again anyway (the fast-mode case:
+        // a citation follows its sentence closely).
+        this.text.render = render;
+        this.text.length = -1;
+      } else {
+        const text = new StreamingMarkdown("co-md", render);
+        this.text.el.replaceWith(text.el);
+        this.text = text;
+      }
+      this.shownSpans = new Set(spans.map((span) => span.k));
+    }
+    if (this.listCount === count) return;
+    this.listCount = count;
+    const list = sourceList(sources, state.citations);
+    if (this.sources) this.sources.replaceWith(list);
+    else this.text.el.after(list);
+    this.sources = list;
   }
 
   // Turns this bubble, in place, into `fresh`: the full render of the committed message. The
@@ -138,6 +206,20 @@ export class StreamingReply {
     this.el.coSource = fresh.coSource;
     return this.el;
   }
+}
+
+// The spans inside [start, end), in units of that slice; `ref` says whether the span ends here
+// (its source numbers follow only its last piece).
+/** @param {any[]} spans @param {number} start @param {number} end */
+function clipSpans(spans, start, end) {
+  return spans
+    .filter((span) => span.start < end && span.end > start)
+    .map((span) => ({
+      ...span,
+      start: Math.max(span.start, start) - start,
+      end: Math.min(span.end, end) - start,
+      ref: span.end <= end,
+    }));
 }
 
 // Makes `current`'s children equal to `fresh`'s, keeping each child that is already equal at the

@@ -1,4 +1,4 @@
-// Follows the kernel's reply stream for one view: begin / delta / end / snapshot custom messages,
+// Follows the kernel's reply stream for one view: begin / delta / tool / end / snapshot messages,
 // numbered by `seq`. Jupyter Server may drop IOPub messages under load, and a view can open in
 // the middle of a reply, so a view that sees a gap (or a delta for a reply it never saw begin)
 // asks for a snapshot and ignores deltas until it arrives. No DOM here: the view asks `pending`
@@ -7,7 +7,8 @@
 import { STREAM_KEYS } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").KernelMsg} KernelMsg */
-/** @typedef {{reply: number, base: number, user: object | null, text: string, thinking: string, tool_plan: string}} Pending */
+/** @typedef {import("./protocol.js").ToolCard} ToolCard */
+/** @typedef {{reply: number, base: number, user: object | null, text: string, thinking: string, tool_plan: string, calls: ToolCard[], citations: object[]}} Pending */
 
 export class ReplySync {
   /**
@@ -38,6 +39,7 @@ export class ReplySync {
         this.reset({ reply: msg.reply, base: msg.base, user: msg.user ?? null });
         break;
       case "delta":
+      case "tool":
         this.delta(msg);
         break;
       case "end":
@@ -51,7 +53,13 @@ export class ReplySync {
         this.reset(
           msg.reply == null
             ? null
-            : { reply: msg.reply, base: msg.base, user: msg.user ?? null, ...msg.partial },
+            : {
+                reply: msg.reply,
+                base: msg.base,
+                user: msg.user ?? null,
+                ...msg.partial,
+                calls: msg.calls ?? [],
+              },
         );
         break;
       default:
@@ -59,7 +67,7 @@ export class ReplySync {
     }
   }
 
-  /** @param {import("./protocol.js").DeltaMsg} msg */
+  /** @param {import("./protocol.js").DeltaMsg | import("./protocol.js").ToolMsg} msg */
   delta(msg) {
     if (this.awaitingSnapshot) return;
     if (!this.pending || msg.reply !== this.pending.reply || msg.seq > this.seq + 1) {
@@ -68,7 +76,13 @@ export class ReplySync {
     }
     if (msg.seq <= this.seq) return; // already contained in a snapshot
     this.seq = msg.seq;
-    for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
+    if (msg.type === "tool") {
+      upsertCall(this.pending.calls, msg.call);
+    } else {
+      for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
+      if (msg.citations?.length)
+        this.pending.citations = [...this.pending.citations, ...msg.citations];
+    }
     this.onChange("append");
   }
 
@@ -79,7 +93,17 @@ export class ReplySync {
       text: pending.text ?? "",
       thinking: pending.thinking ?? "",
       tool_plan: pending.tool_plan ?? "",
+      calls: pending.calls ?? [],
+      citations: pending.citations ?? [],
     };
     this.onChange("reset");
   }
+}
+
+// A tool card replaces the one with the same call id, or joins the end.
+/** @param {ToolCard[]} calls @param {ToolCard} card */
+function upsertCall(calls, card) {
+  const at = calls.findIndex((known) => known.id === card.id);
+  if (at === -1) calls.push(card);
+  else calls[at] = card;
 }

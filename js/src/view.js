@@ -368,6 +368,17 @@ export class ChatView {
       case "copy-code":
         this.copy(btn, btn.closest(".co-code")?.querySelector("code")?.textContent ?? "");
         return;
+      case "approve":
+      case "deny":
+        // Both buttons go at once: one answer per call (the card's next state replaces them).
+        for (const other of btn.parentElement?.querySelectorAll("button") ?? [])
+          other.disabled = true;
+        this.post({
+          type: "approve",
+          call: btn.dataset.callId ?? "",
+          approved: btn.dataset.coAction === "approve",
+        });
+        return;
       case "jump":
         this.stick = true;
         this.root.classList.remove("co-scrolled-up");

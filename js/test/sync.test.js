@@ -26,6 +26,8 @@ test("begin and deltas build the pending reply", () => {
     text: "Hello",
     thinking: "hm",
     tool_plan: "",
+    calls: [],
+    citations: [],
   });
   assert.deepEqual(changes, ["reset", "append", "append"]);
   assert.deepEqual(sent, []);
@@ -89,4 +91,49 @@ test("stale deltas already inside a snapshot are skipped", () => {
   sync.handle({ type: "delta", seq: 5, reply: "r", text: "c" });
   assert.equal(sync.pending.text, "abc");
   assert.deepEqual(sent, []);
+});
+
+test("tool messages are numbered like deltas and replace a call's card", () => {
+  const { sync, sent } = setup();
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  sync.handle({ type: "tool", seq: 1, reply: "r", call: { id: "a", status: "streaming" } });
+  sync.handle({ type: "tool", seq: 2, reply: "r", call: { id: "b", status: "waiting" } });
+  sync.handle({ type: "tool", seq: 3, reply: "r", call: { id: "a", status: "running" } });
+  assert.deepEqual(sync.pending.calls, [
+    { id: "a", status: "running" },
+    { id: "b", status: "waiting" },
+  ]);
+  // A gap before a card asks for a snapshot, whose calls replace the cards.
+  sync.handle({ type: "tool", seq: 5, reply: "r", call: { id: "a", status: "done" } });
+  assert.deepEqual(sent, [{ type: "snapshot" }]);
+  sync.handle({
+    type: "snapshot",
+    seq: 6,
+    reply: "r",
+    base: 0,
+    user,
+    partial: { text: "", thinking: "", tool_plan: "Plan" },
+    calls: [{ id: "a", status: "done" }],
+  });
+  assert.deepEqual(sync.pending.calls, [{ id: "a", status: "done" }]);
+  assert.equal(sync.pending.tool_plan, "Plan");
+});
+
+test("citations arrive in deltas and snapshots, appended in order", () => {
+  const { sync } = setup();
+  const cite = (n) => ({ start: n, end: n + 1, text: "x", sources: [] });
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  sync.handle({ type: "delta", seq: 1, reply: "r", text: "abc", citations: [cite(0)] });
+  sync.handle({ type: "delta", seq: 2, reply: "r", citations: [cite(1), cite(2)] });
+  assert.deepEqual(sync.pending.citations, [cite(0), cite(1), cite(2)]);
+  sync.handle({
+    type: "snapshot",
+    seq: 3,
+    reply: "r",
+    base: 0,
+    user,
+    partial: { text: "abc", thinking: "", tool_plan: "", citations: [cite(0)] },
+  });
+  sync.handle({ type: "delta", seq: 4, reply: "r", citations: [cite(2)] });
+  assert.deepEqual(sync.pending.citations, [cite(0), cite(2)]);
 });

@@ -1,0 +1,313 @@
+// @ts-nocheck -- merged from the tools and citations work before it had JSDoc types for the
+// strict check (js/tsconfig.json); to be annotated like the other modules.
+// Grounded replies in the bubble: cited spans highlighted in the rendered markdown, each followed
+// by the numbers of its sources; a card with the sources on hover, focus or click; a numbered
+// "Sources" list under the reply, linking each source to its spans. Everything is built from the
+// message itself (Cohere's citations carry their documents' data), so a saved notebook renders
+// the same without a kernel.
+import "./citations.css";
+import { codePointIndex, codePointLength, markSource, wrapMarks } from "./cite-spans.js";
+import { h } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+import { highlightCode } from "./syntax.js";
+
+const SNIPPET_CHARS = 200;
+const TABLE_FIELDS = 8;
+// Fields that name or locate a document rather than say what it holds (as in _footnotes.py).
+const LABEL_FIELDS = new Set(["id", "title", "url", "chunk"]);
+const HIDE_DELAY_MS = 250;
+
+// The citations of the answer text, with their spans in UTF-16 units of `text` and the numbers
+// of their sources. `blockStart(contentIndex)` gives the code-point offset in `text` of a content
+// block (the answer may come in several text blocks; thinking is not part of `text`).
+// Only citations whose end has arrived are returned (live streaming).
+export function citedSpans(text, citations, blockStart = () => 0) {
+  const toUnits = codePointIndex(text);
+  const length = codePointLength(text);
+  const sources = numberSources(citations);
+  const spans = [];
+  citations.forEach((citation, k) => {
+    const type = String(citation?.type ?? "TEXT_CONTENT").toUpperCase();
+    if (type !== "TEXT_CONTENT") return;
+    const shift = blockStart(citation.content_index);
+    const start = shift + Number(citation.start ?? 0);
+    const end = shift + Number(citation.end ?? 0);
+    if (!(end > start && end <= length)) return;
+    spans.push({
+      k,
+      start: toUnits(start),
+      end: toUnits(end),
+      numbers: sourceNumbers(citation, sources),
+    });
+  });
+  return { spans, sources };
+}
+
+// Sources numbered in order of first citation: key -> {n, source, citations: [k...]}.
+export function numberSources(citations) {
+  const sources = new Map();
+  citations.forEach((citation, k) => {
+    for (const source of citation?.sources ?? []) {
+      const key = `${source?.type}:${source?.id}`;
+      if (!sources.has(key)) sources.set(key, { n: sources.size + 1, source, citations: [] });
+      sources.get(key).citations.push(k);
+    }
+  });
+  return sources;
+}
+
+function sourceNumbers(citation, sources) {
+  return [...new Set((citation?.sources ?? []).map((s) => sources.get(`${s?.type}:${s?.id}`).n))];
+}
+
+// The answer markdown rendered with its cited spans highlighted. `spans` are in UTF-16 units of
+// `src`. Without spans (or with private-use characters in `src`) it is the plain rendering.
+export function renderCited(src, spans, { highlight = true } = {}) {
+  const marked = spans.length ? markSource(src, spans) : null;
+  if (marked === null) return renderMarkdown(src, { highlight });
+  const fragment = renderMarkdown(marked, { highlight: false });
+  wrapMarks(
+    fragment,
+    (ids, text) =>
+      h("mark", {
+        cls: "co-cite",
+        text,
+        attrs: {
+          tabindex: "0",
+          "data-cite": ids.map((i) => spans[i].k).join(" "),
+          "data-sources": [...new Set(ids.flatMap((i) => spans[i].numbers))].join(" "),
+        },
+      }),
+    (i) =>
+      spans[i].ref !== false &&
+      h("sup", {
+        cls: "co-cite-ref",
+        text: `[${spans[i].numbers.join(",")}]`,
+        attrs: {
+          "data-cite": String(spans[i].k),
+          "data-sources": spans[i].numbers.join(" "),
+          "aria-hidden": "true",
+        },
+      }),
+  );
+  // Highlighting waited for the marks to leave the code; now the code is plain again.
+  if (highlight) {
+    for (const code of fragment.querySelectorAll("pre > code")) {
+      highlightCode(code, /^language-([\w+#.-]+)$/.exec(code.className)?.[1]?.toLowerCase() ?? "");
+    }
+  }
+  return fragment;
+}
+
+// The answer of a committed message: its text blocks joined, and where each block starts.
+export function answerOf(message) {
+  const content = message?.content;
+  if (typeof content === "string") return { text: content, blockStart: () => 0 };
+  const starts = new Map();
+  let text = "";
+  (Array.isArray(content) ? content : [content]).forEach((block, i) => {
+    if (block?.type !== "text") return;
+    starts.set(i, codePointLength(text));
+    text += block.text ?? "";
+  });
+  return { text, blockStart: (i) => starts.get(i) ?? 0 };
+}
+
+// The numbered Sources list: per source its title, URL or id, a snippet (a data row as a small
+// table, a tool result as its name and output) and buttons that go to its spans.
+export function sourceList(sources, citations, tools = {}) {
+  const list = h("ol", { cls: "co-source-list" });
+  for (const { n, source, citations: cited } of sources.values()) {
+    const goto = cited.map((k) =>
+      h("button", {
+        cls: "co-cite-goto",
+        // The cited text as the model wrote it, markdown delimiters left out.
+        text: `“${shorten(String(citations[k]?.text ?? "").replace(/[*_`~]/g, ""), 40)}”`,
+        attrs: { type: "button", "data-cite-goto": String(k), title: "Show this span" },
+      }),
+    );
+    list.append(
+      h("li", { cls: "co-source", attrs: { "data-source": String(n), value: String(n) } }, [
+        sourceBody(source, tools),
+        goto.length ? h("div", { cls: "co-cite-spans" }, goto) : null,
+      ]),
+    );
+  }
+  return h("div", { cls: "co-sources" }, [h("div", { cls: "co-label", text: "Sources" }), list]);
+}
+
+function sourceBody(source, tools) {
+  const body = h("div", { cls: "co-source-body" });
+  if (source?.type === "tool") {
+    const call = tools[source.id] ?? {};
+    body.append(
+      h("div", { cls: "co-source-head" }, [
+        h("span", {
+          cls: "co-source-title",
+          text: call.name ? `Tool: ${call.name}` : "Tool result",
+        }),
+        h("code", { cls: "co-source-id", text: String(source.id ?? "") }),
+      ]),
+      h("pre", { cls: "co-source-output" }, [
+        h("code", { text: JSON.stringify(source.tool_output ?? {}, null, 1) }),
+      ]),
+    );
+    return body;
+  }
+  const data = source?.document ?? {};
+  const url = typeof data.url === "string" && /^https?:\/\//i.test(data.url) ? data.url : null;
+  body.append(
+    h("div", { cls: "co-source-head" }, [
+      h("span", {
+        cls: "co-source-title",
+        text: String(data.title ?? rowName(source?.id) ?? source?.id ?? "Document"),
+      }),
+      url
+        ? h("a", {
+            cls: "co-source-url",
+            text: url,
+            attrs: { href: url, target: "_blank", rel: "noopener noreferrer" },
+          })
+        : null,
+      h("code", { cls: "co-source-id", text: String(source?.id ?? "") }),
+    ]),
+  );
+  const snippet = snippetOf(data);
+  const isRow = rowName(source?.id) !== null || !snippet;
+  body.append(isRow ? rowTable(data) : h("div", { cls: "co-source-snippet", text: snippet }));
+  return body;
+}
+
+// A DataFrame row's document (id "row:<label>", see _documents.py) is titled "Row <label>".
+function rowName(id) {
+  return typeof id === "string" && id.startsWith("row:") ? `Row ${id.slice(4)}` : null;
+}
+
+function snippetOf(data) {
+  const texts = Object.entries(data)
+    .filter(([key, value]) => !LABEL_FIELDS.has(key) && typeof value === "string" && value.trim())
+    .map(([, value]) => value.split(/\s+/).filter(Boolean).join(" "));
+  return shorten(texts.join(" "), SNIPPET_CHARS);
+}
+
+function rowTable(data) {
+  const rows = Object.entries(data)
+    .filter(([key]) => key !== "id")
+    .slice(0, TABLE_FIELDS)
+    .map(([key, value]) =>
+      h("tr", {}, [
+        h("th", { text: key }),
+        h("td", {
+          text:
+            value === null
+              ? "—"
+              : typeof value === "object"
+                ? JSON.stringify(value)
+                : String(value),
+        }),
+      ]),
+    );
+  return h("table", { cls: "co-source-row" }, [h("tbody", {}, rows)]);
+}
+
+function shorten(text, max) {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+// Hover, focus and click on the spans of `bubble` show a card with their sources (copied from the
+// bubble's Sources list); the Sources list's buttons go to the spans, a span's number to its
+// source. One set of delegated listeners per bubble, so re-rendered content needs nothing new.
+export function citeInteractions(bubble) {
+  let card = null;
+  let shownFor = null;
+  let hideTimer = 0;
+  const marksOf = (k) => bubble.querySelectorAll(`.co-cite[data-cite~="${k}"]`);
+  const hide = () => {
+    clearTimeout(hideTimer);
+    card?.remove();
+    for (const el of bubble.querySelectorAll(".co-cite-active"))
+      el.classList.remove("co-cite-active");
+    shownFor = null;
+  };
+  const show = (mark) => {
+    clearTimeout(hideTimer);
+    if (shownFor === mark) return;
+    hide();
+    const items = mark.dataset.sources
+      .split(" ")
+      .map((n) => bubble.querySelector(`.co-source[data-source="${n}"] .co-source-body`))
+      .filter(Boolean);
+    if (!items.length) return;
+    card = h(
+      "div",
+      { cls: "co-card", attrs: { role: "tooltip" } },
+      items.map((item) => item.cloneNode(true)),
+    );
+    for (const k of mark.dataset.cite.split(" "))
+      for (const el of marksOf(k)) el.classList.add("co-cite-active");
+    bubble.append(card);
+    const box = bubble.getBoundingClientRect();
+    const at = mark.getBoundingClientRect();
+    card.style.top = `${at.bottom - box.top + 4}px`;
+    card.style.left = `${Math.max(0, Math.min(at.left - box.left, box.width - card.offsetWidth))}px`;
+    shownFor = mark;
+  };
+  const later = () => {
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(hide, HIDE_DELAY_MS);
+  };
+  bubble.addEventListener("mouseover", (event) => {
+    const mark = event.target.closest?.(".co-cite");
+    if (mark) show(mark);
+    else if (event.target.closest?.(".co-card")) clearTimeout(hideTimer);
+  });
+  bubble.addEventListener("mouseout", (event) => {
+    if (event.target.closest?.(".co-cite, .co-card")) later();
+  });
+  bubble.addEventListener("focusin", (event) => {
+    const mark = event.target.closest?.(".co-cite");
+    if (mark) show(mark);
+  });
+  bubble.addEventListener("focusout", (event) => {
+    if (event.target.closest?.(".co-cite")) later();
+  });
+  bubble.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && shownFor) {
+      hide();
+      event.stopPropagation();
+    }
+  });
+  bubble.addEventListener("click", (event) => {
+    const mark = event.target.closest?.(".co-cite");
+    if (mark) {
+      show(mark);
+      return;
+    }
+    const goto = event.target.closest?.("[data-cite-goto]");
+    const ref = event.target.closest?.(".co-cite-ref");
+    if (goto) {
+      const first = marksOf(goto.dataset.citeGoto)[0];
+      first?.scrollIntoView({ block: "nearest" });
+      first?.focus();
+    } else if (ref) {
+      const n = ref.dataset.sources.split(" ")[0];
+      const item = bubble.querySelector(`.co-source[data-source="${n}"]`);
+      item?.scrollIntoView({ block: "nearest" });
+      item?.classList.add("co-source-flash");
+      setTimeout(() => item?.classList.remove("co-source-flash"), 1200);
+    }
+  });
+}
+
+// The cited answer and its Sources list for a committed assistant message, or null when it has
+// no citations (the plain rendering then applies).
+export function renderCitedAnswer(message) {
+  const citations = message?.citations;
+  if (!Array.isArray(citations) || !citations.length) return null;
+  const { text, blockStart } = answerOf(message);
+  const { spans, sources } = citedSpans(text, citations, blockStart);
+  return {
+    answer: text ? renderCited(text, spans) : null,
+    sources: sourceList(sources, citations, message._co?.tools ?? {}),
+  };
+}
