@@ -1,6 +1,6 @@
 // Page side of benchmarks/browser_render.py: one streaming session in the harness page, either
 // through the widget's own view (mode "widget") or the naive baseline (mode "naive").
-async ({ mode, prior, deltas, reply, rate }) => {
+async ({ mode, prior, deltas, reply, rate, preloadMath }) => {
   const nextFrame = () =>
     new Promise((resolve) => requestAnimationFrame(resolve));
   // The frame after the next animation frame callback has painted (a message-channel hop).
@@ -17,9 +17,21 @@ async ({ mode, prior, deltas, reply, rate }) => {
   const model = harness.setup({ messages: prior });
   while (document.querySelectorAll(".co-list > .co-msg").length < prior.length)
     await nextFrame();
+  // Opening includes highlighting the history's code: the highlighter arrives from the kernel
+  // (here the harness) after the first render, and highlights the waiting blocks over a few
+  // frames. Done when no block of a known language is left plain.
+  const plain = () =>
+    document.querySelectorAll(
+      ".co-list pre > code:is(.language-python, .language-javascript, .language-json, .language-bash):not(.hljs)",
+    ).length;
+  while (plain() > 0) await nextFrame();
   const initialRender = performance.now() - opened;
   const initialSlice = Math.max(...window.__coWidgetStats.frames);
   for (let i = 0; i < 5; i++) await nextFrame();
+  // The math run measures typesetting while streaming: KaTeX is loaded first (from the harness's
+  // kernel stand-in, as a real kernel would send it), not halfway through the stream.
+  while (preloadMath && !harness.renderMarkdown("$x$").querySelector("math"))
+    await nextFrame();
 
   const user = { role: "user", content: "Write a long answer." };
   const longTasks = [];

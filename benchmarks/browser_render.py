@@ -3,7 +3,9 @@
 Both runs use the committed bundle in the test harness page (tests/browser/harness/) in Debian's
 Chromium, each in a fresh page: 500 prior messages, then one 20,000-character markdown reply
 (paragraphs, lists, tables, code blocks) arriving as 4,000 deltas at 250 deltas/s, several per
-frame. Measured in the page:
+frame. Then the same again with a math-heavy reply (inline and display formulas, about one in
+three blocks, with KaTeX already loaded, so every formula is typeset as it streams; --reply
+picks one). Measured in the page:
 
 * render ms per frame: co_widget reports the time spent in its frame function through the
   window.__coWidgetStats hook; the baseline's render calls are summed per animation frame;
@@ -16,6 +18,7 @@ again (marked + DOMPurify + highlight.js, same pipeline) into a bubble appended 
 500-message list, and scroll to the bottom; no frame batching, no caching.
 
     python benchmarks/browser_render.py [--deltas 4000] [--chars 20000] [--prior 500]
+                                        [--reply mixed|math|both]
 
 A benchmark, not a test: it prints PASS/FAIL against the budgets and exits 0 either way.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 from pathlib import Path
 
 DELTAS_PER_SECOND = 250
@@ -65,6 +69,34 @@ CODE = {
 }
 
 
+INLINE_MATH = (
+    "$x_i^2$",
+    "$\\alpha + \\beta = \\gamma$",
+    "$\\sqrt{a^2 + b^2}$",
+    "$O(n \\log n)$",
+    "$\\frac{p}{1 - p}$",
+    "$e^{i\\pi} + 1 = 0$",
+    "\\(\\lambda_{\\max}\\)",
+)
+DISPLAY_MATH = (
+    "$$\\sum_{k=1}^{n} k^2 = \\frac{n(n+1)(2n+1)}{6}$$",
+    "$$\\int_0^\\infty e^{-x^2}\\,dx = \\frac{\\sqrt{\\pi}}{2}$$",
+    "$$\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}^{-1} = "
+    "\\frac{1}{ad - bc}\\begin{pmatrix} d & -b \\\\ -c & a \\end{pmatrix}$$",
+    "\\[ \\mathbb{E}[X] = \\sum_{x} x \\, P(X = x) \\]",
+    "$$f(x) = \\begin{cases} x^2 & x \\ge 0 \\\\ -x & x < 0 \\end{cases}$$",
+)
+
+
+def math_block(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return rng.choice(DISPLAY_MATH)
+    words = rng.choices(WORDS, k=rng.randint(10, 20))
+    for _ in range(rng.randint(1, 3)):
+        words.insert(rng.randrange(len(words)), rng.choice(INLINE_MATH))
+    return " ".join(words).capitalize() + "."
+
+
 def sentence(rng: random.Random) -> str:
     words = rng.choices(WORDS, k=rng.randint(8, 18))
     words[rng.randrange(len(words))] = f"**{rng.choice(WORDS)}**"
@@ -103,10 +135,10 @@ def block(rng: random.Random) -> str:
     return paragraph(rng)
 
 
-def markdown(rng: random.Random, chars: int) -> str:
+def markdown(rng: random.Random, chars: int, math: bool = False) -> str:
     blocks: list[str] = []
     while sum(len(b) + 2 for b in blocks) < chars:
-        blocks.append(block(rng))
+        blocks.append(math_block(rng) if math and rng.random() < 0.35 else block(rng))
     return "\n\n".join(blocks)[:chars]
 
 
@@ -155,6 +187,7 @@ def main() -> None:
     parser.add_argument("--deltas", type=int, default=4000)
     parser.add_argument("--chars", type=int, default=20_000)
     parser.add_argument("--prior", type=int, default=500)
+    parser.add_argument("--reply", choices=("mixed", "math", "both"), default="both")
     args = parser.parse_args()
     from tests.support.browser import CHROMIUM
 
@@ -166,26 +199,35 @@ def main() -> None:
 
     from tests.support.browser import launch_chromium, serve_harness
 
-    rng = random.Random(20250101)
-    reply = markdown(rng, args.chars)
-    payload = {
-        "prior": conversation(rng, args.prior),
-        "reply": reply,
-        "deltas": split(reply, args.deltas, rng),
-        "rate": DELTAS_PER_SECOND,
-    }
+    kinds = ("mixed", "math") if args.reply == "both" else (args.reply,)
     with serve_harness() as url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        results = {mode: run(mode, browser, url, payload) for mode in ("widget", "naive")}
+        for kind in kinds:
+            rng = random.Random(20250101)
+            reply = markdown(rng, args.chars, math=kind == "math")
+            payload = {
+                "prior": conversation(rng, args.prior),
+                "reply": reply,
+                "deltas": split(reply, args.deltas, rng),
+                "rate": DELTAS_PER_SECOND,
+                "preloadMath": kind == "math",
+            }
+            results = {mode: run(mode, browser, url, payload) for mode in ("widget", "naive")}
+            if kind == "math":
+                print(
+                    f"math-heavy reply: {reply.count('$$') // 2 + reply.count(chr(92) + '[')}"
+                    f" display and {len(re.findall(r'(?<![$])[$][^$ ]', reply)) // 2}"
+                    " inline formulas (about)"
+                )
+            report(args, results, kind)
         browser.close()
-    report(args, results)
 
 
-def report(args: argparse.Namespace, results: dict[str, dict]) -> None:
+def report(args: argparse.Namespace, results: dict[str, dict], kind: str) -> None:
     widget, naive = results["widget"], results["naive"]
     print(
-        f"browser render: {args.prior} prior messages, then a {args.chars:,}-character reply "
-        f"in {args.deltas:,} deltas at {DELTAS_PER_SECOND} deltas/s (Chromium, headless)"
+        f"browser render: {args.prior} prior messages, then a {args.chars:,}-character {kind} "
+        f"reply in {args.deltas:,} deltas at {DELTAS_PER_SECOND} deltas/s (Chromium, headless)"
     )
 
     def row(label: str, fn) -> None:
@@ -202,7 +244,8 @@ def report(args: argparse.Namespace, results: dict[str, dict]) -> None:
     row("stream wall time, s", lambda r: f"{r['streamSeconds']:.1f}")
     row("characters shown at the end", lambda r: f"{r['shownChars']:,}")
     print(
-        f"  opening the view: {args.prior} messages in {widget['initialRender']:.0f} ms,"
+        f"  opening the view: {args.prior} messages (code highlighted) in"
+        f" {widget['initialRender']:.0f} ms,"
         f" longest frame {widget['initialSlice']:.1f} ms"
     )
     print(f"  final render of the committed reply: {widget['finalRender']:.1f} ms (once)")

@@ -2,12 +2,14 @@
 
 Declared once here, as ``TypedDict``s whose ``type`` is a ``Literal`` (in the manner of anywidget's
 ``_protocols.py``), and mirrored once in ``js/src/protocol.js`` as JSDoc typedefs checked by
-``tsc --noEmit``; ``tests/test_protocol.py`` fails if the two sides disagree.
+``tsc --noEmit``; ``tests/test_structure.py`` fails if the two sides disagree.
 
 Stream messages (``begin``, ``delta``, ``end``, ``snapshot``) carry ``seq``, which restarts at 0
 with each ``begin`` and grows by one per stream message: a view that sees a gap asks for a
-``snapshot``. The conversation itself is not here: it is the synced ``messages`` trait, written
-once per reply, when it ends.
+``snapshot``. The other kernel messages (``rejected``, ``dropped``, ``asset``) carry no ``seq``, so
+they never look like a gap. A view also asks for a ``snapshot`` when it renders: one that gets no
+answer has no live kernel behind it (a notebook reopened from saved widget state). The conversation
+itself is not here: it is the synced ``messages`` trait, written once per reply, when it ends.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ from typing_extensions import NotRequired
 __all__ = [
     "LIST_KINDS",
     "STREAM_KINDS",
+    "AssetMsg",
     "BeginMsg",
     "DeltaMsg",
+    "DroppedMsg",
     "EndMsg",
     "KernelMsg",
     "ListKind",
     "Partial",
+    "RejectedMsg",
+    "RestoreMsg",
     "SnapshotMsg",
     "StreamKind",
     "ToolCard",
     "ToolMsg",
+    "ViewAssetMsg",
     "ViewMsg",
 ]
 
@@ -126,7 +133,35 @@ class SnapshotMsg(TypedDict):
     calls: list[ToolCard]  # the reply's tool call cards so far
 
 
-KernelMsg = BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg
+class RejectedMsg(TypedDict):
+    """A view's action raised (an empty or malformed message, a busy chat, an Undo too late):
+    the views show ``error`` by the composer, and a rejected send gives its text back."""
+
+    type: Literal["rejected"]
+    action: str | None  # the type of the view message, if it had one
+    error: str
+
+
+class DroppedMsg(TypedDict):
+    """A view's Clear, or an edit that dropped later turns, removed ``count`` messages: the views
+    offer Undo for a few seconds, which sends ``restore`` with ``token``."""
+
+    type: Literal["dropped"]
+    action: Literal["clear", "edit"]
+    count: int
+    token: str
+
+
+class AssetMsg(TypedDict):
+    """A front-end module the view asked for (``_assets``): its code is the one binary buffer."""
+
+    type: Literal["asset"]
+    name: str
+
+
+KernelMsg = (
+    BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg
+)
 
 
 # --- view -> kernel ------------------------------------------------------------------------------
@@ -180,4 +215,28 @@ class ApproveMsg(TypedDict):
     approved: bool
 
 
-ViewMsg = SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg
+class RestoreMsg(TypedDict):
+    """Undo: put back the messages of the ``dropped`` message with this token."""
+
+    type: Literal["restore"]
+    token: str
+
+
+class ViewAssetMsg(TypedDict):
+    """Ask the kernel for a front-end module (``katex``, ``highlight``)."""
+
+    type: Literal["asset"]
+    name: str
+
+
+ViewMsg = (
+    SendMsg
+    | StopMsg
+    | RegenerateMsg
+    | EditMsg
+    | ClearMsg
+    | ViewSnapshotMsg
+    | ApproveMsg
+    | RestoreMsg
+    | ViewAssetMsg
+)

@@ -6,12 +6,17 @@ Synced state is small: ``model``, ``system``, ``status`` and ``messages`` (the c
 per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once per reply, when it
 ends; while it streams, the text goes to the views as numbered custom messages (``_lifecycle``).
 The worker thread never prints.
+
+Besides the stream, the views get messages with no ``seq`` (see ``_protocol``): ``rejected`` when
+an action they sent raised, ``dropped`` after their Clear or an edit that dropped later turns
+(``restore`` undoes it), and ``asset``, a front-end module they asked for (``_assets``).
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import secrets
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +25,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ._assets import asset_code
+from ._autosave import check_file, read_messages
 from ._client import DEFAULT_TIMEOUT, CohereClient
 from ._conversation import (
     dump_chat,
@@ -84,6 +91,8 @@ class Chat(anywidget.AnyWidget):
     _css = _asset("widget.css")
 
     model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
+    # The header's title (the views show the model when it is None).
+    title = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     system = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     # The conversation (Cohere v2 messages plus "_co" metadata). Use ``history`` to read or set
     # it from code: that copy is checked and ready for the API.
@@ -104,6 +113,8 @@ class Chat(anywidget.AnyWidget):
         tools: Any = None,
         approve: Any = False,
         max_steps: int = 10,
+        title: str | None = None,
+        file: str | os.PathLike[str] | None = None,
         **params: Any,
     ) -> None:
         check_model(model)
@@ -113,6 +124,8 @@ class Chat(anywidget.AnyWidget):
         self._max_steps = check_max_steps(max_steps)
         if self._toolset.specs:
             params = {**params, "tools": self._toolset.specs}
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title= must be a string or None, got {type(title).__name__}.")
         # A pydantic model class becomes its JSON schema here; the class stays for reply.parsed.
         self._format = resolve_response_format(params.pop("response_format", None))
         if self._format is not None:
@@ -120,12 +133,17 @@ class Chat(anywidget.AnyWidget):
         self._params = validate_params(params)
         check_request({"model": model, **self._params})
         self._images = ImageStore()
+        self._file = None if file is None else check_file(file)
+        saved = [] if self._file is None else read_messages(self._file)
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
-        super().__init__(model=model, system=system)
+        self._dropped: tuple[str, Messages] | None = None  # (token, messages) Undo can restore
+        super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})
+        if self._file is not None:
+            self.observe(self._autosave, names="messages")
         self.on_msg(self._on_frontend_msg)
 
     @traitlets.observe("model")
@@ -332,6 +350,15 @@ class Chat(anywidget.AnyWidget):
         messages = self._images.full(self.messages)
         write_chat_file(path, dump_chat(self.model, self.system, self._params, messages))
 
+    def _autosave(self, _change: Any = None) -> None:
+        """``file=``: save after every change. Runs wherever ``messages`` changes (the worker
+        thread, for a reply's commit). A full disk must not break the chat: the failure goes to
+        the log, and the next change tries again."""
+        try:
+            self.save(self._file)
+        except OSError:
+            self.log.warning("co_widget: could not write file=%s.", self._file, exc_info=True)
+
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
         """A chat from a file written by ``save``; ``overrides`` (api_key, base_url, model,
@@ -347,12 +374,14 @@ class Chat(anywidget.AnyWidget):
 
     # --- the front end ----------------------------------------------------------------------
 
-    def _send_custom(self, content: dict[str, Any]) -> None:
+    def _send_custom(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
-        super().send(content)
+        super().send(content, buffers)
 
     def _on_frontend_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
-        """Front-end actions. Never raises: a failure would only reach the kernel's log."""
+        """Front-end actions. Never raises: a failure would only reach the kernel's log, so
+        what the user can fix (an empty message, a busy chat) goes back to the views."""
+        action = content.get("type") if isinstance(content, dict) else None
         try:
             match content:
                 case {"type": "send", "text": text}:
@@ -363,21 +392,53 @@ class Chat(anywidget.AnyWidget):
                 case {"type": "regenerate"}:
                     self.regenerate()
                 case {"type": "edit", "index": index, "text": text}:
-                    self._edit(index, text)
+                    self._keep_for_undo("edit", lambda: self._edit(index, text), index)
                 case {"type": "clear"}:
-                    self.clear()
+                    self._keep_for_undo("clear", self.clear)
+                case {"type": "restore", "token": token}:
+                    self._restore(token)
                 case {"type": "snapshot"}:
                     self._runner.answer_snapshot()
+                case {"type": "asset", "name": name}:
+                    self._send_custom({"type": "asset", "name": name}, [asset_code(name)])
                 case {"type": "approve", "call": str(call), "approved": bool(approved)}:
                     turn = self._runner.active
                     if turn is not None and turn.tools is not None:
                         turn.tools.loop.decide(call, approved)
                 case _:
                     self.log.warning("co_widget: ignored an unknown front-end message.")
-        except ChatBusyError:
-            pass  # a click racing the view's own busy state: the streaming reply goes on
+        except (ValueError, TypeError, ChatBusyError) as error:
+            self._send_custom({"type": "rejected", "action": action, "error": str(error)})
         except Exception:
             self.log.warning("co_widget: a front-end action failed.", exc_info=True)
+
+    def _keep_for_undo(self, action: str, run: Callable[[], Any], index: int = -1) -> None:
+        """Run a view's Clear or edit; if it dropped messages, tell the views how to undo it.
+
+        An edit of the last user message only replaces its own reply: nothing to undo there.
+        The kept copy holds its images in full: the chat forgets those no message refers to."""
+        before = self._images.full(self.messages)
+        run()
+        later = before[index + 1 :]
+        if action == "edit" and not any(m.get("role") == "user" for m in later):
+            return
+        if later:
+            token = secrets.token_hex(8)
+            self._dropped = (token, before)
+            self._send_custom(
+                {"type": "dropped", "action": action, "count": len(later), "token": token}
+            )
+
+    def _restore(self, token: Any) -> None:
+        """Undo of a view's Clear or edit: stop the edit's reply, put the messages back."""
+        if self._dropped is None or self._dropped[0] != token:
+            raise ValueError(
+                "Nothing to undo: it was undone already, or a newer Clear or edit replaced it."
+            )
+        messages = self._dropped[1]
+        self._dropped = None
+        self.stop()
+        self._rewrite(lambda _: messages)
 
 
 def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:

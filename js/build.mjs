@@ -1,4 +1,5 @@
-// Bundles src/ into co_widget/static/widget.js + widget.css. The output is committed and CI
+// Bundles src/ into co_widget/static/: widget.js + widget.css (the base, sent with every chat),
+// and the modules a view asks its kernel for only when it needs them (src/assets/). The output is committed and CI
 // rebuilds it and diffs, so it must be byte-for-byte reproducible: no timestamps, no source maps,
 // no absolute paths, and the licence notices collected into one banner made from the pinned
 // package versions instead of wherever esbuild would find them.
@@ -18,8 +19,12 @@ const banner = `/*! co_widget front end. Bundles ${notices.join(", ")}. */`;
 
 await esbuild.build({
   absWorkingDir: here,
-  entryPoints: ["src/index.js"],
-  outfile: "../co_widget/static/widget.js",
+  entryPoints: {
+    widget: "src/index.js",
+    katex: "src/assets/katex.js",
+    highlight: "src/assets/highlight.js",
+  },
+  outdir: "../co_widget/static",
   bundle: true,
   format: "esm",
   platform: "browser",

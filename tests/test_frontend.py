@@ -1,9 +1,9 @@
 """The widget's front end in a real Chromium, against a fake anywidget model.
 
-tests/browser/harness/ loads the committed bundle (co_widget/static/widget.js) into a static page
-with a fake model that records what the view sends and can play the kernel's side (custom
-messages, trait changes). Every page refuses requests that leave 127.0.0.1 and the tests fail if
-one was attempted or if the page threw.
+tests/browser/harness/ (the page fixture, in conftest.py) loads the committed bundle
+(co_widget/static/widget.js) into a static page with a fake model that records what the view
+sends and can play the kernel's side (custom messages, trait changes). Every page refuses
+requests that leave 127.0.0.1 and the tests fail if one was attempted or if the page threw.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.support.browser import CHROMIUM, NetworkGuard, launch_chromium, serve_harness
+from tests.support.browser import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -24,38 +25,6 @@ pytestmark = [
         not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def harness_url():
-    with serve_harness() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, harness_url):
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    page = context.new_page()
-    network = NetworkGuard()
-    network.attach(page)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(harness_url)
-    page.wait_for_function("window.harnessReady === true")
-    yield page
-    context.close()
-    assert network.outside() == [], f"the page tried to leave 127.0.0.1: {network.outside()}"
-    assert errors == [], f"the page threw: {errors}"
 
 
 def frames(page, count: int = 2) -> None:
@@ -123,9 +92,9 @@ def test_messages_render_as_bubbles(page):
     user_box = first_user.bounding_box()
     assistant_box = page.locator(".co-assistant .co-bubble").first.bounding_box()
     assert user_box["x"] + user_box["width"] > assistant_box["x"] + assistant_box["width"]
-    log = page.locator(".co-list")
-    assert log.get_attribute("role") == "log"
-    assert log.get_attribute("aria-live") == "polite"
+    # Not a live region (it would read every token): the view announces each finished reply
+    # once, see tests/e2e/test_e2e_a11y.py.
+    assert page.locator(".co-list").get_attribute("aria-live") is None
     assert page.locator(".co-model").inner_text() == "command-a-03-2025"
 
 
@@ -170,7 +139,9 @@ def test_the_streamed_bubble_becomes_the_full_render_of_the_commit(page):
     frames(page)
     answer = page.locator(".co-assistant .co-md")
     assert answer.evaluate("(el) => el.__streamed === true")  # kept in the page, not rebuilt
-    assert answer.evaluate("(el) => el.innerHTML") == rendered_html(page, text)
+    # The view takes the controls in messages out of the Tab order (one Tab stop per message).
+    html = answer.evaluate("(el) => el.innerHTML").replace(' tabindex="-1"', "")
+    assert html == rendered_html(page, text).replace(' tabindex="-1"', "")
     assert page.locator(".co-cursor, .co-streaming, .co-tail").count() == 0
     assert page.locator(".co-assistant .co-regen").is_visible()
 
@@ -370,9 +341,11 @@ def test_code_is_highlighted_only_when_the_block_is_finished(page):
     frames(page)
     assert code.locator("span[class^='hljs-']").count() == 0
     assert page.locator(".co-streaming .co-code-lang").inner_text() == "python"
+    assert page.evaluate("harness.model.assets") == []  # nothing to highlight yet
     emit(page, {"type": "delta", "seq": 3, "reply": "r", "text": "```\n\nDone"})
-    frames(page)
-    assert code.locator("span.hljs-keyword").count() >= 2
+    # The finished block makes the view ask the kernel for the highlighter, once.
+    expect(code.locator("span.hljs-keyword")).to_have_count(2)
+    assert page.evaluate("harness.model.assets") == ["highlight"]
     assert "return x" in code.inner_text()
     text = "Here:\n\n```python\ndef f(x):\n    return x\n```\n\nDone"
     set_trait(page, "messages", [user("code"), assistant(text)])

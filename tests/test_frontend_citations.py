@@ -2,23 +2,15 @@
 spans (offsets in code points, across markdown), source cards, the Sources list, live spans while
 streaming, and fast and accurate modes rendering the same."""
 
-# ruff: noqa: F811  (the harness fixtures, imported from test_frontend, are parameters here)
 from __future__ import annotations
 
 import pytest
 
 from co_widget._fake_grounded import grounded_reply
 from co_widget.testing import text_events
-from tests.test_frontend import (  # noqa: F401  (pytest fixtures, used by name)
-    browser,
-    emit,
-    frames,
-    harness_url,
-    page,
-    set_trait,
-    setup,
-    user,
-)
+
+# The harness fixtures (page, browser, harness_url) are in conftest.py.
+from tests.test_frontend import emit, frames, set_trait, setup, user
 
 pytestmark = pytest.mark.browser
 

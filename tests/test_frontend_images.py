@@ -9,16 +9,8 @@ import os
 
 import pytest
 
-from tests.test_frontend import (  # noqa: F401
-    assistant,
-    browser,
-    frames,
-    harness_url,
-    page,
-    sent,
-    set_trait,
-    setup,
-)
+# The harness fixtures (page, browser, harness_url) are in conftest.py.
+from tests.test_frontend import assistant, frames, sent, set_trait, setup
 
 pytestmark = pytest.mark.browser
 Image = pytest.importorskip("PIL.Image")
@@ -46,7 +38,7 @@ def user_with_images(text: str, *urls: str) -> dict:
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
-def test_user_bubble_shows_own_thumbnails_and_links_remote_images(page):  # noqa: F811
+def test_user_bubble_shows_own_thumbnails_and_links_remote_images(page):
     message = user_with_images(
         "Compare these",
         data_url(png(48, 32)),
@@ -66,7 +58,7 @@ def test_user_bubble_shows_own_thumbnails_and_links_remote_images(page):  # noqa
     # The page fixture fails the test if example.com was ever requested.
 
 
-def test_json_reply_is_highlighted_json(page):  # noqa: F811
+def test_json_reply_is_highlighted_json(page):
     reply = assistant('{"name":"Coca-Cola","year":1886}', format="json")
     setup(page, messages=[{"role": "user", "content": "Extract"}, reply])
     code = page.locator(".co-assistant .co-md pre code")
@@ -80,7 +72,7 @@ def test_json_reply_is_highlighted_json(page):  # noqa: F811
     assert code.evaluate(colour) not in (key, value) and key != value
 
 
-def test_picked_images_show_removable_thumbnails_and_go_as_buffers(page):  # noqa: F811
+def test_picked_images_show_removable_thumbnails_and_go_as_buffers(page):
     setup(page)
     first, second = png(10, 10), png(30, 20)
     page.set_input_files(
@@ -110,7 +102,7 @@ def test_picked_images_show_removable_thumbnails_and_go_as_buffers(page):  # noq
     assert tray.count() == 0 and page.locator(".co-input").input_value() == ""
 
 
-def test_an_image_alone_can_be_sent(page):  # noqa: F811
+def test_an_image_alone_can_be_sent(page):
     setup(page)
     page.set_input_files(
         ".co-picker", files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(4, 4)}]
@@ -120,7 +112,7 @@ def test_an_image_alone_can_be_sent(page):  # noqa: F811
     assert sent(page)[-1]["text"] == "" and sent(page)[-1]["buffers"] == [len(png(4, 4))]
 
 
-def test_composer_layout_and_bubble_thumbnail_size(page):  # noqa: F811
+def test_composer_layout_and_bubble_thumbnail_size(page):
     message = user_with_images("A wide one", data_url(png(256, 100)))
     setup(page, messages=[message])
     page.set_input_files(
@@ -150,7 +142,7 @@ def test_composer_layout_and_bubble_thumbnail_size(page):  # noqa: F811
     assert inner == pytest.approx(256 / 100, rel=0.02)
 
 
-def test_a_huge_file_is_scaled_down_before_it_reaches_the_socket(page):  # noqa: F811
+def test_a_huge_file_is_scaled_down_before_it_reaches_the_socket(page):
     huge = png(1900, 1900, noise=True)  # ~10.8 MB: over what Jupyter's websocket takes
     assert len(huge) > 10 * 1024 * 1024
     setup(page)
@@ -164,7 +156,7 @@ def test_a_huge_file_is_scaled_down_before_it_reaches_the_socket(page):  # noqa:
     assert 0 < size <= 8 * 1024 * 1024
 
 
-def test_no_attachments_for_a_model_without_vision(page):  # noqa: F811
+def test_no_attachments_for_a_model_without_vision(page):
     setup(page)
     page.set_input_files(
         ".co-picker", files=[{"name": "a.png", "mimeType": "image/png", "buffer": png(4, 4)}]

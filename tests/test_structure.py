@@ -1,73 +1,109 @@
-"""The package's structure holds: the kernel<->browser protocol is declared the same on both sides,
-and the layers import downhill (``co_widget.testing`` runs in anyone's CI with no widget stack)."""
+"""The package's structure holds: the kernel<->browser protocol is declared the same on both sides
+(co_widget/_protocol.py as TypedDicts, js/src/protocol.js as JSDoc typedefs that tsc checks the
+front end against: the same messages in each direction, with the same fields, optional fields and
+types, and the stream kinds written once per side), and the layers import downhill
+(``co_widget.testing`` runs in anyone's CI with no widget stack)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+import types
 import typing
 from pathlib import Path
+
+import typing_extensions
 
 from co_widget import _protocol
 
 PROTOCOL_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "protocol.js"
-TYPEDEF = re.compile(r"/\*\*\s*@typedef\s+\{object\}\s+(\w+)(.*?)\*/", re.S)
-PROPERTY = re.compile(r"@property\s+\{(.*?)\}\s+(\[?)(\w+)\]?")
-UNION = re.compile(r"@typedef\s+\{([\w\s|]+)\}\s+(KernelMsg|ViewMsg)\b")
+
+TYPEDEF = re.compile(r"/\*\*\s*@typedef \{object\} (\w+)((?:\s*\*\s*@property [^\n]*)+)")
+PROPERTY = re.compile(r"@property \{(.*?)\} (\[?)(\w+)\]?\s*(?:\n|\*/)")
+UNION = re.compile(r"@typedef \{([\w\s|]+)\} (KernelMsg|ViewMsg)")
 
 
-def js_messages() -> dict[str, dict[str, tuple[str, bool]]]:
-    """``{typedef name: {field: (JSDoc type, required)}}`` from protocol.js."""
-    source = PROTOCOL_JS.read_text(encoding="utf-8")
-    return {
-        name: {field: (kind, not optional) for kind, optional, field in PROPERTY.findall(body)}
-        for name, body in TYPEDEF.findall(source)
-    }
+def js_typedefs() -> dict[str, dict[str, tuple[str, bool]]]:
+    """{typedef: {field: (type, optional)}} from protocol.js."""
+    text = PROTOCOL_JS.read_text(encoding="utf-8")
+    found = {}
+    for name, body in TYPEDEF.findall(text):
+        fields = {
+            field: (" ".join(kind.split()), bool(optional))
+            for kind, optional, field in PROPERTY.findall(body + "\n")
+        }
+        found[name] = fields
+    return found
 
 
-def js_unions() -> dict[str, set[str]]:
-    source = PROTOCOL_JS.read_text(encoding="utf-8")
-    return {union: {n.strip() for n in names.split("|")} for names, union in UNION.findall(source)}
+def js_unions() -> dict[str, list[str]]:
+    text = PROTOCOL_JS.read_text(encoding="utf-8")
+    return {name: [m.strip() for m in members.split("|")] for members, name in UNION.findall(text)}
 
 
-def py_messages() -> dict[str, dict[str, tuple[str, bool]]]:
-    messages = {}
-    for union in (_protocol.KernelMsg, _protocol.ViewMsg):
-        for cls in typing.get_args(union):
-            hints = typing.get_type_hints(cls)
-            kind = typing.get_args(hints["type"])[0]
-            messages[cls.__name__] = {
-                field: (f'"{kind}"' if field == "type" else "", field in cls.__required_keys__)
-                for field in hints
-            }
-    return messages
+def js_type(annotation) -> str:
+    """How protocol.js writes the type of a field annotated ``annotation`` in _protocol.py. A
+    nested TypedDict is written by name: protocol.js declares it as a typedef of its own."""
+    origin = typing.get_origin(annotation)
+    simple = {int: "number", float: "number", str: "string", bool: "boolean", type(None): "null"}
+    if annotation in simple:
+        return simple[annotation]
+    if annotation is typing.Any:
+        return "any"
+    if origin is typing.Literal:
+        return " | ".join(f'"{value}"' for value in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(js_type(arg) for arg in typing.get_args(annotation))
+    if annotation is dict or origin is dict:
+        return "object"
+    if origin is list:
+        return f"{js_type(typing.get_args(annotation)[0])}[]"
+    if typing.is_typeddict(annotation):
+        return annotation.__name__
+    raise AssertionError(f"no JSDoc spelling for {annotation!r}")
 
 
-def test_every_message_is_declared_alike_in_python_and_js():
-    js, py = js_messages(), py_messages()
-    assert set(py) <= set(js), f"missing in protocol.js: {sorted(set(py) - set(js))}"
-    for name, fields in py.items():
-        js_fields = js[name]
-        assert set(js_fields) == set(fields), f"{name}: fields differ"
-        for field, (kind, required) in fields.items():
-            assert js_fields[field][1] == required, f"{name}.{field}: optional on one side only"
-            if field == "type":
-                assert js_fields[field][0] == kind, f"{name}.type: {js_fields[field][0]} != {kind}"
+def fields(cls) -> dict[str, tuple[str, bool]]:
+    """{field: (JSDoc type, optional)} of a TypedDict. NotRequired is read from the hints: with
+    postponed annotations, Python < 3.12 leaves it out of __optional_keys__."""
+    found = {}
+    for field, hint in typing.get_type_hints(cls, include_extras=True).items():
+        optional = typing.get_origin(hint) is typing_extensions.NotRequired
+        found[field] = (js_type(typing.get_args(hint)[0] if optional else hint), optional)
+    return found
 
 
-def test_the_unions_hold_the_same_messages():
-    unions = js_unions()
+def py_messages(union) -> dict[str, dict[str, tuple[str, bool]]]:
+    return {cls.__name__: fields(cls) for cls in typing.get_args(union)}
+
+
+def test_every_message_has_the_same_fields_and_types_on_both_sides():
+    js = js_typedefs()
     for union in ("KernelMsg", "ViewMsg"):
-        py = {cls.__name__ for cls in typing.get_args(getattr(_protocol, union))}
-        assert unions[union] == py, f"{union}: protocol.js and _protocol.py list different messages"
+        python = py_messages(getattr(_protocol, union))
+        assert js_unions()[union] == list(python), union
+        for name, declared in python.items():
+            assert js[name] == declared, name
+    # The parts messages are made of, declared once on each side too.
+    for part in (_protocol.Partial, _protocol.ToolCard, _protocol.ImageMeta):
+        assert js[part.__name__] == fields(part), part.__name__
 
 
-def test_the_stream_kinds_are_written_once_per_side():
-    source = PROTOCOL_JS.read_text(encoding="utf-8")
-    kinds = re.search(r"export const STREAM_KEYS = .*?\[(.*?)\]", source, re.S)
-    assert kinds is not None
-    assert tuple(re.findall(r'"(\w+)"', kinds.group(1))) == _protocol.STREAM_KINDS
+def test_typedef_names_follow_the_message_kind():
+    # PascalCase(kind) + "Msg"; "View" first for a view message whose kind the kernel also sends.
+    for union, prefix in (("KernelMsg", ""), ("ViewMsg", "View")):
+        for cls in typing.get_args(getattr(_protocol, union)):
+            (kind,) = typing.get_args(typing.get_type_hints(cls)["type"])
+            base = "".join(part.capitalize() for part in kind.split("_")) + "Msg"
+            assert cls.__name__ in (base, prefix + base), cls.__name__
+
+
+def test_stream_kinds_are_the_same_on_both_sides():
+    text = PROTOCOL_JS.read_text(encoding="utf-8")
+    declared = re.search(r"STREAM_KEYS = /\*\* @type \{const\} \*/ \(\[(.*?)\]\)", text)
+    assert declared is not None
+    assert tuple(re.findall(r'"(\w+)"', declared.group(1))) == _protocol.STREAM_KINDS
 
 
 def test_testing_loads_no_widget_stack():

@@ -16,26 +16,31 @@ const SHRINK_SIDE = 2048;
 
 export class Attachments {
   constructor() {
-    this.items = []; // {file, url}: url is a blob: URL of the file, for its thumbnail
+    /** @type {{file: File, url: string}[]} url: a blob: URL of the file, for its thumbnail */
+    this.items = [];
     this.enabled = true;
     this.tray = h("div", { cls: "co-attachments", attrs: { "aria-label": "Attached images" } });
-    this.picker = h("input", {
-      cls: "co-picker",
-      attrs: { type: "file", accept: "image/*", multiple: "", tabindex: "-1" },
-    });
+    this.picker = /** @type {HTMLInputElement} */ (
+      h("input", {
+        cls: "co-picker",
+        attrs: { type: "file", accept: "image/*", multiple: "", tabindex: "-1" },
+      })
+    );
     this.pickBtn = button("attach", "Attach images", "attach", { cls: "co-attach" });
     this.pickBtn.addEventListener("click", () => this.picker.click());
     this.picker.addEventListener("change", () => {
-      this.add(this.picker.files);
+      this.add(this.picker.files ?? []);
       this.picker.value = "";
     });
     this.tray.addEventListener("click", (event) => {
-      const btn = event.target.closest("[data-co-action='detach']");
+      const target = /** @type {HTMLElement} */ (event.target);
+      const btn = /** @type {HTMLElement | null} */ (target.closest("[data-co-action='detach']"));
       if (btn) this.remove(Number(btn.dataset.index));
     });
   }
 
   // Paste into the input, or drop anywhere on the composer.
+  /** @param {HTMLElement} composer @param {HTMLElement} input */
   listen(composer, input) {
     input.addEventListener("paste", (event) => this.takeFrom(event, event.clipboardData));
     composer.addEventListener("dragover", (event) => {
@@ -51,12 +56,14 @@ export class Attachments {
   }
 
   // Off for a model known to take no images: no button, and pastes and drops are left alone.
+  /** @param {boolean} on */
   enable(on) {
     this.enabled = on;
     this.pickBtn.hidden = !on;
     if (!on) this.clear();
   }
 
+  /** @param {Event} event @param {DataTransfer | null} transfer */
   takeFrom(event, transfer) {
     if (!this.enabled) return;
     const files = [...(transfer?.files ?? [])].filter((file) => file.type.startsWith("image/"));
@@ -65,6 +72,7 @@ export class Attachments {
     this.add(files);
   }
 
+  /** @param {Iterable<File>} files */
   add(files) {
     for (const file of files) {
       // Raster images only: the kernel cannot read SVG, and neither can Cohere.
@@ -75,6 +83,7 @@ export class Attachments {
     this.render();
   }
 
+  /** @param {number} index */
   remove(index) {
     const [item] = this.items.splice(index, 1);
     if (item) URL.revokeObjectURL(item.url);
@@ -120,6 +129,7 @@ export class Attachments {
 }
 
 // The file's bytes, or, for a file over `budget`, a smaller JPEG of it.
+/** @param {File} file @param {number} budget @returns {Promise<ArrayBuffer>} */
 async function fitted(file, budget) {
   if (file.size <= budget) return file.arrayBuffer();
   const bitmap = await createImageBitmap(file);
@@ -128,7 +138,13 @@ async function fitted(file, budget) {
     const width = Math.max(1, Math.round(bitmap.width * scale));
     const height = Math.max(1, Math.round(bitmap.height * scale));
     const canvas = new OffscreenCanvas(width, height);
-    canvas.getContext("2d").drawImage(bitmap, 0, 0, width, height);
+    /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d")).drawImage(
+      bitmap,
+      0,
+      0,
+      width,
+      height,
+    );
     const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.85 });
     if (blob.size <= budget || width === 1) return blob.arrayBuffer();
     scale *= 0.7;
@@ -136,6 +152,7 @@ async function fitted(file, budget) {
 }
 
 // The images of a user message: our own thumbnails as <img>, remote images as links.
+/** @param {any[]} blocks */
 export function imageStrip(blocks) {
   const images = blocks.filter((block) => block?.type === "image_url");
   if (!images.length) return null;
@@ -165,6 +182,7 @@ export function imageStrip(blocks) {
 }
 
 // A JSON reply (response_format) as a fenced json block, so it renders highlighted.
+/** @param {string} text */
 export function jsonSource(text) {
   let pretty = text;
   try {

@@ -19,11 +19,13 @@ export class BlockSplitter {
   constructor() {
     this.scanned = 0; // offset of the first line not yet looked at
     this.stable = 0; // offset where the unstable tail starts
-    this.fence = null; // {char, length, top, start, contentStart, lang} while inside a fence
+    /** @type {Fence | null} while inside a fence */
+    this.fence = null;
     this.blank = false; // the previous line (outside a fence) was blank
   }
 
   // `src` must only ever grow (append-only); returns the new stable offset.
+  /** @param {string} src */
   advance(src) {
     let nl = src.indexOf("\n", this.scanned);
     while (nl !== -1) {
@@ -39,6 +41,7 @@ export class BlockSplitter {
     return this.fence?.top && this.fence.start === this.stable ? this.fence : null;
   }
 
+  /** @param {string} text @param {number} start @param {number} next */
   line(text, start, next) {
     if (this.fence) {
       if (closesFence(text, this.fence)) {
@@ -53,7 +56,7 @@ export class BlockSplitter {
       if (top) this.stable = start;
       const lang = open[3].trim().split(/\s+/)[0] || "";
       this.fence = {
-        char: open[2][0],
+        char: /** @type {"`" | "~"} */ (open[2][0]),
         length: open[2].length,
         top,
         start,
@@ -72,6 +75,9 @@ export class BlockSplitter {
   }
 }
 
+/** @typedef {{char: "`" | "~", length: number, top: boolean, start: number, contentStart: number, lang: string}} Fence */
+
+/** @param {string} text @param {Fence} fence */
 function closesFence(text, fence) {
   const match = /^ {0,3}(`{3,}|~{3,})[ \t]*\r?$/.exec(text);
   return match !== null && match[1][0] === fence.char && match[1].length >= fence.length;
@@ -79,6 +85,7 @@ function closesFence(text, fence) {
 
 // The code of an open fence as it should be shown: a last line that is only the start of the
 // closing fence (one or two backticks so far) is held back, so it does not flash as code.
+/** @param {string} code @param {Fence} fence */
 export function visibleCode(code, fence) {
   const lastNl = code.lastIndexOf("\n");
   return PARTIAL_CLOSE[fence.char].test(code.slice(lastNl + 1)) ? code.slice(0, lastNl + 1) : code;

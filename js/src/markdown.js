@@ -4,9 +4,11 @@
 import DOMPurify from "dompurify";
 import { Marked } from "marked";
 import { button, h } from "./dom.js";
+import { demoteControls } from "./keys.js";
+import { MATH_CLASSES, mathExtension, renderMathIn } from "./math.js";
 import { highlightCode } from "./syntax.js";
 
-const marked = new Marked({
+const marked = new Marked(mathExtension, {
   gfm: true,
   async: false,
   renderer: {
@@ -44,14 +46,17 @@ DOMPurify.setConfig({
 // URL): each <img> becomes a link to its source while the markup is still in DOMPurify's inert
 // document, before anything is imported into the page.
 DOMPurify.addHook("uponSanitizeElement", (node, data) => {
-  if (data.tagName === "img") node.replaceWith(imageLink(node));
+  if (data.tagName === "img")
+    /** @type {Element} */ (node).replaceWith(imageLink(/** @type {Element} */ (node)));
 });
 
-// Classes are kept only where we put them: the language of a fenced block and our image links.
-// Anything else could borrow the widget's own classes to fake its UI (an error banner, a button).
+// Classes are kept only where we put them: the language of a fenced block, our image links and
+// math placeholders. Anything else could borrow the widget's own classes to fake its UI (an error
+// banner, a button). A model writing a math placeholder itself only gets its text typeset.
 const LANGUAGE_CLASS = /^language-([\w+#.-]+)$/;
+const OUR_CLASSES = new Set(["co-image-link", ...MATH_CLASSES]);
 DOMPurify.addHook("uponSanitizeAttribute", (_node, data) => {
-  if (data.attrName !== "class" || data.attrValue === "co-image-link") return;
+  if (data.attrName !== "class" || OUR_CLASSES.has(data.attrValue)) return;
   if (!LANGUAGE_CLASS.test(data.attrValue)) data.keepAttr = false;
 });
 
@@ -59,11 +64,13 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.nodeName === "A" && node.hasAttribute("href")) setExternal(node);
 });
 
+/** @param {Element} anchor */
 function setExternal(anchor) {
   anchor.setAttribute("target", "_blank");
   anchor.setAttribute("rel", "noopener noreferrer");
 }
 
+/** @param {Element} img */
 function imageLink(img) {
   const src = img.getAttribute("src") || "";
   const alt = img.getAttribute("alt") || "";
@@ -84,21 +91,34 @@ function imageLink(img) {
 }
 
 // Renders markdown to a sanitized fragment. `highlight` is false for the growing tail of a
-// streaming reply: its code blocks may still change, and highlighting them every frame would
-// cost more than the rest of the frame.
+// streaming reply: its code blocks and formulas may still change, and highlighting or typesetting
+// them on every frame would cost more than the rest of the frame (formulas show their source
+// until their block is finished). Controls and scrolling boxes are out of the Tab order (see
+// keys.js), here, once per block, rather than by searching a whole reply on every frame.
+/**
+ * @param {string} src
+ * @param {{highlight?: boolean}} [options]
+ * @returns {DocumentFragment}
+ */
 export function renderMarkdown(src, { highlight = true } = {}) {
-  const fragment = DOMPurify.sanitize(marked.parse(src));
+  const html = /** @type {string} */ (marked.parse(src));
+  const fragment = /** @type {DocumentFragment} */ (
+    /** @type {unknown} */ (DOMPurify.sanitize(html))
+  );
   for (const code of fragment.querySelectorAll("pre > code")) {
     const lang = LANGUAGE_CLASS.exec(code.className)?.[1] || "";
-    if (highlight) highlightCode(code, lang.toLowerCase());
-    codeFrame(code.parentNode, lang);
+    if (highlight) highlightCode(/** @type {HTMLElement} */ (code), lang.toLowerCase());
+    codeFrame(/** @type {HTMLElement} */ (code.parentNode), lang);
   }
+  if (highlight) renderMathIn(fragment);
+  demoteControls(fragment);
   return fragment;
 }
 
 // Wraps a <pre> (in place, if it has a parent) in a frame with the language and a copy button:
 // our markup, added after sanitizing. Streaming code blocks use it too, so a block keeps its
 // look when it finishes.
+/** @param {HTMLElement} pre @param {string} lang */
 export function codeFrame(pre, lang) {
   const frame = h("div", { cls: "co-code" });
   pre.replaceWith(frame);
@@ -107,5 +127,6 @@ export function codeFrame(pre, lang) {
     button("copy-code", "Copy code", "copy"),
   ]);
   frame.append(bar, pre);
+  demoteControls(frame);
   return frame;
 }

@@ -7,11 +7,13 @@ import { renderMarkdown } from "./markdown.js";
 import { committedCards } from "./tools.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
+/** @param {any} content */
 function blockList(content) {
   return Array.isArray(content) ? content : [content];
 }
 
 // The answer and the thinking are kept apart.
+/** @param {any} content */
 function splitContent(content) {
   if (typeof content === "string") return { text: content, thinking: "" };
   const parts = { text: "", thinking: "" };
@@ -22,6 +24,7 @@ function splitContent(content) {
   return parts;
 }
 
+/** @param {any} message a Cohere v2 message with "_co" metadata @param {number} index */
 export function renderMessage(message, index) {
   const role = message?.role;
   const el =
@@ -34,6 +37,7 @@ export function renderMessage(message, index) {
   return el;
 }
 
+/** @param {any} message */
 export function renderUser(message) {
   const { text } = splitContent(message.content);
   const bubble = h("div", { cls: "co-bubble" }, [h("div", { cls: "co-plain", text })]);
@@ -53,6 +57,7 @@ export function renderUser(message) {
   return el;
 }
 
+/** @param {any} message */
 function renderAssistant(message) {
   const { text, thinking } = splitContent(message.content);
   const co = message._co ?? {};
@@ -76,7 +81,7 @@ function renderAssistant(message) {
     citeInteractions(bubble);
   }
   if (co.status === "stopped" || co.status === "interrupted")
-    bubble.append(partialMarker(co.status));
+    bubble.append(partialMarker(co.status, bubble.childElementCount === 0));
   if (co.error) bubble.append(errorBanner(co.error));
   if (co.warnings?.length) bubble.append(warningList(co.warnings));
   const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
@@ -84,6 +89,7 @@ function renderAssistant(message) {
   return el;
 }
 
+/** @param {any} message */
 function renderTool(message) {
   const content = message.content;
   const body =
@@ -104,6 +110,7 @@ function renderTool(message) {
 }
 
 // `body` is the .co-thinking-body element (a streaming one grows in place).
+/** @param {HTMLElement} body @param {boolean} streaming */
 export function thinkingBlock(body, streaming) {
   return h("details", { cls: "co-thinking" }, [
     h("summary", { text: streaming ? "Thinking…" : "Thinking" }),
@@ -111,10 +118,12 @@ export function thinkingBlock(body, streaming) {
   ]);
 }
 
+/** @param {string} text */
 export function planBlock(text) {
   return h("div", { cls: "co-plan", text });
 }
 
+/** @param {any[]} calls */
 function toolCalls(calls) {
   const box = h("div", { cls: "co-tool-calls" }, [
     h("div", { cls: "co-label", text: "Tool calls" }),
@@ -131,6 +140,7 @@ function toolCalls(calls) {
 }
 
 // Arguments arrive as a JSON-encoded string; show them compact, or as sent if they are not JSON.
+/** @param {any} args */
 function jsonArgs(args) {
   try {
     return JSON.stringify(JSON.parse(args));
@@ -139,12 +149,36 @@ function jsonArgs(args) {
   }
 }
 
-function partialMarker(status) {
-  const why = status === "stopped" ? "Stopped" : "Interrupted";
-  const text = `${why} — the reply is partial`;
-  return h("div", { cls: `co-marker co-marker-${status}`, text });
+/** @param {any[]} citations */
+function citationList(citations) {
+  const list = h("ol", { cls: "co-citations" });
+  for (const citation of citations) {
+    const names = [...new Set((citation?.sources ?? []).map(sourceName).filter(Boolean))];
+    list.append(
+      h("li", {}, [
+        h("q", { text: citation?.text ?? "" }),
+        names.length ? h("span", { cls: "co-cite-src", text: ` — ${names.join(", ")}` }) : null,
+      ]),
+    );
+  }
+  return h("div", { cls: "co-sources" }, [h("div", { cls: "co-label", text: "Sources" }), list]);
 }
 
+/** @param {any} source */
+function sourceName(source) {
+  const doc = source?.document ?? source?.tool_output ?? {};
+  return doc.title || doc.id || source?.id || source?.type;
+}
+
+// `empty`: nothing of the reply arrived, so there is no partial reply to speak of.
+/** @param {string} status @param {boolean} empty */
+function partialMarker(status, empty) {
+  const why = status === "stopped" ? "Stopped" : "Interrupted";
+  const text = empty ? `${why} before the reply began` : `${why} — the reply is partial`;
+  return h("div", { cls: `co-marker co-marker-${status}${empty ? " co-marker-empty" : ""}`, text });
+}
+
+/** @param {any} error */
 function errorBanner(error) {
   const head = [error.status_code ? `Error ${error.status_code}` : "Error", error.type]
     .filter(Boolean)
@@ -159,6 +193,7 @@ function errorBanner(error) {
   ]);
 }
 
+/** @param {any[]} warnings */
 function warningList(warnings) {
   return h(
     "ul",
@@ -168,6 +203,7 @@ function warningList(warnings) {
 }
 
 // Token counts come from billed_units (what the account is charged), not the raw token counts.
+/** @param {any} co @param {boolean} copyable */
 function footer(co, copyable) {
   const billed = co.usage?.billed_units ?? {};
   const facts = [];
@@ -178,8 +214,10 @@ function footer(co, copyable) {
   meta.append(button("regenerate", "Regenerate reply", "regenerate", { cls: "co-regen" }));
   if (facts.length)
     meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens` }));
+  // TOOL_CALL is how a reply that calls tools ends, not a problem: only the others warn.
   if (co.finish_reason && co.finish_reason !== "COMPLETE") {
-    meta.append(h("span", { cls: "co-finish", text: co.finish_reason }));
+    const warn = co.finish_reason === "TOOL_CALL" ? "" : " co-finish-warn";
+    meta.append(h("span", { cls: `co-finish${warn}`, text: co.finish_reason }));
   }
   return meta;
 }

@@ -6,16 +6,19 @@
 import { BlockSplitter, visibleCode } from "./blocks.js";
 import { citeInteractions, citedSpans, renderCited, sourceList } from "./citations.js";
 import { h } from "./dom.js";
+import { demoteControls } from "./keys.js";
 import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
 import { ToolCards } from "./tools.js";
 
 // Renders src.slice(start, end) (a stable block, or the tail without highlighting).
+/** @param {string} src @param {number} start @param {number} end @param {boolean} highlight */
 function plainSlice(src, start, end, highlight) {
   return renderMarkdown(src.slice(start, end), { highlight });
 }
 
 class StreamingMarkdown {
+  /** @param {string} cls @param {typeof plainSlice} [render] */
   constructor(cls, render = plainSlice) {
     this.render = render;
     this.el = h("div", { cls });
@@ -25,31 +28,43 @@ class StreamingMarkdown {
     this.splitter = new BlockSplitter();
     this.committed = 0; // offset up to which blocks are rendered for good
     this.length = -1; // length of the source at the last flush
-    this.code = null; // {fence, node} while the tail is an open code fence
+    /** @type {{fence: import("./blocks.js").Fence, node: Text} | null} while the tail is an open code fence */
+    this.code = null;
   }
 
+  /** @param {string} src */
   flush(src) {
     if (src.length === this.length) return;
     this.length = src.length;
     const stable = this.splitter.advance(src);
     if (stable > this.committed) {
-      this.tail.before(this.render(src, this.committed, stable, true));
+      this.tail.before(this.block(src, this.committed, stable, true));
       this.committed = stable;
       this.code = null;
     }
     const fence = this.splitter.openFence;
     if (fence) this.growCode(fence, src);
-    else this.tail.replaceChildren(this.render(src, this.committed, src.length, false));
+    else this.tail.replaceChildren(this.block(src, this.committed, src.length, false));
+  }
+
+  // A rendered slice, its controls (cited spans too) out of the Tab order like the committed
+  // render's (see keys.js), so the two compare equal when the reply ends.
+  /** @param {string} src @param {number} start @param {number} end @param {boolean} highlight */
+  block(src, start, end, highlight) {
+    const fragment = this.render(src, start, end, highlight);
+    demoteControls(fragment);
+    return fragment;
   }
 
   // Code needs no markdown or sanitizing: it is text in a text node, and it only grows.
+  /** @param {import("./blocks.js").Fence} fence @param {string} src */
   growCode(fence, src) {
     if (this.code?.fence !== fence) {
       const node = document.createTextNode("");
       this.tail.replaceChildren(codeFrame(h("pre", {}, [h("code", {}, [node])]), fence.lang));
       this.code = { fence, node };
     }
-    const node = this.code.node;
+    const node = /** @type {Text} */ (this.code?.node);
     const code = visibleCode(src.slice(fence.contentStart), fence);
     if (code.startsWith(node.data)) node.appendData(code.slice(node.data.length));
     else node.data = code;
@@ -62,7 +77,7 @@ class StreamingMarkdown {
 
   // The innermost last element of the tail, where the cursor reads as "text continues here".
   cursorHost() {
-    let host = this.code ? this.code.node.parentNode : this.tail;
+    let host = /** @type {Element} */ (this.code ? this.code.node.parentNode : this.tail);
     while (host.lastElementChild && !VOID.has(host.lastElementChild.nodeName)) {
       host = host.lastElementChild;
     }
@@ -94,6 +109,7 @@ export class StreamingReply {
   }
 
   // `state` holds the whole text, thinking and tool_plan received so far.
+  /** @param {import("./sync.js").Pending} state */
   flush(state) {
     if (state.thinking) {
       if (!this.thinking) {
@@ -125,12 +141,14 @@ export class StreamingReply {
   // Live citations: a span is highlighted once both its text and its citation have arrived. Each
   // time that adds spans, the answer renders again from the start with them (citations are few;
   // in accurate mode they all come at the end), and the Sources list is rebuilt.
+  /** @param {import("./sync.js").Pending} state */
   cite(state) {
     const count = state.citations.length;
     if (this.spanCount === count && this.listCount === count) return; // all shown already
     const { spans, sources } = citedSpans(state.text, state.citations);
     if (spans.length !== this.spanCount) {
       this.spanCount = spans.length;
+      /** @type {typeof plainSlice} */
       const render = (src, start, end, highlight) =>
         renderCited(src.slice(start, end), clipSpans(spans, start, end), { highlight });
       const rendered = this.text.committed;
@@ -158,15 +176,18 @@ export class StreamingReply {
   // answer's blocks that the full render reproduces exactly stay in the page, so the browser
   // does not lay out and shape a long reply a second time at its end (that alone can be a
   // 100 ms task); every other part comes from `fresh`. Returns the element to keep.
+  /** @param {HTMLElement} fresh @returns {HTMLElement} */
   adopt(fresh) {
     const freshBubble = fresh.querySelector(":scope > .co-bubble");
     const freshAnswer = freshBubble?.querySelector(":scope > .co-md");
-    if (!freshAnswer) return fresh;
+    if (!freshBubble || !freshAnswer) return fresh;
     this.cursor.remove();
     this.text.settle();
     const answer = this.text.el;
     morphChildren(answer, freshAnswer);
-    const wasOpen = this.bubble.querySelector(":scope > .co-thinking")?.open;
+    const wasOpen = /** @type {HTMLDetailsElement | null} */ (
+      this.bubble.querySelector("details.co-thinking")
+    )?.open;
     for (const child of [...this.bubble.children]) if (child !== answer) child.remove();
     let beforeAnswer = true;
     for (const child of [...freshBubble.children]) {
@@ -174,7 +195,9 @@ export class StreamingReply {
       else if (beforeAnswer) answer.before(child);
       else this.bubble.append(child);
     }
-    const thinking = this.bubble.querySelector(":scope > .co-thinking");
+    const thinking = /** @type {HTMLDetailsElement | null} */ (
+      this.bubble.querySelector("details.co-thinking")
+    );
     if (thinking && wasOpen) thinking.open = true;
     for (const child of [...fresh.children]) if (child !== freshBubble) this.el.append(child);
     this.el.className = fresh.className;
@@ -187,6 +210,7 @@ export class StreamingReply {
 
 // The spans inside [start, end), in units of that slice; `ref` says whether the span ends here
 // (its source numbers follow only its last piece).
+/** @param {any[]} spans @param {number} start @param {number} end */
 function clipSpans(spans, start, end) {
   return spans
     .filter((span) => span.start < end && span.end > start)
@@ -201,6 +225,7 @@ function clipSpans(spans, start, end) {
 // Makes `current`'s children equal to `fresh`'s, keeping each child that is already equal at the
 // same position. Blocks of a reply only ever differ near its end (the tail, or a list that the
 // stream split in two), so in practice nearly everything is kept.
+/** @param {Element} current @param {Element} fresh */
 function morphChildren(current, fresh) {
   const olds = [...current.childNodes];
   const news = [...fresh.childNodes];

@@ -4,13 +4,22 @@
 // asks for a snapshot and ignores deltas until it arrives. No DOM here: the view asks `pending`
 // what to show and is told through `onChange("reset" | "append")`.
 
-const STREAM_KEYS = ["text", "thinking", "tool_plan"];
+import { STREAM_KEYS } from "./protocol.js";
+
+/** @typedef {import("./protocol.js").KernelMsg} KernelMsg */
+/** @typedef {import("./protocol.js").ToolCard} ToolCard */
+/** @typedef {{reply: number, base: number, user: object | null, text: string, thinking: string, tool_plan: string, calls: ToolCard[], citations: object[]}} Pending */
 
 export class ReplySync {
+  /**
+   * @param {(msg: import("./protocol.js").ViewMsg) => void} send
+   * @param {(kind: "reset" | "append") => void} onChange
+   */
   constructor(send, onChange) {
     this.send = send;
     this.onChange = onChange;
-    this.pending = null; // {reply, base, user, text, thinking, tool_plan, citations} while streaming
+    /** @type {Pending | null} while a reply streams */
+    this.pending = null;
     this.seq = -1;
     this.awaitingSnapshot = false;
   }
@@ -21,6 +30,7 @@ export class ReplySync {
     this.send({ type: "snapshot" });
   }
 
+  /** @param {KernelMsg} msg */
   handle(msg) {
     switch (msg?.type) {
       case "begin":
@@ -57,6 +67,7 @@ export class ReplySync {
     }
   }
 
+  /** @param {import("./protocol.js").DeltaMsg | import("./protocol.js").ToolMsg} msg */
   delta(msg) {
     if (this.awaitingSnapshot) return;
     if (!this.pending || msg.reply !== this.pending.reply || msg.seq > this.seq + 1) {
@@ -65,13 +76,17 @@ export class ReplySync {
     }
     if (msg.seq <= this.seq) return; // already contained in a snapshot
     this.seq = msg.seq;
-    if (msg.type === "tool") upsertCall(this.pending.calls, msg.call);
-    for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
-    if (msg.citations?.length)
-      this.pending.citations = [...this.pending.citations, ...msg.citations];
+    if (msg.type === "tool") {
+      upsertCall(this.pending.calls, msg.call);
+    } else {
+      for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
+      if (msg.citations?.length)
+        this.pending.citations = [...this.pending.citations, ...msg.citations];
+    }
     this.onChange("append");
   }
 
+  /** @param {Partial<Pending> & {reply: number, base: number, user: object | null} | null} pending */
   reset(pending) {
     this.pending = pending && {
       ...pending,
@@ -86,6 +101,7 @@ export class ReplySync {
 }
 
 // A tool card replaces the one with the same call id, or joins the end.
+/** @param {ToolCard[]} calls @param {ToolCard} card */
 function upsertCall(calls, card) {
   const at = calls.findIndex((known) => known.id === card.id);
   if (at === -1) calls.push(card);

@@ -1,3 +1,5 @@
+// @ts-nocheck -- merged from the tools and citations work before it had JSDoc types for the
+// strict check (js/tsconfig.json); to be annotated like the other modules.
 // Cards of Python tool calls: name, arguments (growing while the model writes them), status with
 // elapsed time, Approve/Deny when the chat asks (approve=True), and a collapsed result preview.
 // Cards come from the kernel's `tool` messages (and snapshots) while a reply streams, and from

@@ -5,9 +5,13 @@
 // Rendering is batched: model events only mark what changed, and at most one animation frame
 // renders it. Committed messages are rendered once and cached by index (and content); during a
 // reply only the streaming bubble changes, and it renders incrementally (stream.js).
+import { addAsker, receive } from "./assets.js";
 import { Attachments } from "./attachments.js";
-import { button, copyText, flashCopied, h, icon } from "./dom.js";
+import { copyText, flashCopied, icon } from "./dom.js";
+import { demoteControls, markFocused, RovingFocus } from "./keys.js";
+import { buildLayout, endEdit, fitHeight, openEditor, reconcile } from "./layout.js";
 import { renderMessage, renderUser } from "./messages.js";
+import { brokenTextError, Notices } from "./notices.js";
 import { StreamingReply } from "./stream.js";
 import { ReplySync } from "./sync.js";
 
@@ -16,86 +20,152 @@ const STICKY_PX = 32;
 // If the status turns idle but no `end` arrived (dropped by the server's rate limit), ask for a
 // snapshot after this long instead of showing a stale bubble forever.
 const IDLE_RESYNC_MS = 1000;
-const MAX_INPUT_PX = 200;
 // Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz).
 const SLICE_MS = 8;
+// A view asks its kernel for a snapshot when it renders; with no answer in this time, no live
+// kernel is behind it (a notebook reopened with its saved widget state). Generous: the kernel
+// answers only between cells, and the cell that displayed the chat may still be running.
+const OFFLINE_MS = 5000;
+
+/**
+ * The synced traits of a Chat.
+ * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming", _accepts_images: boolean}} ChatModel
+ */
 
 export class ChatView {
+  /**
+   * @param {import("@anywidget/types").AnyModel<ChatModel>} model
+   * @param {HTMLElement} el
+   */
   constructor(model, el) {
     this.model = model;
-    this.cache = new Map(); // message index -> {message, key, el}
-    this.stream = null; // StreamingReply of the pending reply
+    /** @type {Map<number, {message: any, key: string, el: HTMLElement}>} message index -> render */
+    this.cache = new Map();
+    /** @type {StreamingReply | null} the pending reply's bubble */
+    this.stream = null;
     this.streamIndex = -1; // the index its message will have in `messages`
-    this.pendingUser = null; // bubble of the pending reply's user message
-    this.finishing = null; // {stream, index}: a reply that just ended, until its commit renders
+    /** @type {HTMLElement | null} bubble of the pending reply's user message */
+    this.pendingUser = null;
+    /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
+    this.finishing = null;
     this.dirty = { list: true, stream: false };
     this.frameId = 0;
     this.stick = true;
     this.busy = false;
     this.resyncTimer = 0;
+    this.live = false; // a kernel answered this view
+    this.offline = false;
+    /** @type {string | null} the composer's text last sent, until the kernel takes or rejects it */
+    this.sentText = null;
+    this.announceIndex = -1; // the message to announce once rendered: a reply that just ended
+    /** @type {(() => unknown) | null} */
+    this.removeAsker = null;
+    this.notices = new Notices();
     this.sync = new ReplySync(
-      (msg) => model.send(msg),
+      (msg) => this.post(msg),
       (kind) => this.onReplyChange(kind),
     );
-    this.build(el);
+    this.attachments = new Attachments();
+    const ui = buildLayout(this.notices, this.attachments);
+    this.attachments.enable(this.acceptsImages());
+    this.root = ui.root;
+    this.title = ui.title;
+    this.clearBtn = ui.clearBtn;
+    this.list = ui.list;
+    this.input = ui.input;
+    this.sendBtn = ui.sendBtn;
+    this.focus = new RovingFocus(this.list);
+    // The view may be built before the notebook attaches it; once it gets a size, show the end.
+    this.resizeObserver = new ResizeObserver(() => this.followBottom());
+    this.wire(el);
+    /** @type {[any, (...args: any[]) => void][]} */
     this.listeners = [
       ["change:messages", () => this.invalidate("list")],
       ["change:status", () => this.onStatus()],
       ["change:model", () => this.renderHeader()],
+      ["change:title", () => this.renderHeader()],
       ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
-      ["msg:custom", (msg) => this.sync.handle(msg)],
+      ["msg:custom", (msg, buffers) => this.onKernelMsg(msg, buffers)],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
     this.renderHeader();
     this.onStatus();
     this.frame();
-    // Opened mid-stream: the begin and earlier deltas went by before this view existed.
-    if (this.busy) this.sync.requestSnapshot();
+    // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
+    // no kernel behind it finds out by getting no answer.
+    this.offlineTimer = setTimeout(() => this.setOffline(true), OFFLINE_MS);
+    this.sync.requestSnapshot();
   }
 
-  build(el) {
-    this.title = h("span", { cls: "co-model" });
-    this.clearBtn = button("clear", "Clear conversation", "clear", {
-      text: "Clear",
-      cls: "co-clear",
-    });
-    this.list = h("div", {
-      cls: "co-list",
-      attrs: { role: "log", "aria-live": "polite", "aria-label": "Conversation" },
-    });
-    this.input = h("textarea", { cls: "co-input", attrs: { rows: "1", "aria-label": "Message" } });
-    this.sendBtn = button("send", "Send message", "send", { cls: "co-send" });
-    this.attachments = new Attachments();
-    const { tray, pickBtn, picker } = this.attachments;
-    const composer = h("div", { cls: "co-composer" }, [
-      tray,
-      pickBtn,
-      picker,
-      this.input,
-      this.sendBtn,
-    ]);
-    this.attachments.listen(composer, this.input);
-    this.attachments.enable(this.acceptsImages());
-    this.root = h("div", { cls: "co-widget" }, [
-      h("div", { cls: "co-header" }, [
-        h("span", { cls: "co-title" }, [
-          h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }),
-          this.title,
-        ]),
-        this.clearBtn,
-      ]),
-      h("div", { cls: "co-body" }, [
-        this.list,
-        button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),
-      ]),
-      composer,
-    ]);
+  // Sends to the kernel; a model restored without a kernel may have no channel at all.
+  /** @param {import("./protocol.js").ViewMsg} msg @param {ArrayBuffer[]} [buffers] */
+  post(msg, buffers) {
+    try {
+      this.model.send(msg, undefined, buffers);
+    } catch {
+      this.setOffline(true);
+    }
+  }
+
+  /** @param {import("./protocol.js").KernelMsg} msg @param {DataView[]} [buffers] */
+  onKernelMsg(msg, buffers) {
+    if (!this.live) {
+      this.live = true;
+      clearTimeout(this.offlineTimer);
+      this.setOffline(false);
+      this.removeAsker = addAsker((name) => this.post({ type: "asset", name }));
+    }
+    switch (msg?.type) {
+      case "asset":
+        receive(msg.name, buffers?.[0]);
+        break;
+      case "rejected":
+        this.onRejected(msg);
+        break;
+      case "dropped":
+        this.notices.showUndo(msg);
+        break;
+      default:
+        if (msg?.type === "begin") this.sentText = null;
+        this.sync.handle(msg);
+    }
+  }
+
+  /** @param {import("./protocol.js").RejectedMsg} msg */
+  onRejected({ action, error }) {
+    this.notices.showError(error || "The kernel rejected this action.");
+    if (action === "send") this.restoreSentText();
+  }
+
+  // Puts the sent text back in an empty composer: a send that did not happen loses nothing.
+  restoreSentText() {
+    if (this.sentText != null && !this.input.value) {
+      this.input.value = this.sentText;
+      fitHeight(this.input);
+    }
+    this.sentText = null;
+  }
+
+  /** @param {boolean} offline */
+  setOffline(offline) {
+    this.offline = offline;
+    this.root.classList.toggle("co-offline-view", offline);
+    this.input.disabled = offline;
+    this.sendBtn.disabled = offline;
+    this.onStatus();
+    if (offline) this.restoreSentText();
+  }
+
+  /** @param {HTMLElement} el */
+  wire(el) {
     this.root.addEventListener("click", (event) => this.onClick(event));
     this.root.addEventListener("keydown", (event) => this.onKeydown(event));
-    this.input.addEventListener("input", () => fitHeight(this.input));
+    this.root.addEventListener("focusin", markFocused);
+    this.input.addEventListener("input", () => {
+      this.notices.clearError();
+      fitHeight(this.input);
+    });
     this.list.addEventListener("scroll", () => this.onScroll(), { passive: true });
-    // The view may be built before the notebook attaches it; once it gets a size, show the end.
-    this.resizeObserver = new ResizeObserver(() => this.followBottom());
     this.resizeObserver.observe(this.list);
     el.append(this.root);
   }
@@ -104,6 +174,9 @@ export class ChatView {
     for (const [name, fn] of this.listeners) this.model.off(name, fn);
     cancelAnimationFrame(this.frameId);
     clearTimeout(this.resyncTimer);
+    clearTimeout(this.offlineTimer);
+    this.notices.destroy();
+    this.removeAsker?.();
     this.resizeObserver.disconnect();
     this.attachments.clear();
     this.root.remove();
@@ -115,14 +188,16 @@ export class ChatView {
 
   renderHeader() {
     const name = this.model.get("model") || "Cohere";
-    this.title.textContent = name;
-    this.input.placeholder = `Message ${name}… (Shift+Enter for a new line)`;
+    this.title.textContent = this.model.get("title") || name;
+    this.title.title = name;
+    // Short, so it fits one line at 300 px; the keys are in the input's aria-description.
+    this.input.placeholder = `Message ${name}`;
   }
 
   onStatus() {
     this.busy = this.model.get("status") === "streaming";
     this.root.classList.toggle("co-busy", this.busy);
-    this.clearBtn.disabled = this.busy;
+    this.clearBtn.disabled = this.busy || this.offline;
     const [action, label, iconName] = this.busy
       ? ["stop", "Stop generating", "stop"]
       : ["send", "Send message", "send"];
@@ -138,11 +213,22 @@ export class ChatView {
     }
   }
 
+  /** @param {"reset" | "append"} kind */
   onReplyChange(kind) {
     if (kind === "reset") {
       const pending = this.sync.pending;
+      // A new reply replaces whatever was being edited (an edit's own begin among them).
+      const editing = /** @type {NodeListOf<HTMLElement>} */ (
+        this.list.querySelectorAll(".co-editing")
+      );
+      for (const msgEl of editing) {
+        const hadFocus = msgEl.contains(document.activeElement);
+        endEdit(msgEl);
+        if (hadFocus) this.input.focus({ preventScroll: true });
+      }
       this.finishing =
         !pending && this.stream ? { stream: this.stream, index: this.streamIndex } : null;
+      if (this.finishing) this.announceIndex = this.finishing.index;
       this.stream = pending ? new StreamingReply() : null;
       this.streamIndex = pending ? pending.base + (pending.user ? 1 : 0) : -1;
       this.pendingUser = pending?.user ? renderUser(pending.user) : null;
@@ -151,6 +237,7 @@ export class ChatView {
     this.invalidate("stream");
   }
 
+  /** @param {"list" | "stream"} part */
   invalidate(part) {
     this.dirty[part] = true;
     if (!this.frameId) this.frameId = requestAnimationFrame(() => this.frame());
@@ -160,7 +247,7 @@ export class ChatView {
   // window.__coWidgetStats = {frames: []} gets the milliseconds of each frame (benchmarks).
   frame() {
     this.frameId = 0;
-    const stats = globalThis.__coWidgetStats;
+    const stats = /** @type {any} */ (globalThis).__coWidgetStats;
     const start = stats ? performance.now() : 0;
     if (this.dirty.list) {
       this.dirty.list = false;
@@ -168,7 +255,7 @@ export class ChatView {
     }
     if (this.dirty.stream) {
       this.dirty.stream = false;
-      this.stream?.flush(this.sync.pending);
+      if (this.stream && this.sync.pending) this.stream.flush(this.sync.pending);
     }
     this.followBottom();
     if (stats) stats.frames.push(performance.now() - start);
@@ -196,14 +283,27 @@ export class ChatView {
     if (this.pendingUser) wanted.push(this.pendingUser);
     if (this.stream) wanted.push(this.stream.el);
     reconcile(this.list, wanted);
+    this.focus.update();
+    this.announceFinished();
+  }
+
+  // Once per reply, when its committed message is in the list: never per token.
+  announceFinished() {
+    const el = this.cache.get(this.announceIndex)?.el;
+    if (!el?.isConnected) return;
+    this.announceIndex = -1;
+    const error = el.querySelector(".co-error")?.textContent;
+    const text = el.querySelector(".co-bubble")?.textContent.trim() ?? "";
+    this.notices.announce(error ? `Reply failed. ${error}` : `Reply: ${text}`);
   }
 
   // A changed `messages` trait arrives as new objects, so identity only says "unchanged" between
   // two changes; the JSON text is the content identity that survives a new commit.
   // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
+  /** @param {any} message @param {number} index @param {number} deadline */
   messageElement(message, index, deadline) {
     const hit = this.cache.get(index);
-    if (hit?.message === message) return hit.el;
+    if (hit && hit.message === message) return hit.el;
     const key = JSON.stringify(message);
     if (hit?.key === key) {
       hit.message = message;
@@ -211,7 +311,8 @@ export class ChatView {
     }
     if (performance.now() > deadline) return null;
     let el = renderMessage(message, index);
-    if (this.finishing?.index === index) el = this.finishing.stream.adopt(el);
+    demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
+    if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
     this.cache.set(index, { message, key, el });
     return el;
   }
@@ -226,143 +327,140 @@ export class ChatView {
     if (this.stick) this.list.scrollTop = this.list.scrollHeight;
   }
 
+  /** @param {MouseEvent} event */
   onClick(event) {
-    const btn = event.target.closest("[data-co-action]");
+    const target = /** @type {HTMLElement} */ (event.target);
+    const btn = /** @type {HTMLButtonElement | null} */ (target.closest("[data-co-action]"));
     if (!btn || btn.disabled) return;
-    const msgEl = btn.closest(".co-msg");
-    switch (btn.dataset.coAction) {
+    const msgEl = /** @type {HTMLElement} */ (btn.closest(".co-msg"));
+    const action = btn.dataset.coAction;
+    switch (action) {
       case "send":
         this.submit();
         break;
       case "stop":
-        this.model.send({ type: "stop" });
+        this.post({ type: "stop" });
         break;
       case "clear":
-        this.model.send({ type: "clear" });
+        this.post({ type: "clear" });
+        break;
+      case "undo":
+        this.post({ type: "restore", token: btn.dataset.token ?? "" });
+        this.notices.hideUndo();
         break;
       case "regenerate":
-        if (!this.busy) this.model.send({ type: "regenerate" });
+        if (!this.busy) this.post({ type: "regenerate" });
         break;
       case "edit":
         this.startEdit(msgEl);
-        break;
+        return;
       case "edit-send":
         this.submitEdit(msgEl);
+        if (msgEl.classList.contains("co-editing")) return;
         break;
       case "edit-cancel":
         endEdit(msgEl);
-        break;
+        msgEl.focus();
+        return;
       case "copy":
         this.copy(btn, msgEl.coSource);
-        break;
+        return;
       case "copy-code":
-        this.copy(btn, btn.closest(".co-code").querySelector("code").textContent);
-        break;
+        this.copy(btn, btn.closest(".co-code")?.querySelector("code")?.textContent ?? "");
+        return;
       case "approve":
       case "deny":
         // Both buttons go at once: one answer per call (the card's next state replaces them).
-        for (const other of btn.parentNode.querySelectorAll("button")) other.disabled = true;
-        this.model.send({
+        for (const other of btn.parentElement?.querySelectorAll("button") ?? [])
+          other.disabled = true;
+        this.post({
           type: "approve",
-          call: btn.dataset.callId,
+          call: btn.dataset.callId ?? "",
           approved: btn.dataset.coAction === "approve",
         });
-        break;
+        return;
       case "jump":
         this.stick = true;
         this.root.classList.remove("co-scrolled-up");
         this.followBottom();
         break;
       default:
-        break;
+        return;
+    }
+    // The clicked button may be about to disappear or be disabled (Send turns into Stop, an
+    // editor closes): focus would fall to the page, and the next keys to the notebook.
+    this.input.focus({ preventScroll: true });
+  }
+
+  // Every key typed in the widget stays in it (see keys.js), whatever it does here.
+  /** @param {KeyboardEvent} event */
+  onKeydown(event) {
+    event.stopPropagation();
+    const target = /** @type {HTMLElement} */ (event.target);
+    const msgEl = /** @type {HTMLElement} */ (target.closest(".co-msg"));
+    const inEditor = target.classList.contains("co-edit-input");
+    const inInput = target === this.input;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && (inInput || inEditor)) {
+      event.preventDefault();
+      if (inEditor) this.submitEdit(msgEl);
+      else this.submit();
+    } else if (event.key === "Escape" && inEditor) {
+      event.preventDefault();
+      endEdit(msgEl);
+      msgEl.focus();
+    } else if (event.key === "Escape" && this.busy) {
+      event.preventDefault();
+      this.post({ type: "stop" });
+    } else if (this.focus.onKeydown(event)) {
+      event.preventDefault();
     }
   }
 
-  onKeydown(event) {
-    const inEditor = event.target.classList.contains("co-edit-input");
-    if (event.target !== this.input && !inEditor) return;
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      if (inEditor) this.submitEdit(event.target.closest(".co-msg"));
-      else this.submit();
-    } else if (event.key === "Escape" && (inEditor || this.busy)) {
-      event.preventDefault();
-      if (inEditor) endEdit(event.target.closest(".co-msg"));
-      else this.model.send({ type: "stop" });
-    } else if (event.key !== "Enter") {
-      return;
-    }
-    // Keep the notebook's own Enter / Shift+Enter / Esc shortcuts out of the chat input.
-    event.stopPropagation();
+  // Checks the text before it leaves; on a problem, says so next to the composer and keeps it.
+  /** @param {string} text */
+  checkText(text) {
+    const problem = this.offline
+      ? "Saved conversation: run the cell to continue"
+      : brokenTextError(text);
+    if (problem) this.notices.showError(problem);
+    return !problem;
   }
 
   async submit() {
     const text = this.input.value;
     const withImages = this.attachments.count > 0;
-    if (this.busy || (!text.trim() && !withImages)) return;
+    if (this.busy || (!text.trim() && !withImages) || !this.checkText(text)) return;
+    this.notices.clearError();
+    this.sentText = text;
     this.input.value = "";
     fitHeight(this.input);
     if (!withImages) {
-      this.model.send({ type: "send", text });
+      this.post({ type: "send", text });
       return;
     }
     // The files' bytes ride as binary buffers of the message, not as base64 in its JSON.
     const { meta, buffers } = await this.attachments.take();
-    this.model.send({ type: "send", text, images: meta }, undefined, buffers);
+    this.post({ type: "send", text, images: meta }, buffers);
   }
 
+  /** @param {HTMLElement} msgEl */
   startEdit(msgEl) {
     if (this.busy || msgEl.classList.contains("co-editing")) return;
-    const area = h("textarea", {
-      cls: "co-edit-input",
-      attrs: { rows: "3", "aria-label": "Edit message" },
-    });
-    area.value = msgEl.coSource;
-    const editor = h("div", { cls: "co-editor" }, [
-      area,
-      h("div", { cls: "co-edit-bar" }, [
-        button("edit-cancel", "Cancel editing", null, { text: "Cancel" }),
-        button("edit-send", "Send edited message", "send", { text: "Send", cls: "co-primary" }),
-      ]),
-    ]);
-    msgEl.classList.add("co-editing");
-    msgEl.append(editor);
-    fitHeight(area);
-    area.focus();
+    openEditor(msgEl);
   }
 
+  // The editor stays open (with its text) until the kernel begins the new reply or rejects it.
+  /** @param {HTMLElement} msgEl */
   submitEdit(msgEl) {
-    const text = msgEl.querySelector(".co-edit-input").value;
-    if (this.busy || !text.trim()) return;
-    this.model.send({ type: "edit", index: Number(msgEl.dataset.index), text });
-    endEdit(msgEl);
+    const area = /** @type {HTMLTextAreaElement} */ (msgEl.querySelector(".co-edit-input"));
+    const text = area.value;
+    if (this.busy || !text.trim() || !this.checkText(text)) return;
+    this.notices.clearError();
+    this.post({ type: "edit", index: Number(msgEl.dataset.index), text });
   }
 
+  /** @param {HTMLElement} btn @param {string | undefined} text */
   async copy(btn, text) {
     if (await copyText(text ?? "", this.root)) flashCopied(btn);
-  }
-}
-
-function endEdit(msgEl) {
-  msgEl.classList.remove("co-editing");
-  msgEl.querySelector(".co-editor")?.remove();
-}
-
-function fitHeight(area) {
-  area.style.height = "auto";
-  area.style.height = `${Math.min(area.scrollHeight, MAX_INPUT_PX)}px`;
-}
-
-// Puts `wanted` in order as the children of `parent`, moving only what is out of place.
-function reconcile(parent, wanted) {
-  let node = parent.firstChild;
-  for (const el of wanted) {
-    if (node === el) node = node.nextSibling;
-    else parent.insertBefore(el, node);
-  }
-  while (node) {
-    const next = node.nextSibling;
-    node.remove();
-    node = next;
   }
 }

@@ -11,7 +11,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.support.browser import CHROMIUM, NetworkGuard, launch_chromium
 
-from .e2e_support import ARTIFACTS, WAIT_MS, JupyterServer, Notebook
+from .e2e_support import ARTIFACTS, THEMES, WAIT_MS, JupyterServer, Notebook
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,3 +92,12 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def notebook(page, server: JupyterServer) -> Notebook:
     return Notebook(page, server)
+
+
+@pytest.fixture
+def theme(request, jupyter_server):
+    """Switch the theme (light or dark, by parameter) for the pages of one test, and back to
+    light afterwards."""
+    jupyter_server.set_theme(THEMES[request.param])
+    yield request.param
+    jupyter_server.set_theme(THEMES["light"])

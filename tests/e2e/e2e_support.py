@@ -54,6 +54,11 @@ fake = FakeCohere(delay=0.02).start()
 chat = Chat(base_url=fake.url, api_key=os.environ[{API_KEY_ENV!r}])"""
 
 
+# The two hosts every user-facing behaviour is tested in: JupyterLab and Notebook 7.
+HOSTS = ("lab", "notebook")
+# JupyterLab's two themes (Notebook 7 uses the same setting), for the `theme` fixture.
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
 # A reply for the streaming tests: plain prose (no markdown syntax), so the rendered text is
 # the source text word for word.
 LONG = (
@@ -332,8 +337,24 @@ class Notebook:
         errors = self.page.wait_for_function(state).json_value()["errors"]
         assert not errors, f"a notebook cell failed: {errors}"
 
+    def cells(self) -> list[dict]:
+        """Every cell of the open notebook: type, source and execution count."""
+        return self.page.evaluate(
+            """() => jupyterapp.shell.currentWidget.content.widgets.map((cell) => ({
+                type: cell.model.type,
+                source: cell.model.sharedModel.getSource(),
+                count: cell.model.type === 'code' ? cell.model.executionCount : null,
+            }))"""
+        )
+
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+
+    def start(self, name: str, *cells: str, app: str = "lab") -> ChatUI:
+        """Write notebook `name` (SETUP_CELL, then `cells`), open it in `app`, run it, and return
+        its first chat view."""
+        self.open(self.server.write_notebook(name, *cells), app=app).run_all()
+        return self.chat()
 
     def chat(self, index: int = 0) -> ChatUI:
         """The `index`-th chat widget view on the page, once it has rendered."""

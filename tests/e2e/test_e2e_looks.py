@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from .e2e_support import ARTIFACTS, REPO, assert_streamed
+from .e2e_support import ARTIFACTS, REPO, THEMES, assert_streamed
 
 pytestmark = pytest.mark.browser
 
@@ -36,15 +36,13 @@ for event in co.chat_stream(model="command-a-03-2025", messages=messages):
 
 `co_widget.Chat` does all of this for you, inline in the notebook."""
 
-THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
-
 # WCAG AA for body text.
 MIN_CONTRAST = 4.5
 
-# The text colour of an element and the colour behind it, as opaque sRGB: any CSS colour syntax is
-# resolved by painting it on a canvas, and translucent backgrounds are stacked up to the first
-# opaque ancestor (or the page's white).
-COLOURS_JS = """(el) => {
+# Colour helpers for the page, shared by the contrast tests: any CSS colour syntax is resolved to
+# sRGB + alpha by painting it on a canvas; `over` stacks a translucent colour on an opaque one;
+# `background` stacks the translucent backgrounds up to the first opaque ancestor (or white).
+COLOUR_HELPERS_JS = """
     const ctx = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
     const rgba = (css) => {
         ctx.clearRect(0, 0, 1, 1);
@@ -54,16 +52,28 @@ COLOURS_JS = """(el) => {
         return [r, g, b, a / 255];
     };
     const over = (top, below) => below.map((c, i) => top[i] * top[3] + c * (1 - top[3]));
-    const layers = [];
-    for (let node = el; node; node = node.parentElement) {
-        const bg = rgba(getComputedStyle(node).backgroundColor);
-        if (bg[3] > 0) layers.push(bg);
-        if (bg[3] >= 1) break;
-    }
-    let background = [255, 255, 255];
-    for (const layer of layers.reverse()) background = over(layer, background);
-    return {text: over(rgba(getComputedStyle(el).color), background), background};
+    const background = (el) => {
+        const layers = [];
+        for (let node = el; node; node = node.parentElement) {
+            const bg = rgba(getComputedStyle(node).backgroundColor);
+            if (bg[3] > 0) layers.push(bg);
+            if (bg[3] >= 1) break;
+        }
+        let colour = [255, 255, 255];
+        for (const layer of layers.reverse()) colour = over(layer, colour);
+        return colour;
+    };
+"""
+
+# The text colour of an element and the colour behind it, as opaque sRGB.
+COLOURS_JS = (
+    "(el) => {"
+    + COLOUR_HELPERS_JS
+    + """
+    const bg = background(el);
+    return {text: over(rgba(getComputedStyle(el).color), bg), background: bg};
 }"""
+)
 
 
 def luminance(rgb: list[float]) -> float:
@@ -78,14 +88,6 @@ def luminance(rgb: list[float]) -> float:
 def contrast(a: list[float], b: list[float]) -> float:
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
-
-
-@pytest.fixture
-def theme(request, jupyter_server):
-    """Switch JupyterLab's theme for the pages of one test, and back to light afterwards."""
-    jupyter_server.set_theme(THEMES[request.param])
-    yield request.param
-    jupyter_server.set_theme(THEMES["light"])
 
 
 @pytest.mark.parametrize("theme", list(THEMES), indirect=True)

@@ -3,7 +3,9 @@
 import widget, { renderMarkdown } from "../../../co_widget/static/widget.js";
 
 // The subset of anywidget's model interface the widget uses, plus hooks to play the kernel:
-// `set` fires change:<name> like Backbone does, `emit` delivers a custom message.
+// `set` fires change:<name> like Backbone does, `emit` delivers a custom message. Like a kernel,
+// it answers `asset` requests with the module's code from co_widget/static/ (kept out of `sent`,
+// in `assets`).
 class FakeModel {
   constructor(state) {
     this.state = {
@@ -14,6 +16,7 @@ class FakeModel {
     };
     this.listeners = new Map();
     this.sent = [];
+    this.assets = [];
   }
   get(name) {
     return this.state[name];
@@ -30,14 +33,23 @@ class FakeModel {
     this.listeners.get(name)?.delete(callback);
   }
   send(msg, _callbacks, buffers) {
+    if (msg.type === "asset") {
+      this.assets.push(msg.name);
+      fetch(`../../../co_widget/static/${msg.name}.js`)
+        .then((response) => response.arrayBuffer())
+        .then((code) =>
+          this.emit({ type: "asset", name: msg.name }, [new DataView(code)]),
+        );
+      return;
+    }
     const copy = JSON.parse(JSON.stringify(msg));
     // Binary buffers (attached images) are recorded as their sizes in bytes.
     if (buffers?.length)
       copy.buffers = buffers.map((buffer) => buffer.byteLength);
     this.sent.push(copy);
   }
-  emit(msg) {
-    this.trigger("msg:custom", msg, []);
+  emit(msg, buffers = []) {
+    this.trigger("msg:custom", msg, buffers);
   }
   trigger(name, ...args) {
     for (const callback of [...(this.listeners.get(name) ?? [])])
@@ -83,11 +95,24 @@ const views = [];
 window.harness = {
   model: null,
   renderMarkdown,
-  // A fresh model and one view of it; returns the model.
-  setup(state = {}) {
+  // A fresh model and one view of it; returns the model. Unless `answer` is false or the model
+  // is streaming, the kernel's answer to the view's first snapshot request is played (a live
+  // kernel) and the request is left out of `sent`.
+  setup(state = {}, { answer = true } = {}) {
     while (views.length) this.unmount(0);
     this.model = new FakeModel(state);
     this.mount();
+    if (answer && this.model.get("status") !== "streaming") {
+      this.model.sent = [];
+      this.model.emit({
+        type: "snapshot",
+        seq: -1,
+        reply: null,
+        base: this.model.get("messages").length,
+        user: null,
+        partial: { text: "", thinking: "", tool_plan: "" },
+      });
+    }
     return this.model;
   },
   // Another view of the same model (a cell displayed twice).

@@ -1,0 +1,7 @@
+// The bundler imports CSS for its side effect (esbuild writes it to widget.css).
+declare module "*.css";
+
+// The source text of a rendered message (what Copy copies), kept on its element.
+interface HTMLElement {
+  coSource?: string;
+}

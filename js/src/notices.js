@@ -1,0 +1,81 @@
+// What the widget tells the user besides the messages: an error next to the composer, the
+// "Undo" toast after a Clear or an edit that dropped messages, the notice of a saved view with
+// no kernel behind it, and the screen-reader announcement of each completed reply.
+import { button, h } from "./dom.js";
+
+// How long the Undo toast stays.
+const UNDO_MS = 10_000;
+// A screen reader hears at most this much of a reply; the rest is in the conversation.
+const ANNOUNCE_CHARS = 600;
+
+export class Notices {
+  constructor() {
+    this.error = h("div", { cls: "co-composer-error", attrs: { role: "alert" } });
+    this.toast = h("div", { cls: "co-toast", attrs: { role: "status" } });
+    this.offline = h("div", {
+      cls: "co-offline",
+      text: "Saved conversation: run the cell to continue",
+    });
+    // Polite, and written once per reply: never per token.
+    this.live = h("div", { cls: "co-sr-only", attrs: { "aria-live": "polite" } });
+    this.toastTimer = 0;
+    this.el = h("div", { cls: "co-notices" }, [this.offline, this.toast, this.error]);
+  }
+
+  /** @param {string} text */
+  showError(text) {
+    this.error.textContent = text;
+  }
+
+  clearError() {
+    this.error.textContent = "";
+  }
+
+  /** @param {import("./protocol.js").DroppedMsg} dropped the kernel's message */
+  showUndo({ action, count, token }) {
+    const plural = count === 1 ? "" : "s";
+    const what =
+      action === "clear"
+        ? `Cleared ${count} message${plural}`
+        : `Edit dropped ${count} later message${plural}`;
+    this.toast.replaceChildren(
+      h("span", { text: `${what} · ` }),
+      button("undo", "Undo: put the messages back", null, { text: "Undo", cls: "co-undo" }),
+    );
+    const undo = /** @type {HTMLElement} */ (this.toast.querySelector(".co-undo"));
+    undo.dataset.token = token;
+    clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => this.hideUndo(), UNDO_MS);
+  }
+
+  hideUndo() {
+    clearTimeout(this.toastTimer);
+    this.toast.replaceChildren();
+  }
+
+  /** @param {string} text */
+  announce(text) {
+    const short = text.length > ANNOUNCE_CHARS ? `${text.slice(0, ANNOUNCE_CHARS)}…` : text;
+    this.live.textContent = short;
+  }
+
+  destroy() {
+    clearTimeout(this.toastTimer);
+  }
+}
+
+// Lone UTF-16 surrogates (from a broken paste) cannot be encoded as UTF-8, so the kernel could
+// not send them on; the view says so and keeps the text. isWellFormed: Chromium 111, Firefox 119,
+// Safari 16.4; the pattern covers older browsers.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** @param {string} text */
+export function brokenTextError(text) {
+  const wellFormed = /** @type {{isWellFormed?: () => boolean}} */ (/** @type {unknown} */ (text))
+    .isWellFormed;
+  const ok = wellFormed ? wellFormed.call(text) : !LONE_SURROGATE.test(text);
+  return ok
+    ? null
+    : "The message contains a broken character (a lone UTF-16 surrogate, often from a bad " +
+        "paste). Remove it and send again.";
+}

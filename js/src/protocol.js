@@ -1,0 +1,130 @@
+// The kernel<->browser custom messages, declared once for the front end. co_widget/_protocol.py
+// declares the same messages for the kernel, and a test compares the two, so each message is
+// one typedef named PascalCase(kind) + "Msg" (a view->kernel message whose kind the kernel also
+// sends back with other fields is named "View" + ...), one @property per field, optional
+// fields in [brackets]. `tsc --noEmit -p js` checks the code against these types.
+//
+// Stream messages (begin, delta, end, snapshot) carry `seq`, which the views count to find
+// messages the server dropped; all others carry none.
+
+/** The kinds of streamed text a delta can append to, and the partial text of a snapshot. */
+export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan"]);
+
+// --- parts of messages ----------------------------------------------------------------------
+
+/** @typedef {object} Partial
+ *  @property {string} text
+ *  @property {string} thinking
+ *  @property {string} tool_plan
+ *  @property {object[]} citations */
+
+/** @typedef {object} ToolCard
+ *  @property {string} id
+ *  @property {string} name
+ *  @property {any} arguments
+ *  @property {"streaming" | "waiting" | "running" | "done" | "error" | "denied" | "stopped"} status
+ *  @property {string | null} [error]
+ *  @property {number | null} [duration]
+ *  @property {number | null} [elapsed]
+ *  @property {string | null} [result]
+ *  @property {boolean} [ask] */
+
+/** @typedef {object} ImageMeta
+ *  @property {string} name
+ *  @property {string} type */
+
+// --- kernel -> view -------------------------------------------------------------------------
+
+/** @typedef {object} BeginMsg
+ *  @property {"begin"} type
+ *  @property {number} seq
+ *  @property {number} reply
+ *  @property {number} base
+ *  @property {object | null} user */
+
+/** @typedef {object} DeltaMsg
+ *  @property {"delta"} type
+ *  @property {number} seq
+ *  @property {number} reply
+ *  @property {string} [text]
+ *  @property {string} [thinking]
+ *  @property {string} [tool_plan]
+ *  @property {object[]} [citations] */
+
+/** @typedef {object} EndMsg
+ *  @property {"end"} type
+ *  @property {number} seq
+ *  @property {number} reply */
+
+/** @typedef {object} ToolMsg
+ *  @property {"tool"} type
+ *  @property {number} seq
+ *  @property {number} reply
+ *  @property {ToolCard} call */
+
+/** @typedef {object} SnapshotMsg
+ *  @property {"snapshot"} type
+ *  @property {number} seq
+ *  @property {number | null} reply
+ *  @property {number} base
+ *  @property {object | null} user
+ *  @property {Partial} partial
+ *  @property {ToolCard[]} calls */
+
+/** @typedef {object} RejectedMsg
+ *  @property {"rejected"} type
+ *  @property {string | null} action
+ *  @property {string} error */
+
+/** @typedef {object} DroppedMsg
+ *  @property {"dropped"} type
+ *  @property {"clear" | "edit"} action
+ *  @property {number} count
+ *  @property {string} token */
+
+/** @typedef {object} AssetMsg
+ *  @property {"asset"} type
+ *  @property {string} name */
+
+/** @typedef {BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg} KernelMsg */
+
+// --- view -> kernel -------------------------------------------------------------------------
+
+/** @typedef {object} SendMsg
+ *  @property {"send"} type
+ *  @property {string} text
+ *  @property {ImageMeta[]} [images] */
+
+/** @typedef {object} StopMsg
+ *  @property {"stop"} type */
+
+/** @typedef {object} RegenerateMsg
+ *  @property {"regenerate"} type */
+
+/** @typedef {object} EditMsg
+ *  @property {"edit"} type
+ *  @property {number} index
+ *  @property {string} text */
+
+/** @typedef {object} ClearMsg
+ *  @property {"clear"} type */
+
+/** @typedef {object} ViewSnapshotMsg
+ *  @property {"snapshot"} type */
+
+/** @typedef {object} ApproveMsg
+ *  @property {"approve"} type
+ *  @property {string} call
+ *  @property {boolean} approved */
+
+/** @typedef {object} RestoreMsg
+ *  @property {"restore"} type
+ *  @property {string} token */
+
+/** @typedef {object} ViewAssetMsg
+ *  @property {"asset"} type
+ *  @property {string} name */
+
+/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg} ViewMsg */
+
+export {};
