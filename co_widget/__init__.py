@@ -39,12 +39,14 @@ from ._reply import Reply
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._tool_loop import ToolCallRecord
     from ._widget import Chat
 
 # ``Chat`` is imported on first use: it loads anywidget, ipywidgets and traitlets (~0.7 s), which
 # ``import co_widget.testing`` (FakeCohere in anyone's CI) and the client must not pay for. The
 # errors and ``Reply`` are light and stay eager.
-_LAZY = {"Chat": "._widget"}
+# ``ToolCallRecord`` (the items of ``reply.calls``) comes with the tool loop, which loads pydantic.
+_LAZY = {"Chat": "._widget", "ToolCallRecord": "._tool_loop"}
 
 __all__ = [
     "APIStatusError",
@@ -66,6 +68,7 @@ __all__ = [
     "ServerError",
     "StreamInterruptedError",
     "StreamTooLargeError",
+    "ToolCallRecord",
     "UnauthorizedError",
     "UnprocessableEntityError",
     "__version__",

@@ -3,7 +3,7 @@
 The base bundle (``static/widget.js``) is sent with every chat and stored in every notebook that
 saves widget state, so what most chats never use lives in its own module: KaTeX (math) and the
 code highlighter. A view asks with ``{"type": "asset", "name": ...}`` and gets the module's code
-as the one binary buffer of an ``asset`` message (see ``Chat._on_frontend_msg``).
+as the one binary buffer of an ``asset`` message (see ``_view_actions``).
 """
 
 from __future__ import annotations

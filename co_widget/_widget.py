@@ -7,16 +7,13 @@ per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once 
 ends; while it streams, the text goes to the views as numbered custom messages (``_lifecycle``).
 The worker thread never prints.
 
-Besides the stream, the views get messages with no ``seq`` (see ``_protocol``): ``rejected`` when
-an action they sent raised, ``dropped`` after their Clear or an edit that dropped later turns
-(``restore`` undoes it), and ``asset``, a front-end module they asked for (``_assets``).
+What the views ask of the kernel, and the answers outside the stream, are ``_view_actions``.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import secrets
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +22,6 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ._assets import asset_code
 from ._autosave import check_file, read_messages
 from ._client import DEFAULT_TIMEOUT, CohereClient
 from ._conversation import (
@@ -40,7 +36,6 @@ from ._conversation import (
     write_chat_file,
 )
 from ._documents import normalize_documents, with_turn_documents
-from ._errors import ChatBusyError
 from ._image_store import ImageStore
 from ._images import image_blocks
 from ._json_values import check_text
@@ -53,6 +48,7 @@ from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
 from ._tool_turn import ToolTurn
 from ._transcript import to_markdown
+from ._view_actions import ViewActions
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
 
@@ -139,12 +135,12 @@ class Chat(anywidget.AnyWidget):
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
-        self._dropped: tuple[str, Messages] | None = None  # (token, messages) Undo can restore
         super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})
         if self._file is not None:
             self.observe(self._autosave, names="messages")
-        self.on_msg(self._on_frontend_msg)
+        self._view_actions = ViewActions(self)
+        self.on_msg(self._view_actions.handle)
 
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:
@@ -377,68 +373,6 @@ class Chat(anywidget.AnyWidget):
     def _send_custom(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
         super().send(content, buffers)
-
-    def _on_frontend_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
-        """Front-end actions. Never raises: a failure would only reach the kernel's log, so
-        what the user can fix (an empty message, a busy chat) goes back to the views."""
-        action = content.get("type") if isinstance(content, dict) else None
-        try:
-            match content:
-                case {"type": "send", "text": text}:
-                    # Pasted or dropped images come as the message's binary buffers.
-                    self.send(text, images=[bytes(buffer) for buffer in buffers] or None)
-                case {"type": "stop"}:
-                    self._runner.cancel()
-                case {"type": "regenerate"}:
-                    self.regenerate()
-                case {"type": "edit", "index": index, "text": text}:
-                    self._keep_for_undo("edit", lambda: self._edit(index, text), index)
-                case {"type": "clear"}:
-                    self._keep_for_undo("clear", self.clear)
-                case {"type": "restore", "token": token}:
-                    self._restore(token)
-                case {"type": "snapshot"}:
-                    self._runner.answer_snapshot()
-                case {"type": "asset", "name": name}:
-                    self._send_custom({"type": "asset", "name": name}, [asset_code(name)])
-                case {"type": "approve", "call": str(call), "approved": bool(approved)}:
-                    turn = self._runner.active
-                    if turn is not None and turn.tools is not None:
-                        turn.tools.loop.decide(call, approved)
-                case _:
-                    self.log.warning("co_widget: ignored an unknown front-end message.")
-        except (ValueError, TypeError, ChatBusyError) as error:
-            self._send_custom({"type": "rejected", "action": action, "error": str(error)})
-        except Exception:
-            self.log.warning("co_widget: a front-end action failed.", exc_info=True)
-
-    def _keep_for_undo(self, action: str, run: Callable[[], Any], index: int = -1) -> None:
-        """Run a view's Clear or edit; if it dropped messages, tell the views how to undo it.
-
-        An edit of the last user message only replaces its own reply: nothing to undo there.
-        The kept copy holds its images in full: the chat forgets those no message refers to."""
-        before = self._images.full(self.messages)
-        run()
-        later = before[index + 1 :]
-        if action == "edit" and not any(m.get("role") == "user" for m in later):
-            return
-        if later:
-            token = secrets.token_hex(8)
-            self._dropped = (token, before)
-            self._send_custom(
-                {"type": "dropped", "action": action, "count": len(later), "token": token}
-            )
-
-    def _restore(self, token: Any) -> None:
-        """Undo of a view's Clear or edit: stop the edit's reply, put the messages back."""
-        if self._dropped is None or self._dropped[0] != token:
-            raise ValueError(
-                "Nothing to undo: it was undone already, or a newer Clear or edit replaced it."
-            )
-        messages = self._dropped[1]
-        self._dropped = None
-        self.stop()
-        self._rewrite(lambda _: messages)
 
 
 def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:

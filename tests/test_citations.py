@@ -111,7 +111,7 @@ def test_citations_reach_the_views_in_deltas_and_snapshots(fake, comms):
     deltas = [m for m in custom if m["type"] == "delta"]
     streamed = [c for m in deltas for c in m.get("citations", [])]
     assert streamed == reply.message["citations"] and streamed
-    chat._on_frontend_msg(chat, {"type": "snapshot"}, [])  # idle: an empty partial
+    chat._view_actions.handle(chat, {"type": "snapshot"}, [])  # idle: an empty partial
     custom = [m.custom for m in recorder.messages if m.custom is not None]
     snapshot = [m for m in custom if m["type"] == "snapshot"][-1]
     assert snapshot["partial"]["citations"] == []

@@ -487,7 +487,7 @@ def test_bad_front_end_messages_never_raise(fake):
         {"type": "edit", "index": "0", "text": "x"},
         {"type": "regenerate"},  # nothing to regenerate
     ):
-        chat._on_frontend_msg(chat, content, [])  # the handler itself: nothing may escape
+        chat._view_actions.handle(chat, content, [])  # the handler itself: nothing may escape
     assert chat.messages == [] and fake.requests == []
 
 
