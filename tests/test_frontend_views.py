@@ -1,6 +1,7 @@
 """The view's own checks and notices in a real Chromium, against the harness's fake model (see
-test_frontend.py; the page fixture is in conftest.py): math while streaming, text the kernel
-could not take, a rejected action, the Undo toast, and a view that no kernel answers."""
+test_frontend.py; the page fixture is in conftest.py): math while streaming, the end of a reply
+that keeps what streamed in place, text the kernel could not take, a rejected action, the Undo
+toast, and a view that no kernel answers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import CHROMIUM
-from tests.test_frontend import assistant, emit, frames, sent, setup, user
+from tests.test_frontend import assistant, emit, frames, rendered_html, sent, set_trait, setup, user
 
 pytestmark = [
     pytest.mark.browser,
@@ -49,6 +50,48 @@ def test_formulas_rendered_before_katex_arrives_are_typeset_when_it_does(page):
     expect(answer.locator("math")).to_have_count(1)
     assert answer.locator("math").get_attribute("display") is None  # inline
     assert "Prices: $5 and $6." in answer.text_content()
+
+
+def test_the_end_of_a_reply_keeps_its_streamed_blocks_and_bubble_in_place(page):
+    # A loose list near the start: the stream renders it as two lists, the full render as one,
+    # so the committed answer has fewer blocks than the streamed one; the blocks after it (a
+    # typeset formula among them) must still be kept, not shifted and rebuilt. And the bubble
+    # itself is not moved when the pending user bubble gives way to the committed one (moving
+    # it would make the browser lay out the whole reply again).
+    text = "Intro.\n\n1. first\n\n2. second\n\nAfter one, $x^2$.\n\nAfter two.\n\nAfter three."
+    setup(page, messages=[user("a"), assistant("b")])
+    emit(page, {"type": "begin", "seq": 0, "reply": "r", "base": 2, "user": user("go")})
+    for seq, start in enumerate(range(0, len(text), 5), start=1):
+        delta(page, seq, text[start : start + 5])
+    answer = page.locator(".co-streaming .co-md")
+    expect(answer.locator("math")).to_have_count(1)  # KaTeX came, the formula's block finished
+    page.evaluate(
+        """() => {
+            const bubble = document.querySelector(".co-streaming");
+            for (const el of bubble.querySelectorAll(".co-md p")) el.__streamed = true;
+            window.__bubbleRemoved = false;
+            new MutationObserver((records) => {
+                for (const record of records)
+                    if ([...record.removedNodes].includes(bubble)) window.__bubbleRemoved = true;
+            }).observe(bubble.parentNode, { childList: true });
+        }"""
+    )
+    messages = [user("a"), assistant("b"), user("go"), assistant(text)]
+    set_trait(page, "messages", messages)
+    emit(page, {"type": "end", "seq": 99, "reply": "r"})
+    set_trait(page, "status", "idle")
+    frames(page)
+    assert page.locator(".co-streaming").count() == 0
+    committed = page.locator(".co-assistant .co-md").last
+    kept = committed.evaluate(
+        "(el) => [...el.querySelectorAll(':scope > p')].map((p) => [p.textContent, !!p.__streamed])"
+    )
+    assert [streamed for _, streamed in kept] == [True] * 4, kept
+    assert kept[1][0].startswith("After one,") and kept[-1][0] == "After three."
+    html = committed.evaluate("(el) => el.innerHTML").replace(' tabindex="-1"', "")
+    assert html == rendered_html(page, text).replace(' tabindex="-1"', "")
+    assert page.evaluate("window.__bubbleRemoved") is False
+    assert page.locator(".co-list > .co-msg").count() == 4
 
 
 def test_a_lone_surrogate_is_refused_by_the_view_and_the_text_kept(page):

@@ -1,5 +1,3 @@
-// @ts-nocheck -- merged from the tools and citations work before it had JSDoc types for the
-// strict check (js/tsconfig.json); to be annotated like the other modules.
 // Grounded replies in the bubble: cited spans highlighted in the rendered markdown, each followed
 // by the numbers of its sources; a card with the sources on hover, focus or click; a numbered
 // "Sources" list under the reply, linking each source to its spans. Everything is built from the
@@ -17,14 +15,43 @@ const TABLE_FIELDS = 8;
 const LABEL_FIELDS = new Set(["id", "title", "url", "chunk"]);
 const HIDE_DELAY_MS = 250;
 
+// Cohere's citation objects as the kernel passes them on (protocol.js: `object[]`): not
+// validated, so every field may be missing and the code reads them defensively.
+/** @typedef {object} Source
+ *  @property {string} [type] "document" or "tool"
+ *  @property {string} [id]
+ *  @property {Record<string, unknown>} [document]
+ *  @property {unknown} [tool_output] */
+/** @typedef {object} Citation
+ *  @property {string} [type] "TEXT_CONTENT", "THINKING_CONTENT" or "PLAN"
+ *  @property {number} [start] code-point offsets in the content block
+ *  @property {number} [end]
+ *  @property {string} [text]
+ *  @property {number} [content_index]
+ *  @property {Source[]} [sources] */
+/** A highlighted span: citation `k`, its UTF-16 range in the answer, the numbers of its sources,
+ *  and whether they follow it (`ref`: false on all but the last piece of a clipped span).
+ *  @typedef {{k: number, start: number, end: number, numbers: number[], ref?: boolean}} CitedSpan */
+/** The sources of an answer by "type:id": number, source, and the citations that cite it.
+ *  @typedef {Map<string, {n: number, source: Source, citations: number[]}>} Sources */
+/** Names of tool calls by call id (a committed message's `_co.tools`).
+ *  @typedef {Record<string, {name?: string}>} ToolNames */
+
 // The citations of the answer text, with their spans in UTF-16 units of `text` and the numbers
 // of their sources. `blockStart(contentIndex)` gives the code-point offset in `text` of a content
 // block (the answer may come in several text blocks; thinking is not part of `text`).
 // Only citations whose end has arrived are returned (live streaming).
+/**
+ * @param {string} text
+ * @param {Citation[]} citations
+ * @param {(contentIndex: number | undefined) => number} [blockStart]
+ * @returns {{spans: CitedSpan[], sources: Sources}}
+ */
 export function citedSpans(text, citations, blockStart = () => 0) {
   const toUnits = codePointIndex(text);
   const length = codePointLength(text);
   const sources = numberSources(citations);
+  /** @type {CitedSpan[]} */
   const spans = [];
   citations.forEach((citation, k) => {
     const type = String(citation?.type ?? "TEXT_CONTENT").toUpperCase();
@@ -44,24 +71,31 @@ export function citedSpans(text, citations, blockStart = () => 0) {
 }
 
 // Sources numbered in order of first citation: key -> {n, source, citations: [k...]}.
+/** @param {Citation[]} citations @returns {Sources} */
 export function numberSources(citations) {
+  /** @type {Sources} */
   const sources = new Map();
   citations.forEach((citation, k) => {
     for (const source of citation?.sources ?? []) {
       const key = `${source?.type}:${source?.id}`;
       if (!sources.has(key)) sources.set(key, { n: sources.size + 1, source, citations: [] });
-      sources.get(key).citations.push(k);
+      sources.get(key)?.citations.push(k);
     }
   });
   return sources;
 }
 
+/** @param {Citation} citation @param {Sources} sources (numbered from all citations) */
 function sourceNumbers(citation, sources) {
-  return [...new Set((citation?.sources ?? []).map((s) => sources.get(`${s?.type}:${s?.id}`).n))];
+  const numbers = (citation?.sources ?? []).map(
+    (s) => /** @type {{n: number}} */ (sources.get(`${s?.type}:${s?.id}`)).n,
+  );
+  return [...new Set(numbers)];
 }
 
 // The answer markdown rendered with its cited spans highlighted. `spans` are in UTF-16 units of
 // `src`. Without spans (or with private-use characters in `src`) it is the plain rendering.
+/** @param {string} src @param {CitedSpan[]} spans @param {{highlight?: boolean}} [options] */
 export function renderCited(src, spans, { highlight = true } = {}) {
   const marked = spans.length ? markSource(src, spans) : null;
   if (marked === null) return renderMarkdown(src, { highlight });
@@ -93,19 +127,22 @@ export function renderCited(src, spans, { highlight = true } = {}) {
   // Highlighting waited for the marks to leave the code; now the code is plain again.
   if (highlight) {
     for (const code of fragment.querySelectorAll("pre > code")) {
-      highlightCode(code, /^language-([\w+#.-]+)$/.exec(code.className)?.[1]?.toLowerCase() ?? "");
+      const lang = /^language-([\w+#.-]+)$/.exec(code.className)?.[1]?.toLowerCase() ?? "";
+      highlightCode(/** @type {HTMLElement} */ (code), lang);
     }
   }
   return fragment;
 }
 
 // The answer of a committed message: its text blocks joined, and where each block starts.
+/** @param {any} message a Cohere v2 assistant message @returns {{text: string, blockStart: (i: number | undefined) => number}} */
 export function answerOf(message) {
   const content = message?.content;
   if (typeof content === "string") return { text: content, blockStart: () => 0 };
+  /** @type {Map<number | undefined, number>} */
   const starts = new Map();
   let text = "";
-  (Array.isArray(content) ? content : [content]).forEach((block, i) => {
+  (Array.isArray(content) ? content : [content]).forEach((/** @type {any} */ block, i) => {
     if (block?.type !== "text") return;
     starts.set(i, codePointLength(text));
     text += block.text ?? "";
@@ -115,6 +152,7 @@ export function answerOf(message) {
 
 // The numbered Sources list: per source its title, URL or id, a snippet (a data row as a small
 // table, a tool result as its name and output) and buttons that go to its spans.
+/** @param {Sources} sources @param {Citation[]} citations @param {ToolNames} [tools] */
 export function sourceList(sources, citations, tools = {}) {
   const list = h("ol", { cls: "co-source-list" });
   for (const { n, source, citations: cited } of sources.values()) {
@@ -136,10 +174,11 @@ export function sourceList(sources, citations, tools = {}) {
   return h("div", { cls: "co-sources" }, [h("div", { cls: "co-label", text: "Sources" }), list]);
 }
 
+/** @param {Source} source @param {ToolNames} tools */
 function sourceBody(source, tools) {
   const body = h("div", { cls: "co-source-body" });
   if (source?.type === "tool") {
-    const call = tools[source.id] ?? {};
+    const call = tools[String(source.id)] ?? {};
     body.append(
       h("div", { cls: "co-source-head" }, [
         h("span", {
@@ -179,17 +218,23 @@ function sourceBody(source, tools) {
 }
 
 // A DataFrame row's document (id "row:<label>", see _documents.py) is titled "Row <label>".
+/** @param {unknown} id */
 function rowName(id) {
   return typeof id === "string" && id.startsWith("row:") ? `Row ${id.slice(4)}` : null;
 }
 
+/** @param {Record<string, unknown>} data */
 function snippetOf(data) {
   const texts = Object.entries(data)
-    .filter(([key, value]) => !LABEL_FIELDS.has(key) && typeof value === "string" && value.trim())
+    .filter(
+      /** @returns {entry is [string, string]} */
+      (entry) => !LABEL_FIELDS.has(entry[0]) && typeof entry[1] === "string" && !!entry[1].trim(),
+    )
     .map(([, value]) => value.split(/\s+/).filter(Boolean).join(" "));
   return shorten(texts.join(" "), SNIPPET_CHARS);
 }
 
+/** @param {Record<string, unknown>} data */
 function rowTable(data) {
   const rows = Object.entries(data)
     .filter(([key]) => key !== "id")
@@ -210,6 +255,7 @@ function rowTable(data) {
   return h("table", { cls: "co-source-row" }, [h("tbody", {}, rows)]);
 }
 
+/** @param {string} text @param {number} max */
 function shorten(text, max) {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -217,11 +263,20 @@ function shorten(text, max) {
 // Hover, focus and click on the spans of `bubble` show a card with their sources (copied from the
 // bubble's Sources list); the Sources list's buttons go to the spans, a span's number to its
 // source. One set of delegated listeners per bubble, so re-rendered content needs nothing new.
+/** @param {HTMLElement} bubble */
 export function citeInteractions(bubble) {
+  /** @type {HTMLElement | null} */
   let card = null;
+  /** @type {HTMLElement | null} the mark whose card is shown */
   let shownFor = null;
-  let hideTimer = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let hideTimer;
+  /** @param {string} k */
   const marksOf = (k) => bubble.querySelectorAll(`.co-cite[data-cite~="${k}"]`);
+  // The element around an event's target that matches `selector`; the target may be no element.
+  /** @param {Event} event @param {string} selector @returns {HTMLElement | null} */
+  const around = (event, selector) =>
+    /** @type {Element} */ (event.target).closest?.(selector) ?? null;
   const hide = () => {
     clearTimeout(hideTimer);
     card?.remove();
@@ -229,27 +284,29 @@ export function citeInteractions(bubble) {
       el.classList.remove("co-cite-active");
     shownFor = null;
   };
+  /** @param {HTMLElement} mark */
   const show = (mark) => {
     clearTimeout(hideTimer);
     if (shownFor === mark) return;
     hide();
-    const items = mark.dataset.sources
+    const items = (mark.dataset.sources ?? "")
       .split(" ")
       .map((n) => bubble.querySelector(`.co-source[data-source="${n}"] .co-source-body`))
-      .filter(Boolean);
+      .filter((item) => item !== null);
     if (!items.length) return;
-    card = h(
+    const shown = h(
       "div",
       { cls: "co-card", attrs: { role: "tooltip" } },
       items.map((item) => item.cloneNode(true)),
     );
-    for (const k of mark.dataset.cite.split(" "))
+    card = shown;
+    for (const k of (mark.dataset.cite ?? "").split(" "))
       for (const el of marksOf(k)) el.classList.add("co-cite-active");
-    bubble.append(card);
+    bubble.append(shown);
     const box = bubble.getBoundingClientRect();
     const at = mark.getBoundingClientRect();
-    card.style.top = `${at.bottom - box.top + 4}px`;
-    card.style.left = `${Math.max(0, Math.min(at.left - box.left, box.width - card.offsetWidth))}px`;
+    shown.style.top = `${at.bottom - box.top + 4}px`;
+    shown.style.left = `${Math.max(0, Math.min(at.left - box.left, box.width - shown.offsetWidth))}px`;
     shownFor = mark;
   };
   const later = () => {
@@ -257,19 +314,19 @@ export function citeInteractions(bubble) {
     hideTimer = setTimeout(hide, HIDE_DELAY_MS);
   };
   bubble.addEventListener("mouseover", (event) => {
-    const mark = event.target.closest?.(".co-cite");
+    const mark = around(event, ".co-cite");
     if (mark) show(mark);
-    else if (event.target.closest?.(".co-card")) clearTimeout(hideTimer);
+    else if (around(event, ".co-card")) clearTimeout(hideTimer);
   });
   bubble.addEventListener("mouseout", (event) => {
-    if (event.target.closest?.(".co-cite, .co-card")) later();
+    if (around(event, ".co-cite, .co-card")) later();
   });
   bubble.addEventListener("focusin", (event) => {
-    const mark = event.target.closest?.(".co-cite");
+    const mark = around(event, ".co-cite");
     if (mark) show(mark);
   });
   bubble.addEventListener("focusout", (event) => {
-    if (event.target.closest?.(".co-cite")) later();
+    if (around(event, ".co-cite")) later();
   });
   bubble.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && shownFor) {
@@ -278,19 +335,21 @@ export function citeInteractions(bubble) {
     }
   });
   bubble.addEventListener("click", (event) => {
-    const mark = event.target.closest?.(".co-cite");
+    const mark = around(event, ".co-cite");
     if (mark) {
       show(mark);
       return;
     }
-    const goto = event.target.closest?.("[data-cite-goto]");
-    const ref = event.target.closest?.(".co-cite-ref");
+    const goto = around(event, "[data-cite-goto]");
+    const ref = around(event, ".co-cite-ref");
     if (goto) {
-      const first = marksOf(goto.dataset.citeGoto)[0];
+      const first = /** @type {HTMLElement | undefined} */ (
+        marksOf(goto.dataset.citeGoto ?? "")[0]
+      );
       first?.scrollIntoView({ block: "nearest" });
       first?.focus();
     } else if (ref) {
-      const n = ref.dataset.sources.split(" ")[0];
+      const n = (ref.dataset.sources ?? "").split(" ")[0];
       const item = bubble.querySelector(`.co-source[data-source="${n}"]`);
       item?.scrollIntoView({ block: "nearest" });
       item?.classList.add("co-source-flash");
@@ -301,6 +360,7 @@ export function citeInteractions(bubble) {
 
 // The cited answer and its Sources list for a committed assistant message, or null when it has
 // no citations (the plain rendering then applies).
+/** @param {any} message a Cohere v2 assistant message with "_co" metadata */
 export function renderCitedAnswer(message) {
   const citations = message?.citations;
   if (!Array.isArray(citations) || !citations.length) return null;

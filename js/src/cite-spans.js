@@ -1,5 +1,3 @@
-// @ts-nocheck -- merged from the tools and citations work before it had JSDoc types for the
-// strict check (js/tsconfig.json); to be annotated like the other modules.
 // Where the cited spans of a grounded reply are, in the markdown source and in its rendered DOM.
 //
 // Cohere counts citation offsets in characters (code points) of one content block; JS strings
@@ -16,7 +14,11 @@ export const MAX_SPANS = END_BASE - BASE;
 const MARKS = /[\ue000-\uefff]/;
 const MARKS_ALL = /[\ue000-\uefff]/g;
 
+/** A span to highlight: [start, end) in UTF-16 units of the source. @typedef {{start: number, end: number}} Span */
+/** Where a mark goes: [position, 0 for an end mark | 1 for a start mark, mark]. @typedef {[number, number, string]} Insert */
+
 // UTF-16 index of each code-point offset of `text` (identity when there is no astral character).
+/** @param {string} text @returns {(offset: number) => number} */
 export function codePointIndex(text) {
   if (!/[\ud800-\udfff]/.test(text)) return (offset) => Math.min(offset, text.length);
   const units = [0];
@@ -24,6 +26,7 @@ export function codePointIndex(text) {
   return (offset) => units[Math.min(offset, units.length - 1)];
 }
 
+/** @param {string} text */
 export function codePointLength(text) {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
@@ -34,7 +37,9 @@ export function codePointLength(text) {
 }
 
 // The fenced code blocks of a markdown source: [start, end) UTF-16 ranges.
+/** @param {string} src @returns {[number, number][]} */
 function codeRanges(src) {
+  /** @type {[number, number][]} */
   const ranges = [];
   let fence = "";
   let opened = 0;
@@ -59,12 +64,14 @@ const OPAQUE = /\]\([^)\n]*\)|<[^<>\n]*>|&#?\w+;/g;
 const BLOCK_PREFIX = /[ \t]*(?:(?:#{1,6}|[-*+]|\d{1,9}[.)]|>)[ \t]+|>|\|[ \t]*)*/y;
 const DELIMITERS = "*_~";
 
+/** @param {string} src @param {number} pos @param {[number, number][]} code @param {[number, number][]} opaque */
 function moveStart(src, pos, code, opaque) {
   for (const [a, b] of code) if (pos >= a && pos < b) pos = b;
   const lineStart = src.lastIndexOf("\n", pos - 1) + 1;
   if (!src.slice(lineStart, pos).trim()) {
     BLOCK_PREFIX.lastIndex = lineStart; // sticky: matches at the line start, copies nothing
-    pos = lineStart + BLOCK_PREFIX.exec(src)[0].length;
+    // The pattern matches the empty string too, so exec never fails here.
+    pos = lineStart + /** @type {RegExpExecArray} */ (BLOCK_PREFIX.exec(src))[0].length;
   }
   while (DELIMITERS.includes(src[pos])) pos++;
   for (const [a, b] of opaque) if (pos > a && pos < b) pos = b;
@@ -72,6 +79,7 @@ function moveStart(src, pos, code, opaque) {
   return pos;
 }
 
+/** @param {string} src @param {number} pos @param {[number, number][]} code @param {[number, number][]} opaque */
 function moveEnd(src, pos, code, opaque) {
   for (const [a, b] of code) if (pos > a && pos <= b) pos = a;
   while (pos > 0 && (DELIMITERS.includes(src[pos - 1]) || /\s/.test(src[pos - 1]))) pos--;
@@ -83,10 +91,14 @@ function moveEnd(src, pos, code, opaque) {
 // `src` with a start and an end mark around each span ({start, end} in UTF-16 units of `src`).
 // A span left empty once moved off the syntax gets no marks. Null when `src` holds private-use
 // characters already (they would be taken for marks): then nothing is highlighted.
+/** @param {string} src @param {Span[]} spans @returns {string | null} */
 export function markSource(src, spans) {
   if (MARKS.test(src)) return null;
   const code = codeRanges(src);
-  const opaque = [...src.matchAll(OPAQUE)].map((m) => [m.index, m.index + m[0].length]);
+  const opaque = [...src.matchAll(OPAQUE)].map(
+    (m) => /** @type {[number, number]} */ ([m.index, m.index + m[0].length]),
+  );
+  /** @type {Insert[]} */
   const inserts = [];
   spans.forEach((span, k) => {
     if (k >= MAX_SPANS) return;
@@ -118,11 +130,19 @@ const NO_INLINE = new Set(
 // `makeMark(spanIds, text)`, puts `makeRef(k)` (if not false) after the end of each span k, and
 // removes the marks.
 // Marks inside <pre> are dropped without highlighting.
+/**
+ * @param {DocumentFragment | Element} root
+ * @param {(spanIds: number[], text: string) => Node} makeMark
+ * @param {(k: number) => Node | false} makeRef
+ */
 export function wrapMarks(root, makeMark, makeRef) {
   const doc = root.ownerDocument ?? root;
   const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  /** @type {Text[]} */
   const nodes = [];
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
+  for (let node = walker.nextNode(); node; node = walker.nextNode())
+    nodes.push(/** @type {Text} */ (node));
+  /** @type {number[]} span ids open at this point of the text */
   const open = [];
   for (const node of nodes) {
     const marked = MARKS.test(node.data);
@@ -134,7 +154,7 @@ export function wrapMarks(root, makeMark, makeRef) {
     const flush = () => {
       if (!text) return;
       const wrap =
-        open.length && !inCode && !(NO_INLINE.has(node.parentNode?.nodeName) && !text.trim());
+        open.length && !inCode && !(NO_INLINE.has(node.parentNode?.nodeName ?? "") && !text.trim());
       pieces.push(wrap ? makeMark([...open], text) : doc.createTextNode(text));
       text = "";
     };

@@ -5,3 +5,8 @@ declare module "*.css";
 interface HTMLElement {
   coSource?: string;
 }
+
+// When a running tool call started (performance.now() time), kept on its card.
+interface HTMLElement {
+  coStartedAt?: number;
+}

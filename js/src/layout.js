@@ -88,10 +88,20 @@ export function fitHeight(area) {
 }
 
 // Puts `wanted` in order as the children of `parent`, moving only what is out of place.
+// Children that are not wanted any more are removed before anything is inserted in front of
+// them, so the elements after them stay put: moving an element, even to where it already is,
+// makes the browser style and lay out all of it again (for the reply that just ended, whose
+// streamed user bubble gives way to the committed one, a whole long reply at once).
 /** @param {HTMLElement} parent @param {Node[]} wanted */
 export function reconcile(parent, wanted) {
+  const keep = new Set(wanted);
   let node = parent.firstChild;
   for (const el of wanted) {
+    while (node && !keep.has(node)) {
+      const next = node.nextSibling;
+      node.remove();
+      node = next;
+    }
     if (node === el) node = node.nextSibling;
     else parent.insertBefore(el, node);
   }

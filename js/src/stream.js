@@ -222,17 +222,27 @@ function clipSpans(spans, start, end) {
     }));
 }
 
-// Makes `current`'s children equal to `fresh`'s, keeping each child that is already equal at the
-// same position. Blocks of a reply only ever differ near its end (the tail, or a list that the
-// stream split in two), so in practice nearly everything is kept.
+// Makes `current`'s children equal to `fresh`'s, keeping each child that is already equal.
+// Blocks of a reply only ever differ in a few places (the tail, or a loose list that the stream
+// rendered as several lists and the full render as one), but those change the number of
+// blocks: comparing position by position, one early split list would shift and replace every
+// block after it (on a long reply, a long task of layout and paint at its end). So a fresh child
+// that differs is looked for a few blocks ahead, and the old children it skips are removed.
+const LOOKAHEAD = 8;
+
 /** @param {Element} current @param {Element} fresh */
 function morphChildren(current, fresh) {
   const olds = [...current.childNodes];
-  const news = [...fresh.childNodes];
-  news.forEach((node, i) => {
-    const old = olds[i];
-    if (!old) current.append(node);
-    else if (!old.isEqualNode(node)) current.replaceChild(node, old);
-  });
-  for (const old of olds.slice(news.length)) old.remove();
+  let next = 0; // the first old child not yet kept or removed
+  for (const node of [...fresh.childNodes]) {
+    const end = Math.min(olds.length, next + LOOKAHEAD + 1);
+    let match = next;
+    while (match < end && !olds[match].isEqualNode(node)) match++;
+    if (match < end) {
+      for (const old of olds.slice(next, match)) old.remove();
+      next = match + 1;
+    } else if (next < olds.length) current.insertBefore(node, olds[next]);
+    else current.append(node);
+  }
+  for (const old of olds.slice(next)) old.remove();
 }

@@ -1,5 +1,3 @@
-// @ts-nocheck -- merged from the tools and citations work before it had JSDoc types for the
-// strict check (js/tsconfig.json); to be annotated like the other modules.
 // Cards of Python tool calls: name, arguments (growing while the model writes them), status with
 // elapsed time, Approve/Deny when the chat asks (approve=True), and a collapsed result preview.
 // Cards come from the kernel's `tool` messages (and snapshots) while a reply streams, and from
@@ -7,6 +5,9 @@
 import "./tools.css";
 import { button, h } from "./dom.js";
 
+/** @typedef {import("./protocol.js").ToolCard} ToolCard */
+
+/** @type {Record<ToolCard["status"], string>} */
 const STATUS_TEXT = {
   streaming: "writing arguments…",
   waiting: "waiting",
@@ -20,6 +21,7 @@ const TICK_MS = 250;
 
 // Arguments are an object once the call is complete, the JSON text so far while it streams,
 // or the raw text when the model sent something that is not JSON.
+/** @param {unknown} args */
 function argumentText(args) {
   if (typeof args === "string") return args;
   // One line, spaced like the model writes it: {"city": "Paris", "days": [1, 2]}. Line breaks
@@ -30,13 +32,16 @@ function argumentText(args) {
     .replace(/\n */g, " ");
 }
 
+/** @param {number} value */
 function seconds(value) {
   return value < 10 ? `${value.toFixed(1)} s` : `${Math.round(value)} s`;
 }
 
 // One card, as plain DOM. `receivedAt` (performance.now()) anchors the elapsed time of a
 // running call: the kernel says how long it had run when it sent the card.
+/** @param {ToolCard} card @param {number} [receivedAt] */
 export function renderCard(card, receivedAt = 0) {
+  // A status this version does not know (a newer kernel's) shows as waiting.
   const status = STATUS_TEXT[card.status] ? card.status : "waiting";
   const statusEl = h("span", { cls: "co-tool-status", text: STATUS_TEXT[status] });
   const el = h("div", { cls: `co-tool-card co-tool-${status}`, attrs: { role: "group" } }, [
@@ -78,12 +83,15 @@ export function renderCard(card, receivedAt = 0) {
 }
 
 // Shows the elapsed time of running cards under `root`; returns true while any is running.
+/** @param {ParentNode} root @param {number} [now] */
 export function tickElapsed(root, now = performance.now()) {
   let running = false;
-  for (const el of root.querySelectorAll(".co-tool-running")) {
+  for (const el of /** @type {NodeListOf<HTMLElement>} */ (
+    root.querySelectorAll(".co-tool-running")
+  )) {
     if (el.coStartedAt === undefined) continue;
     running = true;
-    el.querySelector(".co-tool-status").textContent =
+    /** @type {HTMLElement} */ (el.querySelector(".co-tool-status")).textContent =
       `running · ${seconds(Math.max(0, now - el.coStartedAt) / 1000)}`;
   }
   return running;
@@ -94,10 +102,13 @@ export function tickElapsed(root, now = performance.now()) {
 export class ToolCards {
   constructor() {
     this.el = h("div", { cls: "co-tool-cards" });
-    this.keys = new Map(); // call id -> JSON of the card shown
-    this.timer = 0;
+    /** @type {Map<string, string>} call id -> JSON of the card shown */
+    this.keys = new Map();
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.timer = undefined;
   }
 
+  /** @param {ToolCard[]} calls */
   update(calls) {
     const now = performance.now();
     for (const card of calls) {
@@ -105,11 +116,14 @@ export class ToolCards {
       if (this.keys.get(card.id) === key) continue;
       this.keys.set(card.id, key);
       const fresh = renderCard(card, now);
-      const old = [...this.el.children].find((el) => el.dataset.callId === card.id);
+      const cards = /** @type {HTMLElement[]} */ ([...this.el.children]);
+      const old = cards.find((el) => el.dataset.callId === card.id);
       if (old) {
         // A preview the user opened stays open when the card changes.
-        const preview = fresh.querySelector(".co-tool-preview");
-        if (preview && old.querySelector(".co-tool-preview")?.open) preview.open = true;
+        /** @type {(el: Element) => HTMLDetailsElement | null} */
+        const previewOf = (el) => el.querySelector("details.co-tool-preview");
+        const preview = previewOf(fresh);
+        if (preview && previewOf(old)?.open) preview.open = true;
         old.replaceWith(fresh);
       } else this.el.append(fresh);
     }
@@ -123,11 +137,12 @@ export class ToolCards {
 
   stop() {
     clearInterval(this.timer);
-    this.timer = 0;
+    this.timer = undefined;
   }
 }
 
 // The cards of a committed assistant message (its `_co.calls`), or null.
+/** @param {{calls?: ToolCard[]} | null | undefined} co */
 export function committedCards(co) {
   if (!co?.calls?.length) return null;
   return h(

@@ -3,25 +3,22 @@
 // their model listeners in destroy().
 //
 // Rendering is batched: model events only mark what changed, and at most one animation frame
-// renders it. Committed messages are rendered once and cached by index (and content); during a
-// reply only the streaming bubble changes, and it renders incrementally (stream.js).
+// renders it. Committed messages are rendered once and cached by index (and content, list.js);
+// during a reply only the streaming bubble changes, and it renders incrementally (stream.js).
 import { addAsker, receive } from "./assets.js";
 import { Attachments } from "./attachments.js";
 import { copyText, flashCopied, icon } from "./dom.js";
-import { demoteControls, markFocused, RovingFocus } from "./keys.js";
-import { buildLayout, endEdit, fitHeight, openEditor, reconcile } from "./layout.js";
-import { renderMessage, renderUser } from "./messages.js";
+import { markFocused } from "./keys.js";
+import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
+import { MessageList } from "./list.js";
+import { renderUser } from "./messages.js";
 import { brokenTextError, Notices } from "./notices.js";
 import { StreamingReply } from "./stream.js";
 import { ReplySync } from "./sync.js";
 
-// This close to the bottom counts as "at the bottom": auto-scroll resumes.
-const STICKY_PX = 32;
 // If the status turns idle but no `end` arrived (dropped by the server's rate limit), ask for a
 // snapshot after this long instead of showing a stale bubble forever.
 const IDLE_RESYNC_MS = 1000;
-// Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz).
-const SLICE_MS = 8;
 // A view asks its kernel for a snapshot when it renders; with no answer in this time, no live
 // kernel is behind it (a notebook reopened with its saved widget state). Generous: the kernel
 // answers only between cells, and the cell that displayed the chat may still be running.
@@ -39,25 +36,19 @@ export class ChatView {
    */
   constructor(model, el) {
     this.model = model;
-    /** @type {Map<number, {message: any, key: string, el: HTMLElement}>} message index -> render */
-    this.cache = new Map();
     /** @type {StreamingReply | null} the pending reply's bubble */
     this.stream = null;
     this.streamIndex = -1; // the index its message will have in `messages`
     /** @type {HTMLElement | null} bubble of the pending reply's user message */
     this.pendingUser = null;
-    /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
-    this.finishing = null;
     this.dirty = { list: true, stream: false };
     this.frameId = 0;
-    this.stick = true;
     this.busy = false;
     this.resyncTimer = 0;
     this.live = false; // a kernel answered this view
     this.offline = false;
     /** @type {string | null} the composer's text last sent, until the kernel takes or rejects it */
     this.sentText = null;
-    this.announceIndex = -1; // the message to announce once rendered: a reply that just ended
     /** @type {(() => unknown) | null} */
     this.removeAsker = null;
     this.notices = new Notices();
@@ -71,12 +62,11 @@ export class ChatView {
     this.root = ui.root;
     this.title = ui.title;
     this.clearBtn = ui.clearBtn;
-    this.list = ui.list;
     this.input = ui.input;
     this.sendBtn = ui.sendBtn;
-    this.focus = new RovingFocus(this.list);
+    this.list = new MessageList(ui.list, ui.root, this.notices);
     // The view may be built before the notebook attaches it; once it gets a size, show the end.
-    this.resizeObserver = new ResizeObserver(() => this.followBottom());
+    this.resizeObserver = new ResizeObserver(() => this.list.followBottom());
     this.wire(el);
     /** @type {[any, (...args: any[]) => void][]} */
     this.listeners = [
@@ -165,8 +155,7 @@ export class ChatView {
       this.notices.clearError();
       fitHeight(this.input);
     });
-    this.list.addEventListener("scroll", () => this.onScroll(), { passive: true });
-    this.resizeObserver.observe(this.list);
+    this.resizeObserver.observe(this.list.el);
     el.append(this.root);
   }
 
@@ -219,16 +208,16 @@ export class ChatView {
       const pending = this.sync.pending;
       // A new reply replaces whatever was being edited (an edit's own begin among them).
       const editing = /** @type {NodeListOf<HTMLElement>} */ (
-        this.list.querySelectorAll(".co-editing")
+        this.list.el.querySelectorAll(".co-editing")
       );
       for (const msgEl of editing) {
         const hadFocus = msgEl.contains(document.activeElement);
         endEdit(msgEl);
         if (hadFocus) this.input.focus({ preventScroll: true });
       }
-      this.finishing =
-        !pending && this.stream ? { stream: this.stream, index: this.streamIndex } : null;
-      if (this.finishing) this.announceIndex = this.finishing.index;
+      this.list.replyEnded(
+        !pending && this.stream ? { stream: this.stream, index: this.streamIndex } : null,
+      );
       this.stream = pending ? new StreamingReply() : null;
       this.streamIndex = pending ? pending.base + (pending.user ? 1 : 0) : -1;
       this.pendingUser = pending?.user ? renderUser(pending.user) : null;
@@ -257,7 +246,7 @@ export class ChatView {
       this.dirty.stream = false;
       if (this.stream && this.sync.pending) this.stream.flush(this.sync.pending);
     }
-    this.followBottom();
+    this.list.followBottom();
     if (stats) stats.frames.push(performance.now() - start);
   }
 
@@ -265,66 +254,8 @@ export class ChatView {
     const messages = this.model.get("messages") ?? [];
     const pending = this.sync.pending;
     const shown = pending ? Math.min(pending.base, messages.length) : messages.length;
-    // Newest first and within a time slice, so a long conversation appears over a few frames
-    // instead of freezing the page while all of it renders; older messages fill in above.
-    const deadline = performance.now() + SLICE_MS;
-    const wanted = [];
-    for (let i = shown - 1; i >= 0; i--) {
-      const el = this.messageElement(messages[i], i, deadline);
-      if (!el) {
-        this.invalidate("list");
-        break;
-      }
-      wanted.push(el);
-    }
-    wanted.reverse();
-    this.finishing = null;
-    for (const index of this.cache.keys()) if (index >= messages.length) this.cache.delete(index);
-    if (this.pendingUser) wanted.push(this.pendingUser);
-    if (this.stream) wanted.push(this.stream.el);
-    reconcile(this.list, wanted);
-    this.focus.update();
-    this.announceFinished();
-  }
-
-  // Once per reply, when its committed message is in the list: never per token.
-  announceFinished() {
-    const el = this.cache.get(this.announceIndex)?.el;
-    if (!el?.isConnected) return;
-    this.announceIndex = -1;
-    const error = el.querySelector(".co-error")?.textContent;
-    const text = el.querySelector(".co-bubble")?.textContent.trim() ?? "";
-    this.notices.announce(error ? `Reply failed. ${error}` : `Reply: ${text}`);
-  }
-
-  // A changed `messages` trait arrives as new objects, so identity only says "unchanged" between
-  // two changes; the JSON text is the content identity that survives a new commit.
-  // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
-  /** @param {any} message @param {number} index @param {number} deadline */
-  messageElement(message, index, deadline) {
-    const hit = this.cache.get(index);
-    if (hit && hit.message === message) return hit.el;
-    const key = JSON.stringify(message);
-    if (hit?.key === key) {
-      hit.message = message;
-      return hit.el;
-    }
-    if (performance.now() > deadline) return null;
-    let el = renderMessage(message, index);
-    demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
-    if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
-    this.cache.set(index, { message, key, el });
-    return el;
-  }
-
-  onScroll() {
-    const list = this.list;
-    this.stick = list.scrollHeight - list.scrollTop - list.clientHeight <= STICKY_PX;
-    this.root.classList.toggle("co-scrolled-up", !this.stick);
-  }
-
-  followBottom() {
-    if (this.stick) this.list.scrollTop = this.list.scrollHeight;
+    const tail = [this.pendingUser, this.stream?.el].filter((el) => el != null);
+    if (!this.list.render(messages, shown, tail)) this.invalidate("list");
   }
 
   /** @param {MouseEvent} event */
@@ -380,9 +311,7 @@ export class ChatView {
         });
         return;
       case "jump":
-        this.stick = true;
-        this.root.classList.remove("co-scrolled-up");
-        this.followBottom();
+        this.list.jump();
         break;
       default:
         return;
@@ -411,7 +340,7 @@ export class ChatView {
     } else if (event.key === "Escape" && this.busy) {
       event.preventDefault();
       this.post({ type: "stop" });
-    } else if (this.focus.onKeydown(event)) {
+    } else if (this.list.focus.onKeydown(event)) {
       event.preventDefault();
     }
   }

@@ -1,0 +1,117 @@
+// The conversation list of a view: which message elements it shows, and where it is scrolled.
+//
+// Committed messages are rendered once and cached by index (and content), newest first within a
+// time slice per frame, so a long conversation appears over a few frames instead of freezing the
+// page; older messages fill in above. The reply that just ended hands its streamed bubble over
+// to its committed message (stream.js adopt). The list follows the bottom while the user has not
+// scrolled up.
+import { demoteControls, RovingFocus } from "./keys.js";
+import { reconcile } from "./layout.js";
+import { renderMessage } from "./messages.js";
+
+// This close to the bottom counts as "at the bottom": auto-scroll resumes.
+const STICKY_PX = 32;
+// Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz).
+const SLICE_MS = 8;
+
+/** @typedef {import("./stream.js").StreamingReply} StreamingReply */
+
+export class MessageList {
+  /**
+   * @param {HTMLElement} list the scrolling element that holds the messages
+   * @param {HTMLElement} root the view's root, marked "co-scrolled-up" while not at the bottom
+   * @param {import("./notices.js").Notices} notices where a finished reply is announced
+   */
+  constructor(list, root, notices) {
+    this.el = list;
+    this.root = root;
+    this.notices = notices;
+    /** @type {Map<number, {message: any, key: string, el: HTMLElement}>} message index -> render */
+    this.cache = new Map();
+    /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
+    this.finishing = null;
+    this.announceIndex = -1; // the message to announce once rendered: a reply that just ended
+    this.stick = true;
+    this.focus = new RovingFocus(list);
+    list.addEventListener("scroll", () => this.onScroll(), { passive: true });
+  }
+
+  // A new reply began (`finished` null) or the streamed one ended (its bubble and the index its
+  // committed message will have).
+  /** @param {{stream: StreamingReply, index: number} | null} finished */
+  replyEnded(finished) {
+    this.finishing = finished;
+    if (finished) this.announceIndex = finished.index;
+  }
+
+  // Shows `messages[0:shown]` followed by `tail` (the pending reply's bubbles). Returns false
+  // when the time slice ran out before the oldest messages: render again next frame.
+  /** @param {any[]} messages @param {number} shown @param {HTMLElement[]} tail */
+  render(messages, shown, tail) {
+    const deadline = performance.now() + SLICE_MS;
+    const wanted = [];
+    let complete = true;
+    for (let i = shown - 1; i >= 0; i--) {
+      const el = this.messageElement(messages[i], i, deadline);
+      if (!el) {
+        complete = false;
+        break;
+      }
+      wanted.push(el);
+    }
+    wanted.reverse();
+    this.finishing = null;
+    for (const index of this.cache.keys()) if (index >= messages.length) this.cache.delete(index);
+    reconcile(this.el, [...wanted, ...tail]);
+    this.focus.update();
+    this.announceFinished();
+    return complete;
+  }
+
+  // Once per reply, when its committed message is in the list: never per token.
+  announceFinished() {
+    const el = this.cache.get(this.announceIndex)?.el;
+    if (!el?.isConnected) return;
+    this.announceIndex = -1;
+    const error = el.querySelector(".co-error")?.textContent;
+    const text = el.querySelector(".co-bubble")?.textContent.trim() ?? "";
+    this.notices.announce(error ? `Reply failed. ${error}` : `Reply: ${text}`);
+  }
+
+  // A changed `messages` trait arrives as new objects, so identity only says "unchanged" between
+  // two changes; the JSON text is the content identity that survives a new commit.
+  // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
+  /** @param {any} message @param {number} index @param {number} deadline */
+  messageElement(message, index, deadline) {
+    const hit = this.cache.get(index);
+    if (hit && hit.message === message) return hit.el;
+    const key = JSON.stringify(message);
+    if (hit?.key === key) {
+      hit.message = message;
+      return hit.el;
+    }
+    if (performance.now() > deadline) return null;
+    let el = renderMessage(message, index);
+    demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
+    if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
+    this.cache.set(index, { message, key, el });
+    return el;
+  }
+
+  onScroll() {
+    const list = this.el;
+    this.stick = list.scrollHeight - list.scrollTop - list.clientHeight <= STICKY_PX;
+    this.root.classList.toggle("co-scrolled-up", !this.stick);
+  }
+
+  followBottom() {
+    if (this.stick) this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  // The "jump to the latest" button: back to the bottom, and following it again.
+  jump() {
+    this.stick = true;
+    this.root.classList.remove("co-scrolled-up");
+    this.followBottom();
+  }
+}
