@@ -10,7 +10,7 @@ import os
 import pytest
 
 # The harness fixtures (page, browser, harness_url) are in conftest.py.
-from tests.test_frontend import assistant, frames, sent, set_trait, setup
+from tests.test_frontend import assistant, emit, frames, sent, set_trait, setup
 
 pytestmark = pytest.mark.browser
 Image = pytest.importorskip("PIL.Image")
@@ -110,6 +110,29 @@ def test_an_image_alone_can_be_sent(page):
     page.locator(".co-input").press("Enter")
     page.wait_for_function("harness.model.sent.length > 0")
     assert sent(page)[-1]["text"] == "" and sent(page)[-1]["buffers"] == [len(png(4, 4))]
+
+
+def test_a_rejected_send_gives_its_images_back_and_a_begun_one_does_not(page):
+    setup(page)
+    picked = [{"name": "a.png", "mimeType": "image/png", "buffer": png(6, 6)}]
+    tray = page.locator(".co-composer .co-attachment")
+    page.set_input_files(".co-picker", files=picked)
+    page.locator(".co-input").fill("What is this?")
+    page.locator(".co-input").press("Enter")
+    page.wait_for_function("harness.model.sent.length > 0")
+    frames(page)
+    assert tray.count() == 0
+    emit(page, {"type": "rejected", "action": "send", "error": "The model takes no images."})
+    frames(page)
+    assert tray.count() == 1 and page.locator(".co-input").input_value() == "What is this?"
+    assert tray.locator("img").get_attribute("src").startswith("blob:")  # still a live file
+
+    page.locator(".co-input").press("Enter")
+    page.wait_for_function("harness.model.sent.length > 1")
+    emit(page, {"type": "begin", "seq": 0, "reply": 1, "base": 0, "user": None})
+    emit(page, {"type": "rejected", "action": "send", "error": "late"})  # not this send's
+    frames(page)
+    assert tray.count() == 0
 
 
 def test_composer_layout_and_bubble_thumbnail_size(page):

@@ -18,6 +18,8 @@ export class Attachments {
   constructor() {
     /** @type {{file: File, url: string}[]} url: a blob: URL of the file, for its thumbnail */
     this.items = [];
+    /** @type {{file: File, url: string}[]} the last send's files, until the kernel answers it */
+    this.sent = [];
     this.enabled = true;
     this.tray = h("div", { cls: "co-attachments", attrs: { "aria-label": "Attached images" } });
     this.picker = /** @type {HTMLInputElement} */ (
@@ -94,16 +96,32 @@ export class Attachments {
     return this.items.length;
   }
 
-  // The attached files' bytes, and an empty tray.
+  // The attached files' bytes, and an empty tray. The files are kept until the kernel takes the
+  // message (`settle`) or rejects it (`giveBack`), so a refused send loses no image.
   async take() {
     const items = this.items;
     this.items = [];
     this.render();
+    this.settle();
+    this.sent = items;
     const budget = MAX_MESSAGE_BYTES / Math.max(1, items.length);
     const buffers = await Promise.all(items.map((item) => fitted(item.file, budget)));
-    for (const item of items) URL.revokeObjectURL(item.url);
     const meta = items.map((item) => ({ name: item.file.name, type: item.file.type }));
     return { meta, buffers };
+  }
+
+  // The kernel refused the last send: its images come back to an empty tray.
+  giveBack() {
+    if (this.items.length) return this.settle();
+    this.items = this.sent;
+    this.sent = [];
+    this.render();
+  }
+
+  // The kernel took the last send (its reply began): its files are no longer needed.
+  settle() {
+    for (const item of this.sent) URL.revokeObjectURL(item.url);
+    this.sent = [];
   }
 
   render() {
@@ -124,6 +142,7 @@ export class Attachments {
   clear() {
     for (const item of this.items) URL.revokeObjectURL(item.url);
     this.items = [];
+    this.settle();
     this.render();
   }
 }

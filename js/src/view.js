@@ -116,7 +116,10 @@ export class ChatView {
         this.notices.showUndo(msg);
         break;
       default:
-        if (msg?.type === "begin") this.sentText = null;
+        if (msg?.type === "begin") {
+          this.sentText = null;
+          this.attachments.settle();
+        }
         this.sync.handle(msg);
     }
   }
@@ -124,7 +127,10 @@ export class ChatView {
   /** @param {import("./protocol.js").RejectedMsg} msg */
   onRejected({ action, error }) {
     this.notices.showError(error || "The kernel rejected this action.");
-    if (action === "send") this.restoreSentText();
+    if (action === "send") {
+      this.restoreSentText();
+      this.attachments.giveBack();
+    }
   }
 
   // Puts the sent text back in an empty composer: a send that did not happen loses nothing.
