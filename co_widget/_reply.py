@@ -110,9 +110,6 @@ class Reply:
                 piece = ("tool_plan", "\n" + piece[1])
             return piece
 
-    def _warn(self, text: str) -> None:
-        self._warnings.add(text)
-
     def _settle(self, error: CohereError | None, *, force: bool = False) -> None:
         """Fix the final status once the stream is over (``error``: what the stream raised).
 
@@ -148,7 +145,8 @@ class Reply:
             self._ended = False
 
     def _note(self, text: str) -> None:
-        """A warning from outside the stream (the tool loop's step cap), from any thread."""
+        """A warning from outside the stream (a shrunk image, the tool loop's step cap), from
+        any thread."""
         with self._lock:
             self._warnings.add(text)
 

@@ -270,7 +270,7 @@ class Chat(anywidget.AnyWidget):
             user = self._images.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
-            reply._warn(note)
+            reply._note(note)
         tools = None
         if self._toolset.functions:
 
