@@ -43,9 +43,14 @@ def test_keys_stay_in_the_widget_after_every_kind_of_click(server, notebook, pag
     assert ui.texts()[0] == "user: a\nb".replace("\n", " ")
     assert notebook.cells() == cells
 
-    def clicked(locator, *, enter: bool = False) -> None:
+    def clicked(locator, *, enter: bool = False, settle: int | None = None) -> None:
         locator.click()
         assert page.evaluate(FOCUS_INSIDE), f"focus left the widget after {locator}"
+        if settle is not None:
+            # The stray keys include Esc, which rightly stops a reply still streaming: let the
+            # reply this click started end first (on a slow machine it may not have yet).
+            ui.wait_settled(settle)
+            assert page.evaluate(FOCUS_INSIDE), f"focus left the widget after {locator}"
         stray_keys(page, enter=enter)
         assert notebook.cells() == cells, f"keys reached the notebook after {locator}"
         ui.input.fill("")
@@ -57,10 +62,10 @@ def test_keys_stay_in_the_widget_after_every_kind_of_click(server, notebook, pag
 
     # The Send button (focus moves to the composer, so no Enter: it would send "made it").
     ui.input.fill("second")
-    clicked(ui.root.locator(".co-send[data-co-action='send']"))
-    ui.wait_settled(2)
+    clicked(ui.root.locator(".co-send[data-co-action='send']"), settle=2)
+    expect(ui.replies.last.locator(".co-md")).to_have_text("second")
     ui.replies.last.hover()
-    clicked(ui.replies.last.locator("[data-co-action='regenerate']"))
+    clicked(ui.replies.last.locator("[data-co-action='regenerate']"), settle=2)
     expect(ui.replies.last.locator(".co-md")).to_have_text("regenerated")
     ui.wait_settled(2)
 
