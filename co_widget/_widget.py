@@ -135,6 +135,7 @@ class Chat(anywidget.AnyWidget):
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
+        self._maps: dict[str, Any] = {}  # the running chat.map calls, by run id (their Stop)
         super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})
         if self._file is not None:
@@ -205,6 +206,56 @@ class Chat(anywidget.AnyWidget):
     def ask(self, text: str, timeout: float | None = None) -> str:
         """``send(text).result(timeout)``: the reply's text, or its CohereError raised."""
         return self.send(text).result(timeout)
+
+    def map(
+        self,
+        rows: Any,
+        template: Any,
+        response_format: Any = None,
+        concurrency: int = 8,
+        file: str | os.PathLike[str] | None = None,
+        executor: Any = None,
+        wait: bool = True,
+        dry_run: bool = False,
+        *,
+        rate_limit: Any = None,
+        priority: int = 999,
+        progress: bool = True,
+    ) -> Any:
+        """Ask the same prompt for many rows, each its own conversation; see ``_map``.
+
+        ``rows``: a pandas DataFrame, a list of dicts or a list of strings. ``template``: a
+        ``str.format`` template over a row's fields (``"{}"``/``"{text}"`` for a string), or a
+        function ``row -> str | dict`` (a dict holds ``text`` and any of ``documents``,
+        ``history`` (``[]``: no chat history), ``images``, ``response_format`` and parameters).
+        Each row starts from the chat's system, history, documents, tools and parameters.
+
+        Returns the results aligned with the input (a DataFrame for a DataFrame, else a list of
+        dicts): ``status`` ("done", "failed", "stopped"), ``text``, ``parsed``, ``error``,
+        ``usage``, ``cost`` and ``citations``. A row that fails is recorded, never raised.
+        ``concurrency`` rows run at once (``executor``: any concurrent.futures Executor; default
+        a thread pool); the pace adapts to the server's 429s, or ``rate_limit`` ("trial",
+        "production", or requests a minute). ``file``: finished rows are appended there as JSON
+        lines, and a re-run skips them. ``wait=False`` returns a handle (``progress``,
+        ``results()``, ``await``, ``stop()``). ``dry_run=True`` sends nothing and says what
+        would be sent. Requests go with ``priority`` 999 (served after interactive chat).
+        """
+        from ._map import start_map
+
+        return start_map(
+            self,
+            rows,
+            template,
+            response_format=response_format,
+            concurrency=concurrency,
+            file=file,
+            executor=executor,
+            wait=wait,
+            dry_run=dry_run,
+            rate_limit=rate_limit,
+            priority=priority,
+            progress=progress,
+        )
 
     def regenerate(self) -> Reply:
         """Drop the last reply (or failed turn) and ask again for the same history.
