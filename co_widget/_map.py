@@ -272,11 +272,13 @@ class MapHandle:
 
     def _coordinate(self) -> None:
         plan = self._plan
+        result: Any = None
+        failure: BaseException | None = None
         try:
             self._loop()
-            self._result.set_result(self._assemble())
+            result = self._assemble()
         except BaseException as error:  # a bug must not leave results() waiting forever
-            self._result.set_exception(error)
+            failure = error
         finally:
             untrack_run(self._run)
             if plan.journal is not None:
@@ -285,6 +287,11 @@ class MapHandle:
                 self._executor.shutdown(wait=False, cancel_futures=True)
             plan.chat._maps.pop(self._run, None)
             self._finished.set()
+            # Last: whoever waits for the results finds the map wholly ended.
+            if failure is None:
+                self._result.set_result(result)
+            else:
+                self._result.set_exception(failure)
 
     def _loop(self) -> None:
         plan, progress = self._plan, self._progress

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._chat_stream import ChatStream, _backoff
+from ._chat_stream import _backoff
 from ._client import CohereClient
 from ._errors import (
     CohereConnectionError,
@@ -89,7 +89,7 @@ class RowTask:
 @dataclass
 class _Run:
     stop: threading.Event = field(default_factory=threading.Event)
-    streams: set[ChatStream] = field(default_factory=set)
+    replies: set[Reply] = field(default_factory=set)  # the rows streaming now
 
 
 _runs: dict[str, _Run] = {}
@@ -111,11 +111,11 @@ def stop_run(run: str) -> None:
     """Stop the run's rows in this process: waiting ones give up, streaming ones are cut."""
     with _runs_lock:
         state = _runs.get(run)
-        streams = list(state.streams) if state else []
+        replies = list(state.replies) if state else []
     if state is not None:
         state.stop.set()
-    for stream in streams:
-        stream.cancel()
+    for reply in replies:
+        reply.cancel()  # cuts its stream; the reply ends "stopped", keeping nothing as done
 
 
 def _run_state(run: str) -> _Run:
@@ -185,18 +185,19 @@ def _ask(
     reply = Reply()
     error: CohereError | None = None
     stream = client.chat_stream(body)
+    reply._attach(stream)
     with _runs_lock:
-        state.streams.add(stream)
+        state.replies.add(reply)
     try:
         if state.stop.is_set():
-            stream.cancel()
+            reply.cancel()
         for event in stream:
             reply._feed(event)
     except CohereError as exc:
         error = exc
     finally:
         with _runs_lock:
-            state.streams.discard(stream)
+            state.replies.discard(reply)
     reply._settle(error)
     reply._release()
     return reply, reply.error
