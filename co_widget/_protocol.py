@@ -28,6 +28,9 @@ __all__ = [
     "EndMsg",
     "KernelMsg",
     "ListKind",
+    "MapMsg",
+    "MapRecent",
+    "MapStopMsg",
     "Partial",
     "RejectedMsg",
     "RestoreMsg",
@@ -152,6 +155,34 @@ class DroppedMsg(TypedDict):
     token: str
 
 
+class MapRecent(TypedDict):
+    """One of the latest rows a ``chat.map`` finished, as its progress card lists them."""
+
+    label: Any  # the row's index label (a DataFrame's) or its position
+    status: str  # "done" or "failed"
+    text: str  # the start of the reply, or of the error
+
+
+class MapMsg(TypedDict):
+    """Progress of the ``chat.map`` run ``run``: the views show (or update) its progress card.
+    Sent a few times a second, and once more when it ends (``state`` "finished" or "stopped")."""
+
+    type: Literal["map"]
+    run: str
+    total: int
+    done: int
+    failed: int
+    running: int
+    resumed: int  # done by an earlier run, read from the results file
+    stopped: int
+    rate: float  # rows a second
+    eta: float | None  # seconds
+    elapsed: float
+    cost: float | None
+    state: Literal["running", "stopping", "finished", "stopped"]
+    recent: list[MapRecent]
+
+
 class AssetMsg(TypedDict):
     """A front-end module the view asked for (``_assets``): its code is the one binary buffer."""
 
@@ -160,7 +191,15 @@ class AssetMsg(TypedDict):
 
 
 KernelMsg = (
-    BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg
+    BeginMsg
+    | DeltaMsg
+    | EndMsg
+    | ToolMsg
+    | SnapshotMsg
+    | RejectedMsg
+    | DroppedMsg
+    | AssetMsg
+    | MapMsg
 )
 
 
@@ -229,6 +268,13 @@ class ViewAssetMsg(TypedDict):
     name: str
 
 
+class MapStopMsg(TypedDict):
+    """The Stop button of the progress card of ``chat.map`` run ``run``."""
+
+    type: Literal["map_stop"]
+    run: str
+
+
 ViewMsg = (
     SendMsg
     | StopMsg
@@ -239,4 +285,5 @@ ViewMsg = (
     | ApproveMsg
     | RestoreMsg
     | ViewAssetMsg
+    | MapStopMsg
 )

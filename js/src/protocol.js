@@ -86,7 +86,28 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg} KernelMsg */
+/** @typedef {object} MapRecent
+ *  @property {any} label
+ *  @property {string} status
+ *  @property {string} text */
+
+/** @typedef {object} MapMsg
+ *  @property {"map"} type
+ *  @property {string} run
+ *  @property {number} total
+ *  @property {number} done
+ *  @property {number} failed
+ *  @property {number} running
+ *  @property {number} resumed
+ *  @property {number} stopped
+ *  @property {number} rate
+ *  @property {number | null} eta
+ *  @property {number} elapsed
+ *  @property {number | null} cost
+ *  @property {"running" | "stopping" | "finished" | "stopped"} state
+ *  @property {MapRecent[]} recent */
+
+/** @typedef {BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg | MapMsg} KernelMsg */
 
 // --- view -> kernel -------------------------------------------------------------------------
 
@@ -125,6 +146,10 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg} ViewMsg */
+/** @typedef {object} MapStopMsg
+ *  @property {"map_stop"} type
+ *  @property {string} run */
+
+/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg | MapStopMsg} ViewMsg */
 
 export {};

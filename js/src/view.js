@@ -11,6 +11,7 @@ import { copyText, flashCopied, icon } from "./dom.js";
 import { markFocused } from "./keys.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
 import { MessageList } from "./list.js";
+import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
 import { brokenTextError, Notices } from "./notices.js";
 import { StreamingReply } from "./stream.js";
@@ -65,6 +66,8 @@ export class ChatView {
     this.input = ui.input;
     this.sendBtn = ui.sendBtn;
     this.list = new MessageList(ui.list, ui.root, this.notices);
+    this.mapCards = new MapCards(); // chat.map progress, above the notices and the composer
+    ui.root.insertBefore(this.mapCards.el, this.notices.el);
     // The view may be built before the notebook attaches it; once it gets a size, show the end.
     this.resizeObserver = new ResizeObserver(() => this.list.followBottom());
     this.wire(el);
@@ -114,6 +117,9 @@ export class ChatView {
         break;
       case "dropped":
         this.notices.showUndo(msg);
+        break;
+      case "map":
+        this.mapCards.update(msg);
         break;
       default:
         if (msg?.type === "begin") {
@@ -318,6 +324,10 @@ export class ChatView {
         return;
       case "jump":
         this.list.jump();
+        break;
+      case "map-stop":
+        btn.disabled = true;
+        this.post({ type: "map_stop", run: btn.dataset.run ?? "" });
         break;
       default:
         return;
