@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._conversation import history_view, validate_history
-from ._documents import normalize_documents, with_turn_documents
-from ._images import image_blocks
-from ._model_rules import capabilities, check_request
+from ._documents import with_turn_documents
+from ._model_rules import check_request
 from ._params import build_chat_body, validate_params
 from ._structured import ResponseFormat, resolve_response_format
 
@@ -99,7 +98,7 @@ def build_request(
     The row is its own conversation: the chat's history (or the row's ``history``), then the
     row's user message, with the chat's system, documents (plus the row's), tools and
     parameters. Raises ValueError or TypeError as ``chat.send`` would."""
-    from ._widget import _user_message  # a cycle at import time: _widget imports _map
+    from ._widget import _user_turn  # not at import time: _widget imports _map
 
     send = dict(send)
     text = send.pop("text")
@@ -116,19 +115,7 @@ def build_request(
         {**chat._params, **({"response_format": fmt.body} if fmt else {}), **send}
     )
     base = chat._images.full(chat.messages) if history is None else validate_history(history)
-    blocks: list[dict[str, Any]] = []
-    if images is not None:
-        caps = capabilities(chat.model)
-        blocks, _ = image_blocks(
-            images,
-            detail=detail,
-            history=history_view(base),
-            max_side=caps.max_image_side if caps else None,
-        )
-    user = _user_message(text, blocks)
-    turn_documents = normalize_documents(documents)
-    if turn_documents:
-        user["_co"] = {"documents": turn_documents}
+    user, _ = _user_turn(chat.model, text, images, detail, documents, lambda: history_view(base))
     messages = [*base, user]
     body = build_chat_body(
         chat.model,

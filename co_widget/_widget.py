@@ -184,20 +184,7 @@ class Chat(anywidget.AnyWidget):
         if response_format is not None:
             fmt = resolve_response_format(response_format)
             params = validate_params({**params, "response_format": fmt.body})
-        notes: list[str] = []
-        blocks: list[dict[str, Any]] = []
-        if images is not None:
-            caps = capabilities(self.model)
-            blocks, notes = image_blocks(
-                images,
-                detail=detail,
-                history=self.history,
-                max_side=caps.max_image_side if caps else None,
-            )
-        user = _user_message(text, blocks)
-        turn_documents = normalize_documents(documents)
-        if turn_documents:
-            user["_co"] = {"documents": turn_documents}
+        user, notes = _user_turn(self.model, text, images, detail, documents, lambda: self.history)
         reply = self._start(lambda messages: messages, user, params, fmt, notes)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
@@ -424,6 +411,33 @@ class Chat(anywidget.AnyWidget):
     def _send_custom(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
         super().send(content, buffers)
+
+
+def _user_turn(
+    model: str,
+    text: Any,
+    images: Any,
+    detail: str | None,
+    documents: Any,
+    history: Callable[[], Messages],
+) -> tuple[dict[str, Any], list[str]]:
+    """A turn's user message, with its images (shrunk to fit Cohere's limits, given the
+    ``history`` they join) and its documents; and the notes on the images that were shrunk."""
+    notes: list[str] = []
+    blocks: list[dict[str, Any]] = []
+    if images is not None:
+        caps = capabilities(model)
+        blocks, notes = image_blocks(
+            images,
+            detail=detail,
+            history=history(),
+            max_side=caps.max_image_side if caps else None,
+        )
+    user = _user_message(text, blocks)
+    turn_documents = normalize_documents(documents)
+    if turn_documents:
+        user["_co"] = {"documents": turn_documents}
+    return user, notes
 
 
 def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:
