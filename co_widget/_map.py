@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._map_journal import Journal
-from ._map_progress import Progress, TerminalBar, WidgetCard
+from ._map_progress import Progress, TerminalBar, WidgetCard, plain_label
 from ._map_rows import Rows, Template, build_request, render, request_key, rows_of
 from ._map_task import Connection, RowTask, Secret, run_row, stop_run, track_run, untrack_run
 from ._rate_limit import per_minute
@@ -224,7 +224,7 @@ class MapHandle:
         self._records: list[dict[str, Any] | None] = [None] * len(plan.rows)
         self._sinks: list[TerminalBar | WidgetCard] = []
         if _in_kernel():
-            self._sinks.append(WidgetCard(plan.chat._send_custom, self._run))
+            self._sinks.append(WidgetCard(self._send_to_views, self._run))
         elif progress:
             self._sinks.append(TerminalBar())
         self._result: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -351,11 +351,17 @@ class MapHandle:
                 record.update(status="failed", error=_failure(error)["error"])
         if plan.journal is not None and row.key and not resumed and record["status"] != "stopped":
             kept = {k: v for k, v in record.items() if k not in ("parsed", "position")}
-            plan.journal.append({"key": row.key, "label": _jsonable(label), **kept})
+            plan.journal.append({"key": row.key, "label": plain_label(label), **kept})
         result = {name: record.get(name) for name in COLUMNS}
         result["citations"] = record.get("citations") or []
         self._records[row.position] = result
         self._progress.finish(record, label)
+
+    def _send_to_views(self, message: dict[str, Any]) -> None:
+        # Under the chat's lock, like every custom message of the chat (see _lifecycle).
+        chat = self._plan.chat
+        with chat._runner.lock:
+            chat._send_custom(message)
 
     def _show(self, *, final: bool = False) -> None:
         snapshot = self._progress.snapshot()
@@ -396,10 +402,6 @@ def _error_text(error: Any) -> str | None:
     status = error.get("status_code")
     where = f"HTTP {status}: " if status else ""
     return f"{error.get('type')}: {where}{message}"
-
-
-def _jsonable(label: Any) -> Any:
-    return label if isinstance(label, (int, str, float)) or label is None else str(label)
 
 
 def _now() -> float:

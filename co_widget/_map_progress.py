@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-__all__ = ["Progress", "TerminalBar", "WidgetCard"]
+__all__ = ["Progress", "TerminalBar", "WidgetCard", "plain_label"]
 
 _RECENT = 5  # results the card shows
 _SNIPPET = 80  # characters of each
@@ -48,7 +48,7 @@ class Progress:
             self.cost = (self.cost or 0.0) + cost
         error = record.get("error") or {}
         text = record.get("text") or error.get("message") or ""
-        self.recent.append({"label": _plain(label), "status": status, "text": text[:_SNIPPET]})
+        self.recent.append({"label": plain_label(label), "status": status, "text": text[:_SNIPPET]})
 
     def snapshot(self) -> dict[str, Any]:
         """Plain JSON: what a card or a bar shows."""
@@ -72,8 +72,12 @@ class Progress:
         }
 
 
-def _plain(label: Any) -> Any:
-    return label if isinstance(label, (int, str)) else str(label)
+def plain_label(label: Any) -> Any:
+    """A row's label as plain JSON: a DataFrame's numpy integer as an int, an odd one (a
+    timestamp, a tuple) as its str."""
+    if hasattr(label, "item") and callable(label.item):
+        label = label.item()
+    return label if isinstance(label, (int, str, float)) or label is None else str(label)
 
 
 class _Throttled:

@@ -295,3 +295,62 @@ def test_rate_limit_presets():
     for _ in range(4):
         assert limiter.acquire(stop)
     assert time.monotonic() - started >= 0.25
+
+
+def test_the_key_stays_out_of_the_file_reprs_progress_and_logs(tmp_path, caplog, capsys):
+    path = tmp_path / "out.jsonl"
+    with FakeCohere(api_key=KEY) as fake:
+        fake.add(Error(401, f"invalid api token {KEY}"))  # a server that echoes the key back
+        chat = Chat(base_url=fake.url, api_key=KEY)
+        handle = chat.map(["a", "b", "c"], "{}", file=path, wait=False)
+        out = handle.results(timeout=10)
+        shown = [
+            repr(handle),
+            repr(handle.progress),
+            repr(out),
+            repr(chat.map(["a"], "{}", dry_run=True)),
+            path.read_text(),
+            caplog.text,
+            *capsys.readouterr(),
+        ]
+    assert [r["status"] for r in out].count("failed") == 1
+    assert "<redacted>" in "".join(r["error"] or "" for r in out)
+    for text in shown:
+        assert KEY not in text
+
+
+def test_fake_cohere_answers_many_requests_side_by_side():
+    """chat.map needs a FakeCohere that serves concurrent requests: 16 of them meet inside the
+    responder at once (a barrier), each on a fresh connection, then wait out the latency."""
+    barrier = threading.Barrier(16, timeout=10)
+
+    def meet(request):
+        barrier.wait()
+        return _echo_user(request)
+
+    with FakeCohere(responder=meet, latency=0.05) as fake:
+        chat = Chat(base_url=fake.url)
+        out = chat.map([f"r{i}" for i in range(32)], "{}", concurrency=16, progress=False)
+    assert [r["text"] for r in out] == [f"r{i}" for i in range(32)]
+    with pytest.raises(ValueError, match="latency"):
+        FakeCohere(latency=-1)
+
+
+def test_rows_with_images_on_a_vision_model(fake):
+    from PIL import Image
+
+    def png(colour):
+        buffer = io.BytesIO()
+        Image.new("RGB", (4, 3), colour).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    chat = Chat(base_url=fake.url, model="command-a-vision-07-2025")
+    out = chat.map(
+        [png("red"), png("blue")],
+        lambda image: {"text": "Describe", "images": [image], "detail": "low"},
+        progress=False,
+    )
+    assert all("4x3" in r["text"] or "4×3" in r["text"] for r in out), out
+    blocks = fake.requests[0].json["messages"][-1]["content"]
+    assert blocks[0] == {"type": "text", "text": "Describe"}
+    assert blocks[1]["image_url"]["detail"] == "low"
