@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 import os
 import sys
 import threading
@@ -24,12 +23,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._map_dry_run import DryRun, dry_run_of
 from ._map_journal import Journal
 from ._map_progress import Progress, TerminalBar, WidgetCard, plain_label
-from ._map_rows import Rows, Template, build_request, render, request_key, rows_of
+from ._map_rows import RowPlan, Template, rows_of
 from ._map_task import Connection, RowTask, Secret, run_row, stop_run, track_run, untrack_run
 from ._rate_limit import per_minute
 from ._structured import ResponseFormat, resolve_response_format
@@ -45,55 +45,6 @@ COLUMNS = ("status", "text", "parsed", "error", "usage", "cost", "citations")
 MAP_PRIORITY = 999
 STOP_GRACE = 2.0
 _POLL = 0.1
-_DRY_RUN_PROMPTS = 3
-
-
-@dataclass
-class DryRun:
-    """What ``chat.map(..., dry_run=True)`` would send; nothing was sent."""
-
-    rows: int
-    requests: int  # rows not already done in the results file
-    prompts: list[str]  # the first rendered user messages
-    input_tokens: int  # estimated: about 4 characters a token, over every request
-    cost: float | None = None  # when a price is known
-    errors: list[str] = field(default_factory=list)  # rows that cannot be rendered
-
-    def __repr__(self) -> str:
-        lines = [
-            f"DryRun: {self.requests} requests for {self.rows} rows "
-            f"({self.rows - self.requests - len(self.errors)} already done), "
-            f"≈{self.input_tokens:,} input tokens"
-            + (f", ≈${self.cost:.4f}" if self.cost is not None else ", cost unknown"),
-        ]
-        lines += [f"  prompt {i}: {prompt!r}" for i, prompt in enumerate(self.prompts)]
-        lines += [f"  cannot render: {error}" for error in self.errors[:5]]
-        return "\n".join(lines)
-
-
-@dataclass
-class _Plan:
-    """A map's fixed inputs, checked before anything starts."""
-
-    chat: Chat
-    rows: Rows
-    template: Template
-    fmt: ResponseFormat | None
-    concurrency: int
-    priority: int
-    journal: Journal | None
-
-    def prepare(
-        self, position: int, seen: Counter[str]
-    ) -> tuple[str, dict[str, Any], ResponseFormat | None]:
-        """The row's key, request body and reply format; raises ValueError/TypeError for a row
-        that cannot be rendered. A row repeated in the input gets its own key per repeat."""
-        row = self.rows.items[position]
-        send = render(self.template, row, self.rows.label(position))
-        body, fmt = build_request(self.chat, send, self.fmt, self.priority)
-        key = request_key(row, body)
-        seen[key] += 1
-        return (key if seen[key] == 1 else f"{key}#{seen[key]}"), body, fmt
 
 
 def start_map(
@@ -124,7 +75,7 @@ def start_map(
             "ProcessPoolExecutor, or Dask's client.get_executor())."
         )
     rate = per_minute(rate_limit)
-    plan = _Plan(
+    plan = RowPlan(
         chat,
         rows_of(rows),
         template,
@@ -134,9 +85,12 @@ def start_map(
         None if file is None else Journal(file),
     )
     if len(plan.rows):
-        plan.prepare(0, Counter())  # a wrong template or field fails here, before any request
+        # A wrong template or field fails here, before any request; so does a missing key.
+        _, body, _ = plan.prepare(0, Counter())
+        if not dry_run:
+            chat._client.chat_stream(body)  # checks key and URL; sends nothing
     if dry_run:
-        return _dry_run(plan)
+        return dry_run_of(plan)
     handle = MapHandle(plan, _connection(chat, concurrency, rate), executor, progress)
     if not wait:
         return handle
@@ -164,34 +118,6 @@ def _connection(chat: Chat, concurrency: int, rate: float | None) -> Connection:
     )
 
 
-def _dry_run(plan: _Plan) -> DryRun:
-    done = plan.journal.done() if plan.journal is not None else {}
-    seen: Counter[str] = Counter()
-    prompts: list[str] = []
-    errors: list[str] = []
-    requests = chars = 0
-    for position in range(len(plan.rows)):
-        try:
-            key, body, _ = plan.prepare(position, seen)
-        except (ValueError, TypeError) as error:
-            errors.append(f"row {plan.rows.label(position)!r}: {error}")
-            continue
-        if len(prompts) < _DRY_RUN_PROMPTS:
-            prompts.append(_user_text(body))
-        if key not in done:
-            requests += 1
-            chars += len(json.dumps(body.get("messages", []), ensure_ascii=False))
-            chars += len(json.dumps(body.get("documents", []), ensure_ascii=False))
-    return DryRun(len(plan.rows), requests, prompts, chars // 4, errors=errors)
-
-
-def _user_text(body: dict[str, Any]) -> str:
-    content = body["messages"][-1]["content"]
-    if isinstance(content, str):
-        return content
-    return "\n".join(block.get("text", "") for block in content if block.get("type") == "text")
-
-
 @dataclass(frozen=True)
 class _Row:
     """A row on its way: where it goes in the results, its file key, its reply's format."""
@@ -207,7 +133,7 @@ class MapHandle:
 
     def __init__(
         self,
-        plan: _Plan,
+        plan: RowPlan,
         connection: Connection,
         executor: concurrent.futures.Executor | None,
         progress: bool,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,10 @@ from ._params import build_chat_body, validate_params
 from ._structured import ResponseFormat, resolve_response_format
 
 if TYPE_CHECKING:
+    from ._map_journal import Journal
     from ._widget import Chat
 
-__all__ = ["Rows", "Template", "build_request", "render", "request_key", "rows_of"]
+__all__ = ["RowPlan", "Rows", "Template", "build_request", "render", "request_key", "rows_of"]
 
 Template = str | Callable[[Any], "str | dict[str, Any]"]
 # What a callable template's dict may hold besides the generation parameters.
@@ -131,3 +133,28 @@ def request_key(row: Any, body: dict[str, Any]) -> str:
     """A hash of the row and its request: the same row asked the same way has the same key."""
     data = json.dumps({"row": row, "request": body}, sort_keys=True, default=repr)
     return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+@dataclass
+class RowPlan:
+    """A map's fixed inputs, checked before anything starts."""
+
+    chat: Chat
+    rows: Rows
+    template: Template
+    fmt: ResponseFormat | None
+    concurrency: int
+    priority: int
+    journal: Journal | None
+
+    def prepare(
+        self, position: int, seen: Counter[str]
+    ) -> tuple[str, dict[str, Any], ResponseFormat | None]:
+        """The row's key, request body and reply format; raises ValueError/TypeError for a row
+        that cannot be rendered. A row repeated in the input gets its own key per repeat."""
+        row = self.rows.items[position]
+        send = render(self.template, row, self.rows.label(position))
+        body, fmt = build_request(self.chat, send, self.fmt, self.priority)
+        key = request_key(row, body)
+        seen[key] += 1
+        return (key if seen[key] == 1 else f"{key}#{seen[key]}"), body, fmt

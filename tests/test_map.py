@@ -354,3 +354,14 @@ def test_rows_with_images_on_a_vision_model(fake):
     blocks = fake.requests[0].json["messages"][-1]["content"]
     assert blocks[0] == {"type": "text", "text": "Describe"}
     assert blocks[1]["image_url"]["detail"] == "low"
+
+
+def test_no_key_for_cohere_fails_before_any_row(monkeypatch):
+    from co_widget import CohereError
+
+    for name in ("CO_API_KEY", "COHERE_API_KEY", "CO_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    chat = Chat()
+    with pytest.raises(CohereError, match="No Cohere API key"):
+        chat.map(["a", "b"], "{}")
+    assert chat.map(["a", "b"], "{}", dry_run=True).requests == 2  # a dry run needs no key
