@@ -217,6 +217,15 @@ def _retry_wait(error: CohereError | None, retry: int, max_retries: int) -> floa
     return None if wait > _MAX_SERVER_WAIT else float(wait)
 
 
+def _cost(reply: Reply | None) -> float | None:
+    """``reply.cost`` where the Reply knows its price; a row never fails for want of one."""
+    try:
+        cost = getattr(reply, "cost", None)
+    except Exception:
+        return None
+    return float(cost) if isinstance(cost, (int, float)) else None
+
+
 def _record(
     task: RowTask,
     reply: Reply | None,
@@ -236,8 +245,7 @@ def _record(
         "text": reply.text if reply is not None else None,
         "error": error.to_dict() if error is not None else None,
         "usage": reply.usage if reply is not None else None,
-        # Reply.cost exists where the chat knows prices; this record is built without them.
-        "cost": getattr(reply, "cost", None),
+        "cost": _cost(reply),
         "citations": reply.citations if reply is not None else [],
         "finish_reason": reply.finish_reason if reply is not None else None,
         "attempts": attempts,

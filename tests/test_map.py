@@ -10,8 +10,11 @@ import os
 import pickle
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -201,9 +204,14 @@ def test_keyboard_interrupt_stops_and_keeps_finished_rows(tmp_path):
     path = tmp_path / "out.jsonl"
     with FakeCohere(latency=0.05) as fake:
         chat = Chat(base_url=fake.url)
-        # A real SIGINT, as a kernel interrupt sends: it wakes the waiting main thread.
-        timer = threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGINT))
-        timer.start()
+
+        def interrupt_once_rows_are_saved():
+            while not path.exists() or len(path.read_text().splitlines()) < 5:
+                time.sleep(0.01)
+            # A real SIGINT, as a kernel interrupt sends: it wakes the waiting main thread.
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=interrupt_once_rows_are_saved, daemon=True).start()
         with pytest.raises(KeyboardInterrupt):
             chat.map([f"r{i}" for i in range(500)], "{}", concurrency=4, file=path)
         kept = path.read_text().splitlines()
@@ -365,3 +373,23 @@ def test_no_key_for_cohere_fails_before_any_row(monkeypatch):
     with pytest.raises(CohereError, match="No Cohere API key"):
         chat.map(["a", "b"], "{}")
     assert chat.map(["a", "b"], "{}", dry_run=True).requests == 2  # a dry run needs no key
+
+
+def test_a_plain_terminal_gets_a_progress_bar_on_stderr(fake):
+    script = (
+        "import sys\n"
+        "from co_widget import Chat\n"
+        f"chat = Chat(base_url={fake.url!r})\n"
+        "out = chat.map([f'r{i}' for i in range(40)], '{}', concurrency=4)\n"
+        "print(sum(r['status'] == 'done' for r in out))\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,  # bytes: text mode would turn each "\r" into a newline
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    assert done.stdout == b"40\n", done.stderr
+    last = done.stderr.decode().split("\r")[-1]
+    assert last.startswith("map 40/40 |") and "100%" in last and last.endswith("\n")
