@@ -217,7 +217,7 @@ def _retry_wait(error: CohereError | None, retry: int, max_retries: int) -> floa
     return None if wait > _MAX_SERVER_WAIT else float(wait)
 
 
-def _cost(reply: Reply | None) -> float | None:
+def _cost(reply: Reply) -> float | None:
     """``reply.cost`` where the Reply knows its price; a row never fails for want of one."""
     try:
         cost = getattr(reply, "cost", None)
@@ -235,18 +235,18 @@ def _record(
     stopped: bool = False,
 ) -> dict[str, Any]:
     """The row's result as plain JSON (it crosses processes and goes into the file)."""
-    if stopped and (reply is None or reply.status != "complete"):
-        status = "stopped"
-    else:
-        status = "done" if error is None and reply is not None else "failed"
+    if reply is None or (stopped and reply.status != "complete"):
+        # Not run, or cut short: nothing of it is kept (a re-run with file= asks again).
+        return {"position": task.position, "status": "stopped", "attempts": attempts}
+    status = "done" if error is None else "failed"
     return {
         "position": task.position,
         "status": status,
-        "text": reply.text if reply is not None else None,
+        "text": reply.text,
         "error": error.to_dict() if error is not None else None,
-        "usage": reply.usage if reply is not None else None,
+        "usage": reply.usage,
         "cost": _cost(reply),
-        "citations": reply.citations if reply is not None else [],
-        "finish_reason": reply.finish_reason if reply is not None else None,
+        "citations": reply.citations,
+        "finish_reason": reply.finish_reason,
         "attempts": attempts,
     }
