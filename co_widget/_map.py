@@ -91,7 +91,7 @@ def start_map(
             chat._client.chat_stream(body)  # checks key and URL; sends nothing
     if dry_run:
         return dry_run_of(plan)
-    handle = MapHandle(plan, _connection(chat, concurrency, rate), executor, progress)
+    handle = MapHandle(plan, _connection(chat, concurrency, rate), executor, progress, wait)
     if not wait:
         return handle
     try:
@@ -137,6 +137,7 @@ class MapHandle:
         connection: Connection,
         executor: concurrent.futures.Executor | None,
         progress: bool,
+        blocking: bool = False,
     ) -> None:
         self._plan = plan
         self._connection = connection
@@ -150,7 +151,7 @@ class MapHandle:
         self._records: list[dict[str, Any] | None] = [None] * len(plan.rows)
         self._sinks: list[TerminalBar | WidgetCard] = []
         if _in_kernel():
-            self._sinks.append(WidgetCard(self._send_to_views, self._run))
+            self._sinks.append(WidgetCard(self._send_to_views, self._run, blocking))
         elif progress:
             self._sinks.append(TerminalBar())
         self._result: concurrent.futures.Future[Any] = concurrent.futures.Future()

@@ -101,13 +101,14 @@ class _Throttled:
 class WidgetCard(_Throttled):
     """The chat's views draw a progress card from ``{"type": "map", ...}`` messages."""
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], run: str) -> None:
+    def __init__(self, send: Callable[[dict[str, Any]], None], run: str, blocking: bool) -> None:
         super().__init__()
         self._send = send
         self._run = run
+        self._blocking = blocking
 
     def show(self, snapshot: dict[str, Any], final: bool) -> None:
-        self._send({"type": "map", "run": self._run, **snapshot})
+        self._send({"type": "map", "run": self._run, "blocking": self._blocking, **snapshot})
 
 
 class TerminalBar(_Throttled):

@@ -180,6 +180,9 @@ class MapMsg(TypedDict):
     elapsed: float
     cost: float | None
     state: Literal["running", "stopping", "finished", "stopped"]
+    # The cell waits for the map (``wait=True``): the kernel handles no button until it ends,
+    # so the card says to interrupt the kernel instead of offering Stop.
+    blocking: bool
     recent: list[MapRecent]
 
 

@@ -19,13 +19,15 @@ export class MapCards {
       this.el.append(card);
     }
     const finished = msg.done + msg.failed;
-    const going = msg.state === "running" || msg.state === "stopping";
     const bar = h("progress", { attrs: { max: String(msg.total || 1), value: String(finished) } });
     const head = h("div", { cls: "co-map-head" }, [
       h("strong", { text: `map · ${finished}/${msg.total} rows` }),
-      h("span", { cls: "co-map-state", text: going ? msg.state : `${msg.state}` }),
+      h("span", { cls: "co-map-state", text: msg.state }),
     ]);
-    if (msg.state === "running") {
+    if (msg.state === "running" && msg.blocking) {
+      // The cell waits for the map: the kernel would read a Stop click only once it is over.
+      head.append(h("span", { cls: "co-map-hint", text: "Interrupt the kernel to stop" }));
+    } else if (msg.state === "running") {
       const stop = button("map-stop", "Stop this map", null, { text: "Stop", cls: "co-map-stop" });
       stop.dataset.run = msg.run;
       head.append(stop);

@@ -105,6 +105,7 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} elapsed
  *  @property {number | null} cost
  *  @property {"running" | "stopping" | "finished" | "stopped"} state
+ *  @property {boolean} blocking
  *  @property {MapRecent[]} recent */
 
 /** @typedef {BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg | MapMsg} KernelMsg */

@@ -89,3 +89,38 @@ def test_progress_card_counts_up_and_stop_stops_the_map(server, notebook, page, 
     )
     assert len(notebook.cells()) == 3  # Enter on Stop ran no cell and inserted none
     assert API_KEY not in page.content()
+
+
+WAITING_CELL = """\
+fake.latency = 0.1
+try:
+    chat.map([f"ticket {i}" for i in range(2000)], "{}", concurrency=4, file="waited.jsonl")
+except KeyboardInterrupt:
+    print("interrupted")"""
+
+
+@pytest.mark.parametrize("app", HOSTS)
+def test_a_cell_that_waits_shows_the_card_and_stops_on_interrupt(server, notebook, page, app):
+    name = server.write_notebook(f"map-wait-{app}.ipynb", "chat", WAITING_CELL)
+    notebook.open(name, app=app).run_all(wait=False)
+    ui = notebook.chat()
+    card = ui.root.locator(".co-map-card")
+    expect(card.locator(".co-map-stats")).to_contain_text("running")
+    first = _finished(card)
+    page.wait_for_timeout(800)
+    assert _finished(card) > first  # updates arrive while the cell still runs
+    # No Stop button the kernel could not read before the end: the card says what works.
+    hint = card.locator(".co-map-hint")
+    expect(hint).to_have_text("Interrupt the kernel to stop")
+    expect(card.get_by_role("button")).to_have_count(0)
+    colours = hint.evaluate(COLOURS_JS)
+    assert contrast(colours["text"], colours["background"]) >= MIN_CONTRAST, colours
+
+    page.evaluate("() => jupyterapp.commands.execute('notebook:interrupt-kernel')")
+    expect(card.locator(".co-map-state")).to_have_text("stopped")
+    notebook.wait_idle()
+    notebook.run_cell(
+        "import json\n"
+        "lines = [json.loads(x) for x in open('waited.jsonl')]\n"
+        "assert 0 < len(lines) < 2000 and {x['status'] for x in lines} == {'done'}, len(lines)"
+    )
