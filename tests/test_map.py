@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from co_widget import Chat
@@ -406,3 +408,29 @@ def test_a_plain_terminal_gets_a_progress_bar_on_stderr(fake):
     assert done.stdout == b"40\n", done.stderr
     last = done.stderr.decode().split("\r")[-1]
     assert last.startswith("map 40/40 |") and "100%" in last and last.endswith("\n")
+
+
+_FAULTS = {
+    "429": Error(429, "slow down", retry_after=0),
+    "503": Error(503, "busy"),
+    "drop": Stream("cut short", drop_after=1),
+}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1).filter(str.strip),
+        min_size=1,
+        max_size=8,
+    ),
+    faults=st.lists(st.sampled_from(sorted(_FAULTS)), max_size=8),
+)
+def test_any_rows_under_any_faults_come_back_once_in_order(rows, faults):
+    with FakeCohere() as fake:
+        fake.add(*[_FAULTS[name] for name in faults])
+        chat = Chat(base_url=fake.url, max_retries=len(faults))
+        out = chat.map(rows, "{}", concurrency=4, progress=False)
+    assert [r["text"] for r in out] == rows
+    assert {r["status"] for r in out} == {"done"}
+    assert len(fake.requests) == len(rows) + len(faults)  # each fault cost one request, once
