@@ -50,7 +50,7 @@ class ViewActions:
                 case {"type": "restore", "token": token}:
                     self._restore(token)
                 case {"type": "snapshot"}:
-                    chat._runner.answer_snapshot()
+                    chat._runner.answer_snapshot(full=content.get("full") is True)
                 case {"type": "asset", "name": name}:
                     chat._send_custom({"type": "asset", "name": name}, [asset_code(name)])
                 case {"type": "approve", "call": str(call), "approved": bool(approved)}:

@@ -3,9 +3,11 @@ the :class:`~co_widget._lifecycle.ReplyRunner` that runs one reply at a time, an
 actions (declared in ``_protocol``).
 
 Synced state is small: ``model``, ``system``, ``status`` and ``messages`` (the conversation, with
-per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once per reply, when it
-ends; while it streams, the text goes to the views as numbered custom messages (``_lifecycle``).
-The worker thread never prints.
+per-turn ``_co`` metadata, see ``_conversation``) at its ``revision``. ``messages`` changes once
+per reply, when it ends, and with undo, clear, edits and a new history; the views then get what
+changed as a ``commit`` message, never the whole trait again (``ReplyRunner.commit``). While a
+reply streams, the text goes to the views as numbered custom messages (``_lifecycle``). The
+worker thread never prints.
 
 What the views ask of the kernel, and the answers outside the stream, are ``_view_actions``.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +96,9 @@ class Chat(anywidget.AnyWidget):
     # The conversation (Cohere v2 messages plus "_co" metadata). Use ``history`` to read or set
     # it from code: that copy is checked and ready for the API.
     messages = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # One more with each change of messages: a view's model applies a commit only on top of the
+    # revision it was made from (see _protocol.CommitMsg).
+    revision = traitlets.Int(0).tag(sync=True)
     status = traitlets.Enum(("idle", "streaming"), "idle").tag(sync=True)
     # False for a model known to take no images: the composer then offers no attachments, so a
     # pasted image is not silently refused by the kernel.
@@ -135,6 +141,7 @@ class Chat(anywidget.AnyWidget):
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
+        self._quiet: set[str] = set()  # traits not to sync (see quiet)
         super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})
         if self._file is not None:
@@ -318,14 +325,7 @@ class Chat(anywidget.AnyWidget):
         """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
         with self._runner.lock:
             self._runner.check_idle()
-            before = self.messages
-            after = self._images.slim(change(before))
-            try:
-                self.messages = after
-            except BaseException:
-                with self.hold_trait_notifications():
-                    self.set_trait("messages", before)
-                raise
+            self._runner.commit(self._images.slim(change(self.messages)))
 
     @traitlets.observe("messages")
     def _forget_unused_images(self, change: dict[str, Any]) -> None:
@@ -373,6 +373,31 @@ class Chat(anywidget.AnyWidget):
     def _send_custom(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
         super().send(content, buffers)
+
+    @contextmanager
+    def quiet(self, *names: str) -> Iterator[None]:
+        """Traits ``names`` change inside without ipywidgets syncing them: the caller tells the
+        views itself (a ``commit``). A new view or page still gets their values."""
+        self._quiet.update(names)
+        try:
+            yield
+        finally:
+            self._quiet.difference_update(names)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        # The views change the conversation only by actions the kernel checks (send, edit,
+        # clear...). A view's model holds the commits it applied as unsynced changes, which a
+        # front end may echo back with some other change: never take the conversation from there.
+        kept = {key: value for key, value in sync_data.items() if key not in _KERNEL_OWNED}
+        super().set_state(kept)
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        # ipywidgets asks this before it syncs a changed trait.
+        return key not in self._quiet and super()._should_send_property(key, value)
+
+
+# Traits only the kernel writes: see set_state.
+_KERNEL_OWNED = frozenset({"messages", "revision", "status"})
 
 
 def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:

@@ -7,6 +7,7 @@
 // during a reply only the streaming bubble changes, and it renders incrementally (stream.js).
 import { addAsker, receive } from "./assets.js";
 import { Attachments } from "./attachments.js";
+import { applyCommit, applySnapshot } from "./commits.js";
 import { copyText, flashCopied, icon } from "./dom.js";
 import { markFocused } from "./keys.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
@@ -26,7 +27,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming", _accepts_images: boolean}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: any[], revision: number, status: "idle" | "streaming", _accepts_images: boolean}} ChatModel
  */
 
 export class ChatView {
@@ -120,7 +121,12 @@ export class ChatView {
           this.sentText = null;
           this.attachments.settle();
         }
+        // Before the stream state moves on: a commit's streamed parts come from it.
+        if (msg?.type === "commit" && !applyCommit(this.model, msg, this.sync.streamedFor(msg)))
+          this.sync.requestSnapshot(true);
         this.sync.handle(msg);
+        if (msg?.type === "snapshot" && !applySnapshot(this.model, msg))
+          this.sync.requestSnapshot(true);
     }
   }
 
