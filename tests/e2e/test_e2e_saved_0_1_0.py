@@ -35,7 +35,8 @@ FINGERPRINT = """(root) => [...root.querySelectorAll('.co-msg')].map((el) => ({
 
 def fingerprints(notebook, count: int) -> list:
     views = notebook.page.locator(".co-widget")
-    expect(views).to_have_count(count)
+    # Notebook 7 restores saved widget views once its kernel is up: slow on a loaded machine.
+    expect(views).to_have_count(count, timeout=120_000)
     # Drawn once the messages are in: every view shows at least one message.
     for i in range(count):
         expect(views.nth(i).locator(".co-msg").first).to_be_visible()
