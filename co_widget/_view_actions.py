@@ -51,6 +51,8 @@ class ViewActions:
                     self._restore(token)
                 case {"type": "snapshot"}:
                     chat._runner.answer_snapshot()
+                case {"type": "settings"}:
+                    chat._header_ctl.apply(chat, content)
                 case {"type": "asset", "name": name}:
                     chat._send_custom({"type": "asset", "name": name}, [asset_code(name)])
                 case {"type": "approve", "call": str(call), "approved": bool(approved)}:
