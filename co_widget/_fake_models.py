@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from co_widget._fake_server import count_words
+
 __all__ = ["FAKE_MODELS", "models_body", "prefix_words", "with_logprobs"]
 
 
@@ -50,13 +52,11 @@ def models_body(models: Iterable[dict[str, Any]], path: str) -> dict[str, Any]:
 def prefix_words(request_json: dict[str, Any]) -> int:
     """Cached input tokens, as a prompt cache would report them: the words of every message
     before the last user message (the part an earlier request already sent)."""
-    messages = [m for m in request_json.get("messages") or () if isinstance(m, dict)]
-    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
-    if not users:
+    messages = request_json.get("messages")
+    if not isinstance(messages, list):
         return 0
-    return sum(
-        len(m["content"].split()) for m in messages[: users[-1]] if isinstance(m["content"], str)
-    )
+    users = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"]
+    return count_words({"messages": messages[: users[-1]]}) if users else 0
 
 
 def with_logprobs(events: Iterable[dict[str, Any] | bytes]) -> list[dict[str, Any] | bytes]:

@@ -10,16 +10,18 @@ the model, the conversation or Cohere's model list change. A view's change comes
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._models import catalog as model_catalog
 from ._models import (
     deprecation_note,
+    load_cached,
     model_info,
     on_refresh,
     refresh_in_background,
-    warn_if_deprecated,
 )
+from ._models import warn_if_deprecated as warn_deprecated
 from ._params import check_model, validate_params
 from ._pricing import context_tokens, cost_of, price_of
 
@@ -30,16 +32,36 @@ __all__ = ["Header", "chat_cost"]
 
 
 class Header:
-    def __init__(self, chat: Chat, base_url: str | None, key: str) -> None:
+    def __init__(self, chat: Chat, endpoint: Callable[[], tuple[str, str]]) -> None:
         self._chat = weakref.ref(chat)  # Cohere's list may arrive after the chat is gone
-        self._base_url = base_url or ""
-        if base_url is not None:
-            self_ref = weakref.WeakMethod(self._refreshed)
-            self._unlisten = on_refresh(lambda: (method := self_ref()) and method())
+        self._endpoint = endpoint
+        try:
+            self._base_url = endpoint()[0]
+        except (TypeError, ValueError):  # a bad $CO_API_URL: the first send says so
+            self._base_url = ""
+            return
+        method = weakref.WeakMethod(self._refreshed)
+
+        def refreshed() -> bool:
+            alive = method()
+            if alive is not None:
+                alive()
+            return alive is not None
+
+        on_refresh(refreshed)
+        load_cached(self._base_url)
+
+    def view_opened(self) -> None:
+        """A view rendered: read Cohere's list for the picker (once per kernel)."""
+        try:
+            base_url, key = self._endpoint()
+        except (TypeError, ValueError):
+            return
+        if base_url == self._base_url:
             refresh_in_background(base_url, key)
 
     def warn_if_deprecated(self, model: str) -> None:
-        warn_if_deprecated(model_info(self._base_url, model), stacklevel=3)
+        warn_deprecated(model_info(self._base_url, model), stacklevel=3)
 
     def _refreshed(self) -> None:
         chat = self._chat()

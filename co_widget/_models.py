@@ -5,11 +5,13 @@ together, image caps, safety modes, when an alias was deprecated and what replac
 whole catalogue when offline. Cohere's list adds the models the package does not know yet, and
 its ``context_length``, ``is_deprecated`` and ``features`` win for the models it lists.
 
-When it is read: once per kernel and endpoint, in a background thread that ``Chat(...)`` starts,
-so a chat never waits for the network and nothing shows when offline (a failed read is logged at
-debug level and the built-in table stands). The answer is cached on disk for a day (the user's
-cache dir, or ``$CO_WIDGET_CACHE_DIR``; written atomically), so later kernels start from it
-without a request. Cohere's answer holds no secret: the key goes out as a Bearer header only.
+When it is read: once per kernel and endpoint, in a background thread started when a chat's
+first view opens (the header's picker needs it), so ``Chat(...)`` never waits for the network,
+never shares a server with its first request, and nothing shows when offline (a failed read is
+logged at debug level and the built-in table stands). The answer is cached on disk for a day
+(the user's cache dir, or ``$CO_WIDGET_CACHE_DIR``; written atomically): ``Chat(...)`` reads a
+fresh cache at once, and later kernels start from it without a request. Cohere's answer holds
+no secret: the key goes out as a Bearer header only.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "ModelInfo",
     "catalog",
     "deprecation_note",
+    "load_cached",
     "markdown_table",
     "model_info",
     "models",
@@ -80,7 +83,7 @@ class ModelInfo:
 _lock = threading.Lock()
 _listed: dict[str, list[dict[str, Any]]] = {}  # base URL -> Cohere's models (once read)
 _started: set[str] = set()  # base URLs whose read this kernel has begun
-_listeners: list[Callable[[], None]] = []
+_listeners: list[Callable[[], bool]] = []
 
 
 def catalog(base_url: str) -> dict[str, ModelInfo]:
@@ -120,17 +123,23 @@ def _info(name: str, caps: Capabilities | None, listed: dict[str, Any] | None) -
     )
 
 
-def on_refresh(listener: Callable[[], None]) -> Callable[[], None]:
-    """Call ``listener()`` (from the reading thread) when Cohere's list arrives; returns the
-    function that removes it."""
+def on_refresh(listener: Callable[[], bool]) -> None:
+    """Call ``listener()`` (from the reading thread) when Cohere's list arrives; a listener that
+    returns False (its chat is gone) is dropped."""
     with _lock:
         _listeners.append(listener)
 
-    def remove() -> None:
-        with _lock, contextlib.suppress(ValueError):
-            _listeners.remove(listener)
 
-    return remove
+def load_cached(base_url: str) -> None:
+    """Take Cohere's list from the disk cache if it is fresh (no network; for ``Chat(...)``)."""
+    with _lock:
+        if base_url in _started:
+            return
+    cached = _read_cache(base_url)
+    if cached is not None:
+        with _lock:
+            _started.add(base_url)
+        _store(base_url, cached)
 
 
 def refresh_in_background(base_url: str, key: str) -> None:
@@ -163,11 +172,15 @@ def _store(base_url: str, listed: list[dict[str, Any]]) -> None:
     with _lock:
         _listed[base_url] = listed
         listeners = list(_listeners)
+    gone = []
     for listener in listeners:
         try:
-            listener()
+            if not listener():
+                gone.append(listener)
         except Exception:  # a closed widget, say: the others still hear of it
             _log.debug("co_widget: a models listener failed.", exc_info=True)
+    with _lock:
+        _listeners[:] = [listener for listener in _listeners if listener not in gone]
 
 
 def fetch(base_url: str, key: str, timeout: float = FETCH_TIMEOUT) -> list[dict[str, Any]]:

@@ -143,11 +143,7 @@ class Chat(anywidget.AnyWidget):
         )
         self._runner = ReplyRunner(self, self._client)
         self._prices = {} if prices is None else check_prices(prices)
-        try:
-            base_url, key = self._client.endpoint()
-        except (TypeError, ValueError):  # a bad $CO_API_URL: the first send says so
-            base_url, key = None, ""
-        self._header_ctl = Header(self, base_url, key)
+        self._header_ctl = Header(self, self._client.endpoint)
         self._header_ctl.warn_if_deprecated(model)
         super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})

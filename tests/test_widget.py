@@ -112,7 +112,8 @@ def test_a_reply_streams_as_begin_deltas_one_commit_and_end(comms, fake):
 
     states = [m.state for m in window if m.state is not None]
     assert states[0] == {"status": "streaming"}
-    assert states[-1] == {"messages": chat.messages, "status": "idle"}  # one update, together
+    # One update, together (with the header's gauges, which follow the messages).
+    assert states[-1] == {"messages": chat.messages, "status": "idle", "_header": chat._header}
     assert len(commits(window)) == 1
     # The end goes out after the commit, so a view drops its bubble only once the turn is there.
     assert window.index(next(m for m in window if m.custom == end)) == len(window) - 1
