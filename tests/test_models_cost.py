@@ -281,6 +281,16 @@ def test_fake_cohere_reports_cached_tokens_for_later_turns(fake):
     assert second.usage["cached_tokens"] == 4  # "alpha beta" asked and echoed back
 
 
+def test_a_chat_with_cached_tokens_saves_and_loads(fake, tmp_path):
+    chat = Chat(base_url=fake.url, logprobs=True)
+    chat.ask("alpha beta")
+    chat.ask("gamma")
+    chat.save(tmp_path / "chat.json")
+    again = Chat.load(tmp_path / "chat.json", base_url=fake.url)
+    assert again.messages[-1]["_co"]["usage"]["cached_tokens"] == 4
+    assert again.cost == chat.cost and again.context_used == chat.context_used
+
+
 # --- logprobs -----------------------------------------------------------------------------------
 
 

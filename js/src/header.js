@@ -23,7 +23,7 @@ export class HeaderControls {
     this.onChange = onChange;
     this.picker = /** @type {HTMLSelectElement} */ (
       h("select", {
-        cls: "co-picker",
+        cls: "co-model-picker",
         attrs: { "aria-label": "Model (applies from the next turn)" },
       })
     );
