@@ -48,7 +48,7 @@ class Header:
                 alive()
             return alive is not None
 
-        on_refresh(refreshed)
+        on_refresh(self._base_url, refreshed)
         load_cached(self._base_url)
 
     def view_opened(self) -> None:

@@ -83,7 +83,7 @@ class ModelInfo:
 _lock = threading.Lock()
 _listed: dict[str, list[dict[str, Any]]] = {}  # base URL -> Cohere's models (once read)
 _started: set[str] = set()  # base URLs whose read this kernel has begun
-_listeners: list[Callable[[], bool]] = []
+_listeners: list[tuple[str, Callable[[], bool]]] = []  # (base URL, listener)
 
 
 def catalog(base_url: str) -> dict[str, ModelInfo]:
@@ -123,11 +123,11 @@ def _info(name: str, caps: Capabilities | None, listed: dict[str, Any] | None) -
     )
 
 
-def on_refresh(listener: Callable[[], bool]) -> None:
-    """Call ``listener()`` (from the reading thread) when Cohere's list arrives; a listener that
-    returns False (its chat is gone) is dropped."""
+def on_refresh(base_url: str, listener: Callable[[], bool]) -> None:
+    """Call ``listener()`` (from the reading thread) when Cohere's list for ``base_url``
+    arrives; a listener that returns False (its chat is gone) is dropped."""
     with _lock:
-        _listeners.append(listener)
+        _listeners.append((base_url, listener))
 
 
 def load_cached(base_url: str) -> None:
@@ -171,7 +171,7 @@ def _fetch_and_store(base_url: str, key: str) -> None:
 def _store(base_url: str, listed: list[dict[str, Any]]) -> None:
     with _lock:
         _listed[base_url] = listed
-        listeners = list(_listeners)
+        listeners = [listener for url, listener in _listeners if url == base_url]
     gone = []
     for listener in listeners:
         try:
@@ -180,7 +180,7 @@ def _store(base_url: str, listed: list[dict[str, Any]]) -> None:
         except Exception:  # a closed widget, say: the others still hear of it
             _log.debug("co_widget: a models listener failed.", exc_info=True)
     with _lock:
-        _listeners[:] = [listener for listener in _listeners if listener not in gone]
+        _listeners[:] = [entry for entry in _listeners if entry[1] not in gone]
 
 
 def fetch(base_url: str, key: str, timeout: float = FETCH_TIMEOUT) -> list[dict[str, Any]]:
