@@ -49,11 +49,16 @@ MODELS: dict[str, Capabilities] = {
     "command-r-plus-08-2024": Capabilities(vision=False, safety_off=True, context_length=128_000),
     # Aliases Cohere deprecated on 2025-09-15 (its /v1/models says is_deprecated).
     "command-r": Capabilities(
-        vision=False, safety_off=True, deprecated="2025-09-15", replacement="command-r-08-2024"
+        vision=False,
+        safety_off=True,
+        context_length=128_000,
+        deprecated="2025-09-15",
+        replacement="command-r-08-2024",
     ),
     "command-r-plus": Capabilities(
         vision=False,
         safety_off=True,
+        context_length=128_000,
         deprecated="2025-09-15",
         replacement="command-r-plus-08-2024",
     ),

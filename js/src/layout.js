@@ -43,9 +43,9 @@ export function buildLayout(notices, attachments, controls) {
         h("span", { cls: "co-dot", attrs: { "aria-hidden": "true" } }),
         title,
       ]),
-      controls.el,
       clearBtn,
     ]),
+    controls.el,
     controls.notice,
     h("div", { cls: "co-body" }, [
       list,

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .e2e_support import API_KEY_ENV, HOSTS, LONG, THEMES
+from .e2e_support import API_KEY_ENV, ARTIFACTS, HOSTS, LONG, THEMES
 from .test_e2e_keys import stray_keys
 from .test_e2e_looks import COLOURS_JS, MIN_CONTRAST, contrast
 
@@ -140,6 +140,8 @@ def test_picker_gauges_thinking_and_confidence(server, notebook, page, theme):
     expect(notice).to_contain_text("'command-r-08-2024'")
     expect(picker).to_have_value("command-r")
     readable(notice, "deprecation notice")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ui.root.screenshot(path=ARTIFACTS / f"header-{theme}.png", animations="disabled")
 
 
 @pytest.mark.parametrize("app", HOSTS)
@@ -168,3 +170,29 @@ def test_keys_in_the_header_controls_stay_in_the_widget(server, notebook, page, 
     picker.focus()
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.closest('.co-think') !== null")
+
+
+def test_the_header_fits_a_300px_chat(server, notebook, page):
+    name = server.write_notebook(
+        "header-narrow.ipynb", SETUP, "chat.model = 'command-a-plus-05-2026'", "chat", setup=False
+    )
+    notebook.open(name).run_all()
+    ui = notebook.chat()
+    expect(ui.root.locator(".co-model-picker option[value='tiny-ctx']")).to_have_count(1)
+    ui.send("hello")
+    ui.root.evaluate("(el) => { el.style.width = '300px'; }")
+    box = ui.root.bounding_box()
+    header = ui.root.locator(".co-header").bounding_box()
+    for selector in (".co-model", ".co-model-picker", ".co-think", ".co-cost", ".co-gauge"):
+        part = ui.root.locator(selector).bounding_box()
+        assert part is not None and part["width"] > 0, selector
+        assert box["x"] <= part["x"] and part["x"] + part["width"] <= box["x"] + box["width"], (
+            selector
+        )
+    # The title keeps its line with Clear; the controls wrap in their own bar below it.
+    title = ui.root.locator(".co-model").bounding_box()
+    clear = ui.root.locator(".co-clear").bounding_box()
+    assert title["width"] >= 100 and abs(title["y"] - clear["y"]) < clear["height"]
+    assert ui.root.locator(".co-controls").bounding_box()["y"] >= header["y"] + header["height"] - 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ui.root.screenshot(path=ARTIFACTS / "header-300px.png", animations="disabled")
