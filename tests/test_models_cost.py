@@ -128,6 +128,19 @@ def test_a_deprecated_model_warns_names_its_replacement_and_still_works(fake):
     assert fake.requests[-1].json["model"] == "command-r"
 
 
+def test_a_model_only_cohere_deprecates_warns_from_the_cached_list(fake):
+    fake.models = [
+        *fake.models,
+        {"name": "old-model", "endpoints": ["chat"], "is_deprecated": True},
+    ]
+    co_widget.models(base_url=fake.url)  # read and cached
+    models_module._listed.clear()
+    models_module._started.clear()  # a new kernel: Chat(...) reads the cache, no network
+    with pytest.warns(DeprecatedModelWarning, match="'old-model' was deprecated by Cohere"):
+        chat = Chat(model="old-model", base_url=fake.url)
+    assert len(fake.model_requests) == 1 and "old-model" in chat._header["notice"]
+
+
 def test_an_unknown_model_passes_through(fake):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
