@@ -77,7 +77,10 @@ class Chat(anywidget.AnyWidget):
     stop_sequences, seed, thinking, documents, ...), checked here, before any request.
     ``tools`` takes Python functions (run by the chat, see ``_tool_turn``) and raw v2 tool
     dicts; ``approve`` (False, True for the widget's buttons, or ``fn(name, arguments) -> bool``)
-    says which calls run; ``max_steps`` caps the model calls of one reply.
+    says which calls run; ``max_steps`` caps the model calls of one reply. ``prices``
+    (``{model: {"input": usd, "output": usd}}`` per million billed tokens) wins over
+    ``co_widget.prices`` for ``cost`` (see ``_pricing``); ``logprobs=True`` keeps them for
+    every reply.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
