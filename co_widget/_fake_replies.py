@@ -98,21 +98,20 @@ class Stream:
         return cls([json.loads(line) for line in text.split("\n") if line.strip()], **options)
 
     def _events(self, request_json: dict[str, Any]) -> Sequence[dict[str, Any] | bytes]:
-        if isinstance(self.events, str):
+        events = self.events
+        if isinstance(events, str):
             # Rendered per request, so that its usage counts the request's words.
-            return text_events(
-                self.events,
+            events = text_events(
+                events,
                 input_tokens=count_words(request_json),
                 cached_tokens=prefix_words(request_json),
             )
-        return self.events
+        return with_logprobs(events) if request_json.get("logprobs") else events
 
     def _wire(self, framing: str, request_json: dict[str, Any]) -> list[bytes]:
         """The encoded events and trailer. Fixed events are encoded once per framing, so a
         benchmark serving the same Stream again and again does not pay for it each time."""
-        if request_json.get("logprobs"):  # asked for: never from the cache
-            return self._encode(with_logprobs(self._events(request_json)), framing)
-        if isinstance(self.events, str):
+        if isinstance(self.events, str) or request_json.get("logprobs"):
             return self._encode(self._events(request_json), framing)
         if framing not in self._wire_cache:
             self._wire_cache[framing] = self._encode(self.events, framing)

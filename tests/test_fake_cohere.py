@@ -685,3 +685,27 @@ def test_streams_logprobs_only_when_asked(fake):
     asked = requests.post(f"{fake.url}/v2/chat", json={**CHAT, "logprobs": True}, timeout=10)
     plain = requests.post(f"{fake.url}/v2/chat", json=CHAT, timeout=10)
     assert b'"logprobs":{"text":' in asked.content and b"logprobs" not in plain.content
+    whole = requests.post(f"{fake.url}/v2/chat", json={**CHAT, "stream": False, "logprobs": True})
+    items = whole.json()["logprobs"]
+    assert "".join(item["text"] for item in items) == "hi" and items[0]["logprobs"][0] <= 0
+
+
+@pytest.mark.sdk
+def test_sdk_lists_the_models_and_reads_logprobs_and_cached_tokens(sdk, fake):
+    client = sdk_client(sdk, fake)
+    listed = client.models.list(endpoint="chat").models
+    assert "north-mini-code-1-0" in [m.name for m in listed]
+    assert [m.name for m in listed if m.is_deprecated] == ["command-r-plus"]
+    history = [
+        {"role": "user", "content": "hello world"},
+        {"role": "assistant", "content": "hello world"},
+        {"role": "user", "content": "again"},
+    ]
+    deltas = [
+        event
+        for event in client.chat_stream(model=MODEL, messages=history, logprobs=True)
+        if event.type == "content-delta"
+    ]
+    assert [event.logprobs.text for event in deltas] == ["again"]
+    whole = client.chat(model=MODEL, messages=history, logprobs=True)
+    assert whole.logprobs[0].text == "again" and whole.usage.cached_tokens == 4
