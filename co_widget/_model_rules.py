@@ -29,6 +29,17 @@ class Capabilities:
     replacement: str | None = None  # what to use instead of a deprecated model
 
 
+def _deprecated_alias(replacement: str, context_length: int | None = None) -> Capabilities:
+    """An alias Cohere deprecated on 2025-09-15 (its /v1/models says is_deprecated)."""
+    return Capabilities(
+        vision=False,
+        safety_off=True,
+        context_length=context_length,
+        deprecated="2025-09-15",
+        replacement=replacement,
+    )
+
+
 # Keys are model names, or name prefixes ending in "*"; the longest match wins.
 # Sources: docs.cohere.com "Command A Vision" and "Image Inputs" (vision, no tools with
 # images), "Safety Modes" (OFF only before Command R7B), the models overview (context lengths,
@@ -47,27 +58,10 @@ MODELS: dict[str, Capabilities] = {
     "command-r7b-*": Capabilities(vision=False, context_length=128_000),
     "command-r-08-2024": Capabilities(vision=False, safety_off=True, context_length=128_000),
     "command-r-plus-08-2024": Capabilities(vision=False, safety_off=True, context_length=128_000),
-    # Aliases Cohere deprecated on 2025-09-15 (its /v1/models says is_deprecated).
-    "command-r": Capabilities(
-        vision=False,
-        safety_off=True,
-        context_length=128_000,
-        deprecated="2025-09-15",
-        replacement="command-r-08-2024",
-    ),
-    "command-r-plus": Capabilities(
-        vision=False,
-        safety_off=True,
-        context_length=128_000,
-        deprecated="2025-09-15",
-        replacement="command-r-plus-08-2024",
-    ),
-    "command": Capabilities(
-        vision=False, safety_off=True, deprecated="2025-09-15", replacement="command-a-03-2025"
-    ),
-    "command-light": Capabilities(
-        vision=False, safety_off=True, deprecated="2025-09-15", replacement="command-r7b-12-2024"
-    ),
+    "command-r": _deprecated_alias("command-r-08-2024", 128_000),
+    "command-r-plus": _deprecated_alias("command-r-plus-08-2024", 128_000),
+    "command": _deprecated_alias("command-a-03-2025"),
+    "command-light": _deprecated_alias("command-r7b-12-2024"),
 }
 
 _DOCS = {
