@@ -37,6 +37,7 @@ __all__ = [
     "Partial",
     "RejectedMsg",
     "RestoreMsg",
+    "SettingsMsg",
     "SnapshotMsg",
     "StreamKind",
     "ToolCard",
@@ -266,6 +267,15 @@ class ViewAssetMsg(TypedDict):
     name: str
 
 
+class SettingsMsg(TypedDict):
+    """The header's model picker or thinking toggle changed (see ``_header``): applies from the
+    next turn. ``thinking`` None means the model's default."""
+
+    type: Literal["settings"]
+    model: NotRequired[str]
+    thinking: NotRequired[dict[str, Any] | None]
+
+
 ViewMsg = (
     SendMsg
     | StopMsg
@@ -276,4 +286,5 @@ ViewMsg = (
     | ApproveMsg
     | RestoreMsg
     | ViewAssetMsg
+    | SettingsMsg
 )

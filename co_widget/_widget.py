@@ -39,12 +39,15 @@ from ._conversation import (
     write_chat_file,
 )
 from ._documents import normalize_documents, with_turn_documents
+from ._header import Header, chat_cost, context_used
 from ._image_store import ImageStore
 from ._images import image_blocks
 from ._json_values import check_text
 from ._lifecycle import STOP_GRACE, ReplyRunner
+from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
+from ._pricing import check_prices
 from ._reply import Reply
 from ._structured import ResponseFormat, resolve_response_format
 from ._tool_loop import check_approve, check_max_steps
@@ -77,7 +80,10 @@ class Chat(anywidget.AnyWidget):
     stop_sequences, seed, thinking, documents, ...), checked here, before any request.
     ``tools`` takes Python functions (run by the chat, see ``_tool_turn``) and raw v2 tool
     dicts; ``approve`` (False, True for the widget's buttons, or ``fn(name, arguments) -> bool``)
-    says which calls run; ``max_steps`` caps the model calls of one reply.
+    says which calls run; ``max_steps`` caps the model calls of one reply. ``prices``
+    (``{model: {"input": usd, "output": usd}}`` per million billed tokens) wins over
+    ``co_widget.prices`` for ``cost`` (see ``_pricing``); ``logprobs=True`` keeps them for
+    every reply.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -103,6 +109,9 @@ class Chat(anywidget.AnyWidget):
     # False for a model known to take no images: the composer then offers no attachments, so a
     # pasted image is not silently refused by the kernel.
     _accepts_images = traitlets.Bool(True).tag(sync=True)
+    # The header's model picker and gauges (see ``_header``).
+    _models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    _header = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -117,6 +126,7 @@ class Chat(anywidget.AnyWidget):
         max_steps: int = 10,
         title: str | None = None,
         file: str | os.PathLike[str] | None = None,
+        prices: dict[str, dict[str, float]] | None = None,
         **params: Any,
     ) -> None:
         check_model(model)
@@ -142,6 +152,9 @@ class Chat(anywidget.AnyWidget):
         )
         self._runner = ReplyRunner(self, self._client)
         self._quiet: set[str] = set()  # traits not to sync (see quiet)
+        self._prices = {} if prices is None else check_prices(prices)
+        self._header_ctl = Header(self, self._client.endpoint)
+        self._header_ctl.warn_if_deprecated(model)
         super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})
         if self._file is not None:
@@ -153,6 +166,8 @@ class Chat(anywidget.AnyWidget):
     def _model_changed(self, change: dict[str, Any]) -> None:
         caps = capabilities(change["new"])
         self._accepts_images = caps is None or caps.vision
+        if hasattr(self, "_header_ctl"):  # not yet while traitlets builds the widget
+            self._header_ctl.update(self)
 
     def __repr__(self) -> str:
         # Stable (no address, no key): notebooks compare it, and it is the widget's text/plain.
@@ -167,6 +182,7 @@ class Chat(anywidget.AnyWidget):
         images: list[Any] | None = None,
         detail: str | None = None,
         response_format: Any = None,
+        logprobs: bool | None = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
@@ -177,7 +193,8 @@ class Chat(anywidget.AnyWidget):
         the text (see ``co_widget._images``); an image too big for Cohere's limits is shrunk,
         with a warning. ``detail``: "auto", "low" or "high" for these images.
         ``response_format``: for this message only, a pydantic model class or a JSON schema
-        (then ``reply.parsed`` gives the data).
+        (then ``reply.parsed`` gives the data). ``logprobs=True``: keep the log probability of
+        each streamed piece of text on ``reply.logprobs`` (the bubble can shade them).
 
         Raises ValueError for an empty message, more than 20 images, a combination Cohere
         rejects or an invalid history, and ChatBusyError while another reply streams (wait for
@@ -190,6 +207,8 @@ class Chat(anywidget.AnyWidget):
         if response_format is not None:
             fmt = resolve_response_format(response_format)
             params = validate_params({**params, "response_format": fmt.body})
+        if logprobs is not None:
+            params = validate_params({**params, "logprobs": logprobs})
         notes: list[str] = []
         blocks: list[dict[str, Any]] = []
         if images is not None:
@@ -276,6 +295,9 @@ class Chat(anywidget.AnyWidget):
         if user is not None:
             user = self._images.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
+        reply._model, reply._prices = self.model, self._prices
+        if (self._params if params is None else params).get("logprobs"):
+            reply._logprobs = LogprobTrack()
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
             reply._note(note)
         tools = None
@@ -339,6 +361,25 @@ class Chat(anywidget.AnyWidget):
         bills) and ``tokens`` (with its prompt template), each ``input_tokens`` and
         ``output_tokens``."""
         return usage_totals(self.messages)
+
+    @property
+    def cost(self) -> float | None:
+        """What the conversation's replies cost, in US dollars (billed tokens at
+        ``co_widget.prices``, or this chat's ``prices=``); None when a reply's model has no
+        known price. See ``reply.cost`` for one reply."""
+        return chat_cost(self.messages, self.model, self._prices)
+
+    @property
+    def context_used(self) -> int:
+        """Tokens of context the next request starts with: the last request's input tokens as
+        Cohere counted them (history, documents, tools, its template) plus the reply, plus an
+        estimate (4 characters a token) for messages added since."""
+        return context_used(self)
+
+    @traitlets.observe("messages")
+    def _messages_changed(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "_header_ctl"):
+            self._header_ctl.update(self)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key

@@ -157,7 +157,12 @@ def test_a_reply_streams_as_begin_deltas_one_commit_and_end(comms, fake):
     }
     assert applied([], commit, streamed_parts(window)) == chat.messages
     states = [m.state for m in window if m.state is not None]
-    assert states == [{"status": "streaming"}, {"status": "idle"}]
+    # The header's gauges follow the messages: they are the one other update of the commit.
+    assert [s for s in states if set(s) != {"_header"}] == [
+        {"status": "streaming"},
+        {"status": "idle"},
+    ]
+    assert states[-2:] == [{"_header": chat._header}, {"status": "idle"}]
     assert window.index(next(m for m in window if m.custom == end)) == len(window) - 1
     assert chat.messages[-1]["_co"]["status"] == "complete"
 

@@ -139,6 +139,11 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg} ViewMsg */
+/** @typedef {object} SettingsMsg
+ *  @property {"settings"} type
+ *  @property {string} [model]
+ *  @property {object | null} [thinking] */
+
+/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg | SettingsMsg} ViewMsg */
 
 export {};
