@@ -67,6 +67,8 @@ class Host(Protocol):
 
     def quiet(self, *names: str) -> AbstractContextManager[None]: ...
 
+    def _slim(self, messages: Messages) -> Messages: ...
+
     def _send_custom(self, content: dict[str, Any]) -> None: ...
 
 
@@ -227,6 +229,7 @@ class ReplyRunner:
         the history. ``turn``: the reply that ends with this commit; what it streamed is not sent
         twice. If the views cannot be told, nothing changed."""
         host = self.host
+        messages = host._slim(messages)  # big data stays in the kernel
         before, revision = host.messages, host.revision
         streamed: list[Partial] = []
         if turn is not None:

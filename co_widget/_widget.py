@@ -40,9 +40,9 @@ from ._conversation import (
 )
 from ._documents import normalize_documents, with_turn_documents
 from ._header import Header, chat_cost, context_used
-from ._image_store import ImageStore
 from ._images import image_blocks
 from ._json_values import check_text
+from ._kernel_store import KernelStore
 from ._lifecycle import STOP_GRACE, ReplyRunner
 from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
@@ -144,7 +144,7 @@ class Chat(anywidget.AnyWidget):
             params["response_format"] = self._format.body
         self._params = validate_params(params)
         check_request({"model": model, **self._params})
-        self._images = ImageStore()
+        self._store = KernelStore()  # full images and documents; the trait holds less
         self._file = None if file is None else check_file(file)
         saved = [] if self._file is None else read_messages(self._file)
         self._client = CohereClient(
@@ -155,7 +155,7 @@ class Chat(anywidget.AnyWidget):
         self._prices = {} if prices is None else check_prices(prices)
         self._header_ctl = Header(self, self._client.endpoint)
         self._header_ctl.warn_if_deprecated(model)
-        super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
+        super().__init__(model=model, system=system, title=title, messages=self._store.slim(saved))
         self._model_changed({"new": model})
         if self._file is not None:
             self.observe(self._autosave, names="messages")
@@ -260,12 +260,13 @@ class Chat(anywidget.AnyWidget):
                 and messages[index].get("role") == "user"
             ):
                 raise ValueError(f"messages[{index!r}] is not a user message to edit.")
-            content = self._images.full([messages[index]])[0]["content"]
+            edited = self._store.full([messages[index]])[0]
+            content = edited["content"]
             images = (
                 [b for b in content if b["type"] == "image_url"] if type(content) is list else []
             )
             user = _user_message(text, images)
-            kept = (messages[index].get("_co") or {}).get("documents")
+            kept = (edited.get("_co") or {}).get("documents")
             if kept:  # the edited message keeps the documents it was sent with
                 user["_co"] = {"documents": kept}
             return self._start(lambda messages: messages[:index], user)
@@ -282,18 +283,19 @@ class Chat(anywidget.AnyWidget):
         images; the trait and the views get the user message with thumbnails."""
 
         def build_body(messages: Messages) -> dict[str, Any]:
+            full = self._store.full(messages)
             body = build_chat_body(
                 self.model,
-                history_view(self._images.full(messages)),
+                history_view(full),
                 self.system or None,
                 # The chat's documents and the turn's (kept with its user message).
-                with_turn_documents(self._params if params is None else params, messages),
+                with_turn_documents(self._params if params is None else params, full),
             )
             check_request(body)
             return body
 
         if user is not None:
-            user = self._images.slim([user])[0]
+            user = self._store.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
         reply._model, reply._prices = self.model, self._prices
         if (self._params if params is None else params).get("logprobs"):
@@ -325,7 +327,7 @@ class Chat(anywidget.AnyWidget):
         Assigning checks the messages (ValueError naming the index and the fix). A reply that
         is streaming joins the history when it ends.
         """
-        return history_view(self._images.full(self.messages))
+        return history_view(self._store.full(self.messages))
 
     @history.setter
     def history(self, messages: Messages) -> None:
@@ -347,13 +349,17 @@ class Chat(anywidget.AnyWidget):
         """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
         with self._runner.lock:
             self._runner.check_idle()
-            self._runner.commit(self._images.slim(change(self.messages)))
+            self._runner.commit(change(self.messages))
 
     @traitlets.observe("messages")
-    def _forget_unused_images(self, change: dict[str, Any]) -> None:
-        # Every write (a commit, undo, clear, a new history) drops the full images it no
-        # longer refers to.
-        self._images.keep_only(change["new"])
+    def _forget_unused(self, change: dict[str, Any]) -> None:
+        # Every write (a commit, undo, clear, a new history) drops the full images and
+        # documents it no longer refers to.
+        self._store.keep_only(change["new"])
+
+    def _slim(self, messages: Messages) -> Messages:
+        """``messages`` as the trait holds them: big data stays in the kernel."""
+        return self._store.slim(messages)
 
     @property
     def usage(self) -> dict[str, dict[str, int | float]]:
@@ -384,7 +390,7 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        messages = self._images.full(self.messages)
+        messages = self._store.full(self.messages)
         write_chat_file(path, dump_chat(self.model, self.system, self._params, messages))
 
     def _autosave(self, _change: Any = None) -> None:
@@ -407,7 +413,7 @@ class Chat(anywidget.AnyWidget):
 
     def to_markdown(self) -> str:
         """The conversation as a Markdown transcript."""
-        return to_markdown(self.system, self.messages)
+        return to_markdown(self.system, self._store.full(self.messages))
 
     # --- the front end ----------------------------------------------------------------------
 

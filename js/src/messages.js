@@ -46,8 +46,9 @@ export function renderUser(message) {
   const images =
     typeof message.content === "string" ? null : imageStrip(blockList(message.content));
   if (images) bubble.append(images);
-  // The documents sent with this turn (kept in its metadata, resent by regenerate and edit).
-  const docs = message._co?.documents?.length ?? 0;
+  // The documents sent with this turn (kept in the kernel, resent by regenerate and edit): the
+  // trait holds their number; a conversation saved by 0.1.0 holds the documents themselves.
+  const docs = message._co?.attached?.documents ?? message._co?.documents?.length ?? 0;
   if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
