@@ -67,6 +67,14 @@ class Footnotes:
         return [*render(thinking, as_code=False), text, "\n".join(notes)]
 
 
+def _name(doc_id: str, data: dict[str, Any]) -> str:
+    """The row or the file a document is: "Row 12", "notes/a.md, part 2", or its title."""
+    if doc_id.startswith("row:"):  # a DataFrame row (see _documents)
+        return f"Row {doc_id[4:]}"
+    part = f", part {data['chunk']}" if data.get("chunk") is not None else ""
+    return f"{data['title']}{part}" if data.get("title") else ""
+
+
 def _describe(source: dict[str, Any]) -> str:
     if source.get("type") == "tool":
         output = json.dumps(source.get("tool_output"), ensure_ascii=False)
@@ -74,7 +82,8 @@ def _describe(source: dict[str, Any]) -> str:
             output = output[: _SNIPPET_CHARS - 1] + "…"
         return f"Tool result `{source.get('id')}`: `{output}`"
     data = source.get("document") or {}
-    parts = [f"**{data['title']}**" if data.get("title") else "", f"`{source.get('id')}`"]
+    name = _name(str(source.get("id")), data)
+    parts = [f"**{name}**" if name else "", f"`{source.get('id')}`"]
     if isinstance(data.get("url"), str):
         parts.append(f"<{data['url']}>")
     snippet = source_snippet(data)
