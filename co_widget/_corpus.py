@@ -11,6 +11,7 @@ text. A chunk's cache key is the hash of that text, so an unchanged row is never
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from ._documents import Document, normalize_documents
 
 __all__ = ["Chunk", "Corpus", "origin_label"]
 
+_UIDS = itertools.count(1)
 # The fields of a text document; a document with others is structured data (sent as YAML).
 _TEXT_FIELDS = frozenset({"text", "title", "chunk"})
 
@@ -44,6 +46,7 @@ class Corpus:
 
     def __init__(self, sources: Any = None) -> None:
         self._chunks: dict[str, Chunk] = {}
+        self.uid = next(_UIDS)  # with version: the stamp retrieval caches its matrix under
         self.version = 0  # grows with every change: retrieval rebuilds its matrix then
         self._embed_now: Any = None  # set by the chat that owns this corpus
         if sources is not None:

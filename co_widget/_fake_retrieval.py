@@ -5,8 +5,10 @@ runs offline (demos, tests, users' CI) and gives sensible results.
   its hash, in ``output_dimension`` dimensions (1536 by default, as embed-v4.0), then the vector
   is scaled to unit length; ``int8``/``uint8`` are that scaled to the type's range, ``binary`` /
   ``ubinary`` its signs packed in bytes. Texts sharing words are near each other.
-* Rerank: the share of the query's distinct words a document holds (0 to 1), ties broken by the
-  document's position; ``results`` best first, ``top_n`` of them.
+* Rerank: the share of the query's distinct words a document holds (0 to 1). Words of the
+  query's first paragraph count 1, the others 0.2: co_widget puts the newest question first,
+  then the conversation's earlier turns, which should only break ties. Ties left are broken by
+  the document's position; ``results`` best first, ``top_n`` of them.
 
 Both check requests as the API does (400 for a malformed body, over 96 texts, a missing
 ``input_type``; 404 for a model of the wrong family) and answer in the API's shapes.
@@ -30,6 +32,7 @@ _TYPES = ("float", "int8", "uint8", "binary", "ubinary")
 _DIMENSIONS = (256, 512, 1024, 1536)
 _MAX_TEXTS = 96
 _MAX_DOCUMENTS = 10_000
+_CONTEXT_WEIGHT = 0.2  # a word of the query after its first paragraph
 
 
 class RequestProblem(Exception):
@@ -91,8 +94,14 @@ def fake_rerank(body: dict[str, Any]) -> dict[str, Any]:
     top_n = body.get("top_n") or len(documents)
     if not isinstance(top_n, int) or top_n < 1:
         raise RequestProblem(400, "invalid request: top_n must be a positive integer")
-    words = set(_WORD.findall(query.lower()))
-    scores = [len(words & set(_WORD.findall(d.lower()))) / max(1, len(words)) for d in documents]
+    first, _, rest = query.lower().partition("\n\n")
+    weights = dict.fromkeys(_WORD.findall(rest), _CONTEXT_WEIGHT)
+    weights.update(dict.fromkeys(_WORD.findall(first), 1.0))
+    total = sum(weights.values()) or 1.0
+    scores = [
+        sum(weights.get(word, 0.0) for word in set(_WORD.findall(d.lower()))) / total
+        for d in documents
+    ]
     order = sorted(range(len(documents)), key=lambda i: (-scores[i], i))[:top_n]
     return {
         "id": str(uuid.uuid4()),

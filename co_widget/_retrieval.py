@@ -2,10 +2,12 @@
 
 1. embed the corpus's chunks (``search_document``) once, in calls of at most 96 texts, cached
    (``_embed_cache``);
-2. embed the question (``search_query``): the last user message with the recent turns, so a
-   follow-up ("and the second one?") finds what the conversation is about;
-3. take the cosine top ``top_k`` (numpy: a matrix product over unit vectors);
-4. rerank those with the question (dicts and rows as YAML, mapped back by index);
+2. embed the question (``search_query``) twice in one call: the last user message alone, and
+   with the recent turns (newest first), so a follow-up ("and the second one?") finds what the
+   conversation is about and a new topic is not drowned by the old one;
+3. take the cosine top ``top_k`` of each (numpy: a matrix product over unit vectors);
+4. rerank their union with the question in context (dicts and rows as YAML, mapped back by
+   index);
 5. send only the top ``top_n`` as the request's ``documents``.
 
 A corpus of at most ``top_k`` chunks skips 1 to 3 and is only reranked, as is every corpus with
@@ -39,6 +41,7 @@ EMBED_BATCH = 96  # Cohere's limit of texts per embed call
 RERANK_BATCH = 1000  # Cohere's advice on documents per rerank call
 _TRIAL = {"embed": 2000.0, "rerank": 10.0}  # per minute, Cohere's published trial limits
 _QUERY_CHARS = 2000
+_REPLY_CHARS = 300  # of the last reply, in the question of a follow-up
 _SNIPPET_CHARS = 120
 _DIMENSIONS = (256, 512, 1024, 1536)
 _TYPES = ("float", "int8", "uint8", "binary", "ubinary")
@@ -175,7 +178,7 @@ class EmbedReport:
         done = "Stopped: embedded" if self.stopped else "Embedded"
         return (
             f"{done} {self.embedded:,} of {self.total:,} chunks in {self.requests:,} requests "
-            f"({self.total - self.embedded:,} were cached)"
+            f"({self.total - self.embedded:,} already had vectors)"
             if not self.stopped
             else f"{done} {self.embedded:,} of {self.total:,} chunks; the rest embeds later"
         )
@@ -191,7 +194,8 @@ class Retriever:
         self._rerank_pacer = Pacer(options.rerank_rate)
         namespace = f"{options.embed_model}|{options.output_dimension}|{options.embedding_type}"
         self.cache = EmbedCache(namespace, options.cache_dir)
-        self._matrix: tuple[tuple[int, int], list[str], Any] | None = None
+        self._matrix: tuple[tuple[int, int], list[Chunk], Any] | None = None
+        self._embedded: tuple[int, int] | None = None  # the corpus version fully embedded
 
     # --- embedding the corpus --------------------------------------------------------------------
 
@@ -200,6 +204,9 @@ class Retriever:
     ) -> EmbedReport:
         """Embed the chunks that have no vector yet. Stops between calls when ``cancel`` is set
         (what was embedded stays cached)."""
+        stamp = (corpus.uid, corpus.version)
+        if stamp == self._embedded:  # every turn asks: answer at once, not per chunk
+            return EmbedReport(len(corpus), 0, 0)
         chunks = list(corpus)
         texts = {chunk.key: chunk.text for chunk in chunks}
         todo = self.cache.missing(list(texts))
@@ -219,6 +226,7 @@ class Retriever:
             requests += 1
         if progress is not None and todo:
             progress(done, len(todo), 0.0)
+        self._embedded = stamp
         return EmbedReport(len(chunks), done, requests)
 
     def _embed(
@@ -270,33 +278,40 @@ class Retriever:
         else:
             if self.embed_corpus(corpus, cancel, progress).stopped:
                 return None
-            query_vector = self._embed([query], "search_query", cancel)
-            if query_vector is None:
+            question = query.split("\n\n", 1)[0]  # the last message alone
+            texts = [query] if question == query else [query, question]
+            vectors = self._embed(texts, "search_query", cancel)
+            if vectors is None:
                 return None
-            candidates = self.nearest(corpus, query_vector[0], options.top_k)
+            found = self.nearest(corpus, vectors, options.top_k)
+            candidates = list({c.id: c for group in found for c in group}.values())
         chosen = self.rerank(query, candidates, cancel)
         if chosen is None:
             return None
         mode = "rerank" if options.mode == "rerank" or small else "embed"
         return Retrieval(chosen, len(corpus), corpus.unit, mode)
 
-    def nearest(self, corpus: Corpus, query_vector: Any, k: int) -> list[Chunk]:
-        """The ``k`` chunks nearest to ``query_vector`` by cosine, nearest first."""
+    def nearest(self, corpus: Corpus, queries: Any, k: int) -> list[list[Chunk]]:
+        """For each row of ``queries``, the ``k`` chunks nearest to it by cosine, nearest first.
+        One pass over the corpus's matrix for all of them (it is built once per corpus
+        version)."""
         import numpy as np
 
-        chunks = list(corpus)
-        stamp = (id(corpus), corpus.version)
+        stamp = (corpus.uid, corpus.version)
         if self._matrix is None or self._matrix[0] != stamp:
-            keys = [chunk.key for chunk in chunks]
-            self._matrix = (stamp, keys, self.cache.matrix(keys))
-        matrix = self._matrix[2]
-        query = np.asarray(query_vector, dtype=np.float32)
-        query /= np.linalg.norm(query) or 1.0
-        scores = matrix @ query
+            chunks = list(corpus)
+            self._matrix = (stamp, chunks, self.cache.matrix([chunk.key for chunk in chunks]))
+        _, chunks, matrix = self._matrix
+        query = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
+        scores = query @ matrix.T  # (queries, chunks)
         k = min(k, len(chunks))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [chunks[i] for i in top.tolist()]
+        found = []
+        for row in scores:
+            top = np.argpartition(-row, k - 1)[:k]
+            top = top[np.argsort(-row[top], kind="stable")]
+            found.append([chunks[i] for i in top.tolist()])
+        return found
 
     def rerank(
         self, query: str, candidates: Sequence[Chunk], cancel: threading.Event
@@ -341,22 +356,26 @@ def _mapped(answer: dict[str, Any], batch: Sequence[Chunk]) -> list[tuple[Chunk,
 
 
 def retrieval_query(messages: list[dict[str, Any]], turns: int = 3) -> str:
-    """The question to retrieve with: the last user message, then (for a follow-up such as "and
-    the second one?") the earlier ones and the replies between them, newest first, up to
-    ``turns`` user turns and :data:`_QUERY_CHARS` characters."""
+    """The question to retrieve with, in paragraphs, newest first: the last user message; then,
+    for a follow-up such as "and the second one?", the reply before it (shortened: it may be
+    the list that "second" refers to) and the earlier user messages, up to ``turns`` user
+    messages and :data:`_QUERY_CHARS` characters."""
     parts: list[str] = []
-    users = 0
+    users = replies = 0
     for message in reversed(messages):
         role = message.get("role")
-        if role not in ("user", "assistant"):
-            continue
-        text = _text(message.get("content"))
+        text = " ".join(_text(message.get("content")).split())
         if role == "user":
             users += 1
             if users > turns:
                 break
-        if text.strip():
-            parts.append(text.strip())
+        elif role == "assistant" and users == 1 and not replies:
+            replies += 1
+            text = text[:_REPLY_CHARS]
+        else:
+            continue
+        if text:
+            parts.append(text)
     return "\n\n".join(parts)[:_QUERY_CHARS]
 
 

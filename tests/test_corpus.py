@@ -152,7 +152,7 @@ def test_a_follow_up_retrieves_with_the_recent_turns(fake):
     query = calls(fake, "/v2/rerank")[-1]["query"]
     assert query.startswith("and its price?")
     assert "Tell me about gadget 17" in query
-    assert calls(fake, "/v2/embed")[-1]["texts"][0] == query
+    assert calls(fake, "/v2/embed")[-1]["texts"] == [query, "and its price?"]
 
 
 def test_folders_files_and_rows_keep_their_origin(fake, tmp_path):
@@ -284,7 +284,7 @@ def test_the_key_never_reaches_errors_or_views(comms):
 def test_corpus_embed_now_reports_and_is_idempotent(fake, capsys):
     chat = Chat(base_url=fake.url, corpus=frame(150))
     report = chat.corpus.embed()
-    assert repr(report) == "Embedded 150 of 150 chunks in 2 requests (0 were cached)"
+    assert repr(report) == "Embedded 150 of 150 chunks in 2 requests (0 already had vectors)"
     assert "Embedding 150 of 150 chunks" in capsys.readouterr().err
     again = chat.corpus.embed(progress=False)
     assert (again.embedded, again.requests) == (0, 0)
