@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ class Corpus:
 
     def __init__(self, sources: Any = None) -> None:
         self._chunks: dict[str, Chunk] = {}
+        # A cell may add or remove while a turn retrieves in its worker thread: changes and
+        # snapshots take this lock, so a stamp always matches the chunks it was taken with.
+        self._lock = threading.RLock()
         self.uid = next(_UIDS)  # with version: the stamp retrieval caches its matrix under
         self.version = 0  # grows with every change: retrieval rebuilds its matrix then
         self._embed_now: Any = None  # set by the chat that owns this corpus
@@ -57,16 +61,17 @@ class Corpus:
         to one already there is kept once; a different one with the same id gets ``~2``."""
         new = [chunk for source in sources for chunk in _chunks(source, "corpus")]
         added = 0
-        for chunk in new:
-            chunk_id, n = chunk.id, 1
-            while chunk_id in self._chunks and self._chunks[chunk_id].data != chunk.data:
-                n += 1
-                chunk_id = f"{chunk.id}~{n}"
-            if chunk_id not in self._chunks:
-                self._chunks[chunk_id] = _renamed(chunk, chunk_id)
-                added += 1
-        if added:
-            self.version += 1
+        with self._lock:
+            for chunk in new:
+                chunk_id, n = chunk.id, 1
+                while chunk_id in self._chunks and self._chunks[chunk_id].data != chunk.data:
+                    n += 1
+                    chunk_id = f"{chunk.id}~{n}"
+                if chunk_id not in self._chunks:
+                    self._chunks[chunk_id] = _renamed(chunk, chunk_id)
+                    added += 1
+            if added:
+                self.version += 1
         return added
 
     def remove(self, *items: Any) -> int:
@@ -83,16 +88,18 @@ class Corpus:
                 continue
             keys = {chunk.key for chunk in _chunks(item, "remove")}  # the same content
             gone |= {k for k, c in self._chunks.items() if c.key in keys}
-        for chunk_id in gone:
-            del self._chunks[chunk_id]
-        if gone:
-            self.version += 1
+        with self._lock:
+            for chunk_id in gone:
+                self._chunks.pop(chunk_id, None)
+            if gone:
+                self.version += 1
         return len(gone)
 
     def with_sources(self, sources: Any) -> Corpus:
         """A new corpus: these chunks plus ``sources`` (a send's own ``corpus=``)."""
         union = Corpus()
-        union._chunks = dict(self._chunks)
+        with self._lock:
+            union._chunks = dict(self._chunks)
         union.add(sources)
         return union
 
@@ -100,15 +107,21 @@ class Corpus:
         return {k for k in self._chunks if k == name or k.startswith(name + "#")}
 
     def clear(self) -> None:
-        if self._chunks:
-            self._chunks.clear()
-            self.version += 1
+        with self._lock:
+            if self._chunks:
+                self._chunks.clear()
+                self.version += 1
+
+    def snapshot(self) -> tuple[tuple[int, int], list[Chunk]]:
+        """The corpus's stamp (its uid and version) and its chunks, taken together."""
+        with self._lock:
+            return (self.uid, self.version), list(self._chunks.values())
 
     def __len__(self) -> int:
         return len(self._chunks)
 
     def __iter__(self) -> Iterator[Chunk]:
-        return iter(list(self._chunks.values()))
+        return iter(self.snapshot()[1])
 
     def __getitem__(self, chunk_id: str) -> Chunk:
         return self._chunks[chunk_id]

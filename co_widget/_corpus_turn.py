@@ -34,6 +34,10 @@ EMPTY_CORPUS = (
     "The corpus is empty, so nothing was retrieved for this turn; add sources with "
     "chat.corpus.add(...)."
 )
+NO_QUESTION = (
+    "The conversation has no text to retrieve with (only images), so nothing was retrieved "
+    "for this turn; ask in words to search the corpus."
+)
 
 Publish = Callable[[dict[str, Any]], None]
 
@@ -78,9 +82,12 @@ class ChatRetrieval:
             if not len(corpus):
                 reply._note(EMPTY_CORPUS)
                 return None
+            query = retrieval_query(turn.body["messages"], self.options.turns)
+            if not query:
+                reply._note(NO_QUESTION)
+                return None
             cancel = threading.Event()
             reply._attach(_Canceller(cancel))  # the real stream replaces it afterwards
-            query = retrieval_query(turn.body["messages"], self.options.turns)
             try:
                 retrieval = self.retriever.retrieve(
                     query, corpus, cancel, self._progress(corpus.unit)
@@ -119,8 +126,11 @@ class ChatRetrieval:
         same bar in the views. A kernel interrupt stops it between calls."""
         cancel = threading.Event()
         views = self._progress(corpus.unit)
+        embedded = 0
 
         def progress(done: int, total: int, wait: float) -> None:
+            nonlocal embedded
+            embedded = done
             views(done, total, wait)
             if show:
                 waiting = f" · rate limited: waiting {wait:.0f} s" if wait else ""
@@ -129,9 +139,9 @@ class ChatRetrieval:
 
         try:
             report = self.retriever.embed_corpus(corpus, cancel, progress)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # a kernel interrupt: what was embedded stays cached
             cancel.set()
-            report = EmbedReport(len(corpus), 0, 0, stopped=True)
+            report = EmbedReport(len(corpus), embedded, 0, stopped=True)
         finally:
             self._publish({"type": "progress", "done": 0, "total": 0, "wait": 0})
             if show:

@@ -207,7 +207,7 @@ class Retriever:
         stamp = (corpus.uid, corpus.version)
         if stamp == self._embedded:  # every turn asks: answer at once, not per chunk
             return EmbedReport(len(corpus), 0, 0)
-        chunks = list(corpus)
+        stamp, chunks = corpus.snapshot()
         texts = {chunk.key: chunk.text for chunk in chunks}
         todo = self.cache.missing(list(texts))
         done = requests = 0
@@ -296,9 +296,8 @@ class Retriever:
         (the corpus's matrix of unit rows is built once per corpus version)."""
         import numpy as np
 
-        stamp = (corpus.uid, corpus.version)
-        if self._matrix is None or self._matrix[0] != stamp:
-            chunks = list(corpus)
+        if self._matrix is None or self._matrix[0] != (corpus.uid, corpus.version):
+            stamp, chunks = corpus.snapshot()
             self._matrix = (stamp, chunks, self.cache.matrix([chunk.key for chunk in chunks]))
         _, chunks, matrix = self._matrix
         k = min(k, len(chunks))

@@ -345,3 +345,13 @@ def test_regenerate_retrieves_again_while_streaming_threads_stay_clean(fake):
     assert len(calls(fake, "/v2/rerank")) == 2
     assert chat.messages[-1]["_co"]["retrieved"]["items"][0]["id"] == "row:11"
     assert not [t for t in threading.enumerate() if t.name.startswith("co_widget-reply")]
+
+
+def test_a_turn_with_no_text_to_retrieve_with_says_so(fake):
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    chat = Chat(model="command-a-vision-07-2025", base_url=fake.url, corpus=frame(100))
+    reply = chat.send("", images=[Image.new("RGB", (8, 8), "red")]).wait(30)
+    assert reply.status == "complete" and "no text to retrieve with" in reply.warnings[0]
+    assert calls(fake, "/v2/rerank") == [] and calls(fake, "/v2/embed") == []
