@@ -8,10 +8,12 @@ import threading
 import time
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from co_widget import Chat
+from co_widget._api_calls import Pacer
 from co_widget._embed_cache import _MEMORY, _READ
 from co_widget.testing import Error, FakeCohere
 from tests.support.comm_recorder import recorder_of
@@ -355,3 +357,49 @@ def test_a_turn_with_no_text_to_retrieve_with_says_so(fake):
     reply = chat.send("", images=[Image.new("RGB", (8, 8), "red")]).wait(30)
     assert reply.status == "complete" and "no text to retrieve with" in reply.warnings[0]
     assert calls(fake, "/v2/rerank") == [] and calls(fake, "/v2/embed") == []
+
+
+def test_a_limit_that_outlasts_the_waits_is_a_rate_limit_error(fake, monkeypatch):
+    monkeypatch.setattr("co_widget._api_calls.MAX_RATE_WAITS", 1)
+    fake.add(*[Error(429, "slow down", retry_after=0.01)] * 2, endpoint="rerank")
+    chat = Chat(base_url=fake.url, corpus=["one note", "another note"])
+    reply = chat.send("note?").wait(30)
+    assert type(reply.error).__name__ == "RateLimitError"
+    assert reply.error.message.startswith("Rerank failed") and reply.error.retry_after == 0.01
+    assert len(calls(fake, "/v2/rerank")) == 2
+
+
+def test_a_user_rate_spaces_the_calls():
+    pacer = Pacer(per_minute=60_000)  # 1,000 units a second
+    cancel = threading.Event()
+    assert pacer.wait(100, cancel) == 0.0  # the first call goes at once
+    assert pacer.wait(100, cancel) == pytest.approx(0.1, abs=0.05)  # the next, 100 units later
+    assert Pacer(None).wait(10**6, cancel) == 0.0  # no rate: the server's 429s pace
+
+
+def test_a_damaged_cache_file_is_skipped_and_its_vectors_embedded_again(fake, tmp_path):
+    data = frame(120)
+    Chat(base_url=fake.url, corpus=data).send("gadget 1").wait(30)
+    files = sorted((tmp_path / "cache" / "embeddings").rglob("*.npz"))
+    with np.load(files[0]) as saved:
+        damaged = len(saved["keys"])
+    files[0].write_bytes(b"not a zip file")
+    _MEMORY.clear()
+    _READ.clear()
+    reply = Chat(base_url=fake.url, corpus=data).send("gadget 2").wait(30)
+    assert reply.status == "complete"
+    assert embedded_documents(fake) == 120 + damaged  # the damaged file's batch, once more
+
+
+def test_a_folder_is_documents_too(fake, tmp_path):
+    (tmp_path / "a.md").write_text("Alpha notes.")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "c.txt").write_text("Gamma notes.")
+    (tmp_path / ".hidden.md").write_text("Secret.")
+    chat = Chat(base_url=fake.url, documents=tmp_path)
+    chat.send("notes?").wait(30)
+    ids = [doc["id"] for doc in calls(fake, "/v2/chat")[0]["documents"]]
+    assert ids == ["a.md", "b/c.txt"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no text"):
+        Chat(documents=tmp_path / "empty")
