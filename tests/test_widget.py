@@ -275,12 +275,28 @@ def test_snapshot_mid_stream_carries_exactly_the_deltas_so_far(comms, fake):
 
 
 def _interrupt_wait(chat: Chat, reply) -> None:
-    """A kernel interrupt (SIGINT) while the main thread waits on the reply."""
-    timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        reply.wait()
-    timer.join()
+    """A kernel interrupt (SIGINT) while the main thread waits on the reply.
+
+    Python runs a signal's handler wherever the main thread is, and a KeyboardInterrupt raised
+    inside a finalizer that the garbage collector happens to run there is printed and lost. So,
+    like a user pressing Interrupt again, it is sent again every 0.5 s until ``wait()`` raised.
+    """
+    raised = threading.Event()
+
+    def interrupt() -> None:
+        while not raised.wait(0.5 if interrupt.sent else 0.1):
+            os.kill(os.getpid(), signal.SIGINT)
+            interrupt.sent = True
+
+    interrupt.sent = False
+    sender = threading.Thread(target=interrupt)
+    sender.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            reply.wait()
+    finally:
+        raised.set()
+        sender.join()
 
 
 STOPS = {
