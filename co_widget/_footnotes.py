@@ -67,12 +67,13 @@ class Footnotes:
         return [*render(thinking, as_code=False), text, "\n".join(notes)]
 
 
-def _name(doc_id: str, data: dict[str, Any]) -> str:
-    """The row or the file a document is: "Row 12", "notes/a.md, part 2", or its title."""
-    if doc_id.startswith("row:"):  # a DataFrame row (see _documents)
-        return f"Row {doc_id[4:]}"
+def _name(data: dict[str, Any]) -> str:
+    """The file (or titled text) a document is, with its part when it is one chunk of several:
+    "notes/a.md, part 2". A DataFrame row has no title: its id, ``row:12``, names it."""
+    if not data.get("title"):
+        return ""
     part = f", part {data['chunk']}" if data.get("chunk") is not None else ""
-    return f"{data['title']}{part}" if data.get("title") else ""
+    return f"{data['title']}{part}"
 
 
 def _describe(source: dict[str, Any]) -> str:
@@ -82,7 +83,7 @@ def _describe(source: dict[str, Any]) -> str:
             output = output[: _SNIPPET_CHARS - 1] + "…"
         return f"Tool result `{source.get('id')}`: `{output}`"
     data = source.get("document") or {}
-    name = _name(str(source.get("id")), data)
+    name = _name(data)
     parts = [f"**{name}**" if name else "", f"`{source.get('id')}`"]
     if isinstance(data.get("url"), str):
         parts.append(f"<{data['url']}>")

@@ -169,7 +169,7 @@ def test_to_markdown_renders_citations_as_footnotes(fake):
     assert "print(1)\n```" in markdown  # the code block is untouched
     assert "dates from 1886[^1]. Pepsi from 1893[^2][^1]." in markdown
     assert "[^1]: **History** `coke` <https://x.io/h> “Coca-Cola: from 1886.”" in markdown
-    assert "[^2]: **Row 0** `row:0` “Pepsi”" in markdown  # the row is named
+    assert "[^2]: `row:0` “Pepsi”" in markdown
     # A source cited again later keeps its number and is not defined twice.
     assert "Again 1886[^1]." in markdown and markdown.count("[^1]:") == 1
 

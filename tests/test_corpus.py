@@ -4,6 +4,7 @@ the top_n chunks as documents; vectors are computed once. All against FakeCohere
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import warnings
@@ -169,8 +170,10 @@ def test_folders_files_and_rows_keep_their_origin(fake, tmp_path):
     reply = chat.send("Can gadgets be returned?")
     reply.wait(30)
     assert reply.retrieved[0]["origin"] == {"kind": "file", "file": "a.md"}
-    # A cited file is named in the transcript's footnotes.
+    # A cited file is named in the transcript's footnotes, with its part if it has several.
     assert "**a.md** `a.md`" in chat.to_markdown()
+    chat.send("Shipping rule 3?").wait(30)
+    assert re.search(r"\*\*sub/b\.md, part \d\*\* `sub/b\.md#\d`", chat.to_markdown())
 
     assert chat.corpus.remove("sub/b.md") > 1  # every part of the file
     assert [c.id for c in chat.corpus] == ["a.md"]
