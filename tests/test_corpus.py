@@ -4,7 +4,10 @@ the top_n chunks as documents; vectors are computed once. All against FakeCohere
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -406,3 +409,32 @@ def test_a_folder_is_documents_too(fake, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="holds no text"):
         Chat(documents=tmp_path / "empty")
+
+
+KERNEL = """
+import sys
+import pandas as pd
+from co_widget import Chat
+from co_widget.testing import FakeCohere
+
+rows = pd.DataFrame({"product": [f"gadget {i}" for i in range(400)], "price": list(range(400))})
+with FakeCohere() as fake:
+    report = Chat(base_url=fake.url, corpus=rows).corpus.embed(progress=False)
+print(report.embedded)
+"""
+
+
+def test_two_kernels_fill_one_cache_folder_at_once(fake, tmp_path):
+    env = {**os.environ, "CO_WIDGET_CACHE_DIR": str(tmp_path / "cache")}
+    kernels = [
+        subprocess.Popen([sys.executable, "-c", KERNEL], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [kernel.communicate(timeout=120)[0] for kernel in kernels]
+    assert [kernel.returncode for kernel in kernels] == [0, 0], outputs
+    # A third kernel finds every vector on disk, whoever wrote it, and embeds nothing.
+    rows = pd.DataFrame({"product": [f"gadget {i}" for i in range(400)], "price": list(range(400))})
+    report = Chat(base_url=fake.url, corpus=rows).corpus.embed(progress=False)
+    assert (report.embedded, report.total) == (0, 400)
+    assert calls(fake, "/v2/embed") == []
+    assert not list((tmp_path / "cache").rglob("*.tmp"))
