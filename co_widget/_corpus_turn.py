@@ -29,7 +29,7 @@ __all__ = ["ChatRetrieval", "documents_size_note"]
 # The context of the smallest current Command models; documents past it cannot fit in a turn.
 CONTEXT_TOKENS = 128_000
 _CHARS_PER_TOKEN = 4  # English text, roughly: enough to say "far too big"
-_PROGRESS_EVERY = 0.1  # seconds between progress messages to the views
+_PROGRESS_EVERY = 0.25  # seconds between progress messages to the views
 EMPTY_CORPUS = (
     "The corpus is empty, so nothing was retrieved for this turn; add sources with "
     "chat.corpus.add(...)."
@@ -88,14 +88,13 @@ class ChatRetrieval:
                 return None
             cancel = threading.Event()
             reply._attach(_Canceller(cancel))  # the real stream replaces it afterwards
+            progress = _ProgressBar(self._publish)
             try:
-                retrieval = self.retriever.retrieve(
-                    query, corpus, cancel, self._progress(corpus.unit)
-                )
+                retrieval = self.retriever.retrieve(query, corpus, cancel, progress)
             except CohereError as error:
                 return error
             finally:
-                self._publish({"type": "progress", "done": 0, "total": 0, "wait": 0})
+                progress.close()
             if retrieval is None:
                 return None  # stopped: the reply ends "stopped" when its stream is attached
             documents: list[Document] = turn.body.get("documents", [])
@@ -106,26 +105,11 @@ class ChatRetrieval:
 
         return step
 
-    def _progress(self, unit: str) -> Callable[[int, int, float], None]:
-        """Progress messages for the views, at most every ``_PROGRESS_EVERY`` seconds (the last
-        one and every wait always go)."""
-        last = 0.0
-
-        def progress(done: int, total: int, wait: float) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if now - last < _PROGRESS_EVERY and done < total and not wait:
-                return
-            last = now
-            self._publish({"type": "progress", "done": done, "total": total, "wait": wait})
-
-        return progress
-
     def _embed_now(self, corpus: Corpus, show: bool) -> EmbedReport:
         """``corpus.embed()``: in the caller's thread, with a progress line on stderr and the
         same bar in the views. A kernel interrupt stops it between calls."""
         cancel = threading.Event()
-        views = self._progress(corpus.unit)
+        views = _ProgressBar(self._publish)
         embedded = 0
 
         def progress(done: int, total: int, wait: float) -> None:
@@ -143,10 +127,32 @@ class ChatRetrieval:
             cancel.set()
             report = EmbedReport(len(corpus), embedded, 0, stopped=True)
         finally:
-            self._publish({"type": "progress", "done": 0, "total": 0, "wait": 0})
+            views.close()
             if show:
                 print(file=sys.stderr, flush=True)
         return report
+
+
+class _ProgressBar:
+    """The views' embedding bar: progress messages at most every ``_PROGRESS_EVERY`` seconds
+    (the last one and every wait always go), and one to hide it, if it was shown."""
+
+    def __init__(self, publish: Publish) -> None:
+        self._publish = publish
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int, wait: float) -> None:
+        now = time.monotonic()
+        if now - self._last < _PROGRESS_EVERY and done < total and not wait:
+            return
+        self._last = now
+        self._shown = True
+        self._publish({"type": "progress", "done": done, "total": total, "wait": wait})
+
+    def close(self) -> None:
+        if self._shown:
+            self._publish({"type": "progress", "done": 0, "total": 0, "wait": 0})
 
 
 def documents_size_note(documents: list[Document]) -> str | None:

@@ -42,7 +42,7 @@ RERANK_BATCH = 1000  # Cohere's advice on documents per rerank call
 _TRIAL = {"embed": 2000.0, "rerank": 10.0}  # per minute, Cohere's published trial limits
 _QUERY_CHARS = 2000
 _REPLY_CHARS = 300  # of the last reply, in the question of a follow-up
-_SNIPPET_CHARS = 120
+_SNIPPET_CHARS = 80  # the chip's list: a hint (synced and saved with every reply)
 _DIMENSIONS = (256, 512, 1024, 1536)
 _TYPES = ("float", "int8", "uint8", "binary", "ubinary")
 
