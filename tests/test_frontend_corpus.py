@@ -97,3 +97,15 @@ def test_the_embedding_bar_shows_progress_a_wait_and_stop(page):
     assert sent(page)[-1] == {"type": "stop"}
     emit(page, {"type": "progress", "done": 0, "total": 0, "wait": 0})
     assert bar.evaluate("(el) => getComputedStyle(el).display") == "none"
+
+
+def test_the_chip_is_no_tab_stop_of_its_own(page):
+    # The conversation is one Tab stop (keys.js): the chip is reached with the arrow keys.
+    setup(page, messages=[user("q"), assistant("An answer.", retrieved=RETRIEVED)])
+    emit(page, {"type": "begin", "seq": 0, "reply": 1, "base": 2, "user": user("q2")})
+    emit(page, {"type": "retrieved", "reply": 1, **RETRIEVED})
+    frames(page)
+    tab_indexes = page.locator(".co-retrieved-chip").evaluate_all(
+        "(chips) => chips.map((chip) => chip.tabIndex)"
+    )
+    assert tab_indexes == [-1, -1]

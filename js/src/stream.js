@@ -143,7 +143,9 @@ export class StreamingReply {
   /** @param {import("./protocol.js").RetrievedMsg} retrieved */
   showRetrieved(retrieved) {
     this.bubble.querySelector(":scope > .co-retrieved")?.remove();
-    this.bubble.prepend(retrievedChip(retrieved));
+    const chip = retrievedChip(retrieved);
+    demoteControls(chip); // out of the Tab order, like every control in the conversation
+    this.bubble.prepend(chip);
   }
 
   // Live citations: a span is highlighted once both its text and its citation have arrived. Each
