@@ -44,7 +44,8 @@ _QUERY_CHARS = 2000
 _REPLY_CHARS = 300  # of the last reply, in the question of a follow-up
 _SNIPPET_CHARS = 80  # the chip's list: a hint (synced and saved with every reply)
 _DIMENSIONS = (256, 512, 1024, 1536)
-_TYPES = ("float", "int8", "uint8", "binary", "ubinary")
+# Types whose vectors compare by cosine as they come (binary ones are packed bits).
+_TYPES = ("float", "int8", "uint8")
 
 # progress(done, total, wait): chunks embedded of those to embed; seconds of a 429 wait (0: none)
 Progress = Callable[[int, int, float], None]
