@@ -38,6 +38,8 @@ from ._conversation import (
     validate_history,
     write_chat_file,
 )
+from ._corpus import Corpus
+from ._corpus_turn import ChatRetrieval, documents_size_note
 from ._documents import normalize_documents, with_turn_documents
 from ._header import Header, chat_cost, context_used
 from ._images import image_blocks
@@ -127,6 +129,8 @@ class Chat(anywidget.AnyWidget):
         title: str | None = None,
         file: str | os.PathLike[str] | None = None,
         prices: dict[str, dict[str, float]] | None = None,
+        corpus: Any = None,
+        retrieve: Any = None,
         **params: Any,
     ) -> None:
         check_model(model)
@@ -155,6 +159,11 @@ class Chat(anywidget.AnyWidget):
         self._prices = {} if prices is None else check_prices(prices)
         self._header_ctl = Header(self, self._client.endpoint)
         self._header_ctl.warn_if_deprecated(model)
+        # corpus= / retrieve=: each turn retrieves its documents (see _corpus_turn).
+        self._retrieval: ChatRetrieval | None = None
+        if corpus is not None or retrieve is not None:
+            self._retrieval = ChatRetrieval(corpus, retrieve, self._client, self._publish)
+        _warn_documents(self._params.get("documents", []))
         super().__init__(model=model, system=system, title=title, messages=self._store.slim(saved))
         self._model_changed({"new": model})
         if self._file is not None:
@@ -183,6 +192,7 @@ class Chat(anywidget.AnyWidget):
         detail: str | None = None,
         response_format: Any = None,
         logprobs: bool | None = None,
+        corpus: Any = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
@@ -195,6 +205,7 @@ class Chat(anywidget.AnyWidget):
         ``response_format``: for this message only, a pydantic model class or a JSON schema
         (then ``reply.parsed`` gives the data). ``logprobs=True``: keep the log probability of
         each streamed piece of text on ``reply.logprobs`` (the bubble can shade them).
+        ``corpus``: sources retrieved from for this message only, with the chat's corpus.
 
         Raises ValueError for an empty message, more than 20 images, a combination Cohere
         rejects or an invalid history, and ChatBusyError while another reply streams (wait for
@@ -223,7 +234,11 @@ class Chat(anywidget.AnyWidget):
         turn_documents = normalize_documents(documents)
         if turn_documents:
             user["_co"] = {"documents": turn_documents}
-        reply = self._start(lambda messages: messages, user, params, fmt, notes)
+            _warn_documents(turn_documents)
+        if corpus is not None and self._retrieval is None:
+            self._retrieval = ChatRetrieval(None, None, self._client, self._publish)
+        prepare = None if self._retrieval is None else self._retrieval.prepare(corpus)
+        reply = self._start(lambda messages: messages, user, params, fmt, notes, prepare)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
         return reply
@@ -278,6 +293,7 @@ class Chat(anywidget.AnyWidget):
         params: dict[str, Any] | None = None,
         fmt: ResponseFormat | None = None,
         notes: list[str] = (),
+        prepare: Any = None,
     ) -> Reply:
         """Begin a reply to ``base_of(messages)`` plus ``user``. The request carries the full
         images; the trait and the views get the user message with thumbnails."""
@@ -308,7 +324,23 @@ class Chat(anywidget.AnyWidget):
             def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
                 return ToolTurn(self._toolset, self._approve, self._max_steps, reply, send_card)
 
-        return self._runner.start(base_of, user, build_body, reply, tools)
+        if prepare is None and self._retrieval is not None:  # regenerate, edit: retrieve again
+            prepare = self._retrieval.prepare()
+        return self._runner.start(base_of, user, build_body, reply, tools, prepare)
+
+    @property
+    def corpus(self) -> Corpus:
+        """The chunks each turn retrieves from (``Chat(corpus=...)``): ``add(...)``,
+        ``remove(...)``, ``len()``, ``embed()``. Adding to a chat made without one turns
+        retrieval on, with the default ``retrieve=`` settings."""
+        if self._retrieval is None:
+            self._retrieval = ChatRetrieval(None, None, self._client, self._publish)
+        return self._retrieval.corpus
+
+    def _publish(self, message: dict[str, Any]) -> None:
+        """A message to the views outside the stream (retrieval's progress and choice)."""
+        with self._runner.lock:
+            self._send_custom(message)
 
     @property
     def tools(self) -> list[dict[str, Any]]:
@@ -445,6 +477,12 @@ class Chat(anywidget.AnyWidget):
 
 # Traits only the kernel writes: see set_state.
 _KERNEL_OWNED = frozenset({"messages", "revision", "status"})
+
+
+def _warn_documents(documents: list[dict[str, Any]]) -> None:
+    note = documents_size_note(documents)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:

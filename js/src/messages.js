@@ -5,6 +5,7 @@ import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
 import { formatCost } from "./header.js";
 import { renderMarkdown } from "./markdown.js";
+import { retrievedChip } from "./retrieved.js";
 import { committedCards } from "./tools.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
@@ -85,6 +86,8 @@ function renderAssistant(message) {
   if (co.status === "stopped" || co.status === "interrupted")
     bubble.append(partialMarker(co.status, bubble.childElementCount === 0));
   if (co.error) bubble.append(errorBanner(co.error));
+  // With Chat(corpus=...): what the turn retrieved, first in the bubble.
+  if (co.retrieved) bubble.prepend(retrievedChip(co.retrieved));
   if (co.warnings?.length) bubble.append(warningList(co.warnings));
   const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
   el.coSource = text;
