@@ -170,6 +170,10 @@ def validate_history(messages: Any) -> list[Message]:
     return checked
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _metadata_problem(meta: Any) -> str | None:
     if not isinstance(meta, dict):
         return "must be a dict."
@@ -179,11 +183,9 @@ def _metadata_problem(meta: Any) -> str | None:
         return "'finish_reason' must be a string or null."
     usage = meta.get("usage") or {}
     if not isinstance(usage, dict) or not all(
-        isinstance(group or {}, dict)
-        and all(
-            isinstance(count, (int, float)) and not isinstance(count, bool)
-            for count in (group or {}).values()
-        )
+        # A group of counts, or a count of its own (Cohere's ``cached_tokens``).
+        _is_count(group)
+        or (isinstance(group or {}, dict) and all(map(_is_count, (group or {}).values())))
         for group in usage.values()
     ):
         return "'usage' must map groups to token counts, like Cohere's usage record."

@@ -33,11 +33,13 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ._client import CohereClient
 from ._coalescer import DeltaCoalescer
+from ._commits import commit_fields
 from ._errors import ChatBusyError, CohereError
 from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
 from ._reply import Reply
@@ -60,9 +62,12 @@ class Host(Protocol):
     """What the runner needs from the widget."""
 
     messages: Messages
+    revision: int
     status: str
 
-    def hold_sync(self) -> Any: ...
+    def quiet(self, *names: str) -> AbstractContextManager[None]: ...
+
+    def _slim(self, messages: Messages) -> Messages: ...
 
     def _send_custom(self, content: dict[str, Any]) -> None: ...
 
@@ -77,6 +82,8 @@ class Turn:
     reply: Reply = field(default_factory=Reply)
     finished: bool = False  # committed (guarded by the chat's lock)
     tools: ToolTurn | None = None  # the tool loop, when the chat has Python tools
+    # Runs in the worker before the first model call (retrieval: it may set body's documents).
+    prepare: Callable[[Turn], CohereError | None] | None = None
 
 
 class ReplyRunner:
@@ -101,6 +108,7 @@ class ReplyRunner:
         build_body: Callable[[Messages], dict[str, Any]],
         reply: Reply | None = None,
         tools: Callable[[Reply, Callable[[dict[str, Any]], None]], ToolTurn] | None = None,
+        prepare: Callable[[Turn], CohereError | None] | None = None,
     ) -> Reply:
         """Start a reply to ``base_of(messages) + [user]``; return its Reply at once (``reply``,
         if given: one made with the request's response_format). ``tools(reply, send_card)``
@@ -112,7 +120,7 @@ class ReplyRunner:
             body = build_body(asked)
             rid = next(self._reply_ids)
             coalescer = DeltaCoalescer(self._delta_sender(rid))
-            turn = Turn(rid, base, user, body, coalescer, reply or Reply())
+            turn = Turn(rid, base, user, body, coalescer, reply or Reply(), prepare=prepare)
             turn.reply._set_history(asked)  # its tool calls name the tool results cited
             if tools is not None:
                 turn.tools = tools(turn.reply, self._card_sender(rid))
@@ -144,6 +152,10 @@ class ReplyRunner:
             self._finish(turn, error)
 
     def _stream(self, turn: Turn) -> CohereError | None:
+        if turn.prepare is not None:
+            error = turn.prepare(turn)
+            if error is not None:
+                return error
         if turn.tools is not None:
             return turn.tools.run(turn, self._stream_body)
         return self._stream_body(turn, turn.body)
@@ -203,9 +215,8 @@ class ReplyRunner:
             with self.lock:
                 self.active = None
                 try:
-                    with self.host.hold_sync():  # messages and status in one update
-                        self.host.messages = messages
-                        self.host.status = "idle"
+                    self.commit(messages, turn)
+                    self.host.status = "idle"
                 finally:
                     self.host.status = "idle"
                     self._publish("end", reply=turn.rid)
@@ -215,6 +226,35 @@ class ReplyRunner:
             pass
         finally:
             turn.reply._release()
+
+    # --- the conversation ------------------------------------------------------------------------
+
+    def commit(self, messages: Messages, turn: Turn | None = None) -> None:
+        """Make ``messages`` the conversation (hold the lock). The kernel's trait takes it at
+        once, without its own sync, which would send every message again; the views get a
+        ``commit`` of what changed (``_commits``), so a turn costs what it adds, however long
+        the history. ``turn``: the reply that ends with this commit; what it streamed is not sent
+        twice. If the views cannot be told, nothing changed."""
+        host = self.host
+        messages = host._slim(messages)  # big data stays in the kernel
+        before, revision = host.messages, host.revision
+        streamed: list[Partial] = []
+        if turn is not None:
+            turn.coalescer.snapshot(streamed.append)  # all it sent: it is closed
+        with host.quiet("messages", "revision"):
+            host.messages, host.revision = messages, revision + 1
+        try:
+            self._publish(
+                "commit",
+                reply=turn.rid if turn is not None else None,
+                revision=revision + 1,
+                base_revision=revision,
+                **commit_fields(before, messages, streamed[0] if streamed else None),
+            )
+        except BaseException:
+            with host.quiet("messages", "revision"):
+                host.messages, host.revision = before, revision
+            raise
 
     # --- the stream messages --------------------------------------------------------------------
 
@@ -241,23 +281,33 @@ class ReplyRunner:
 
         return send_card
 
-    def answer_snapshot(self) -> None:
-        """Answer a view that opened mid-stream or saw a gap."""
+    def answer_snapshot(self, full: bool = False) -> None:
+        """Answer a view that opened mid-stream or saw a gap; ``full``: its model missed a
+        commit, so the snapshot carries the whole conversation."""
         turn = self.active
         if turn is None:
             with self.lock:
-                self._publish_snapshot(None, _NO_PARTIAL)
+                self._publish_snapshot(None, _NO_PARTIAL, full)
         else:
             # Through the coalescer: the partial must be exactly the deltas sent before it.
-            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial))
+            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial, full))
 
-    def _publish_snapshot(self, turn: Turn | None, partial: Partial) -> None:
+    def _publish_snapshot(self, turn: Turn | None, partial: Partial, full: bool) -> None:
         with self.lock:
             current = self.active
+            conversation: dict[str, Any] = {"revision": self.host.revision}
+            if full:
+                conversation["messages"] = self.host.messages
             if current is None:  # idle, or the reply ended meanwhile and messages has it
                 base = len(self.host.messages)
                 self._publish(
-                    "snapshot", reply=None, base=base, user=None, partial=_NO_PARTIAL, calls=[]
+                    "snapshot",
+                    reply=None,
+                    base=base,
+                    user=None,
+                    partial=_NO_PARTIAL,
+                    calls=[],
+                    **conversation,
                 )
             elif current is turn:
                 calls = turn.tools.cards() if turn.tools is not None else []
@@ -268,6 +318,7 @@ class ReplyRunner:
                     user=turn.user,
                     partial=partial,
                     calls=calls,
+                    **conversation,
                 )
             # else a new reply began meanwhile: its begin message already reset every view.
 

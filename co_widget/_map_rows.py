@@ -116,7 +116,7 @@ def build_request(
     params = validate_params(
         {**chat._params, **({"response_format": fmt.body} if fmt else {}), **send}
     )
-    base = chat._images.full(chat.messages) if history is None else validate_history(history)
+    base = chat._store.full(chat.messages) if history is None else validate_history(history)
     user, _ = _user_turn(chat.model, text, images, detail, documents, lambda: history_view(base))
     messages = [*base, user]
     body = build_chat_body(

@@ -49,8 +49,11 @@ class ViewActions:
                     self._keep_for_undo("clear", chat.clear)
                 case {"type": "restore", "token": token}:
                     self._restore(token)
-                case {"type": "snapshot"}:
-                    chat._runner.answer_snapshot()
+                case {"type": "snapshot"}:  # also: a view rendered
+                    chat._runner.answer_snapshot(full=content.get("full") is True)
+                    chat._header_ctl.view_opened()
+                case {"type": "settings"}:
+                    chat._header_ctl.apply(chat, content)
                 case {"type": "asset", "name": name}:
                     chat._send_custom({"type": "asset", "name": name}, [asset_code(name)])
                 case {"type": "approve", "call": str(call), "approved": bool(approved)}:
@@ -72,7 +75,7 @@ class ViewActions:
         An edit of the last user message only replaces its own reply: nothing to undo there.
         The kept copy holds its images in full: the chat forgets those no message refers to."""
         chat = self.chat
-        before = chat._images.full(chat.messages)
+        before = chat._store.full(chat.messages)
         run()
         later = before[index + 1 :]
         if action == "edit" and not any(m.get("role") == "user" for m in later):

@@ -3,9 +3,11 @@ the :class:`~co_widget._lifecycle.ReplyRunner` that runs one reply at a time, an
 actions (declared in ``_protocol``).
 
 Synced state is small: ``model``, ``system``, ``status`` and ``messages`` (the conversation, with
-per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once per reply, when it
-ends; while it streams, the text goes to the views as numbered custom messages (``_lifecycle``).
-The worker thread never prints.
+per-turn ``_co`` metadata, see ``_conversation``) at its ``revision``. ``messages`` changes once
+per reply, when it ends, and with undo, clear, edits and a new history; the views then get what
+changed as a ``commit`` message, never the whole trait again (``ReplyRunner.commit``). While a
+reply streams, the text goes to the views as numbered custom messages (``_lifecycle``). The
+worker thread never prints.
 
 What the views ask of the kernel, and the answers outside the stream, are ``_view_actions``.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +38,18 @@ from ._conversation import (
     validate_history,
     write_chat_file,
 )
+from ._corpus import Corpus
+from ._corpus_turn import ChatRetrieval, documents_size_note
 from ._documents import normalize_documents, with_turn_documents
-from ._image_store import ImageStore
+from ._header import Header, chat_cost, context_used
 from ._images import image_blocks
 from ._json_values import check_text
+from ._kernel_store import KernelStore
 from ._lifecycle import STOP_GRACE, ReplyRunner
+from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
+from ._pricing import check_prices
 from ._reply import Reply
 from ._structured import ResponseFormat, resolve_response_format
 from ._tool_loop import check_approve, check_max_steps
@@ -74,7 +82,10 @@ class Chat(anywidget.AnyWidget):
     stop_sequences, seed, thinking, documents, ...), checked here, before any request.
     ``tools`` takes Python functions (run by the chat, see ``_tool_turn``) and raw v2 tool
     dicts; ``approve`` (False, True for the widget's buttons, or ``fn(name, arguments) -> bool``)
-    says which calls run; ``max_steps`` caps the model calls of one reply.
+    says which calls run; ``max_steps`` caps the model calls of one reply. ``prices``
+    (``{model: {"input": usd, "output": usd}}`` per million billed tokens) wins over
+    ``co_widget.prices`` for ``cost`` (see ``_pricing``); ``logprobs=True`` keeps them for
+    every reply.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -93,10 +104,16 @@ class Chat(anywidget.AnyWidget):
     # The conversation (Cohere v2 messages plus "_co" metadata). Use ``history`` to read or set
     # it from code: that copy is checked and ready for the API.
     messages = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # One more with each change of messages: a view's model applies a commit only on top of the
+    # revision it was made from (see _protocol.CommitMsg).
+    revision = traitlets.Int(0).tag(sync=True)
     status = traitlets.Enum(("idle", "streaming"), "idle").tag(sync=True)
     # False for a model known to take no images: the composer then offers no attachments, so a
     # pasted image is not silently refused by the kernel.
     _accepts_images = traitlets.Bool(True).tag(sync=True)
+    # The header's model picker and gauges (see ``_header``).
+    _models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    _header = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -111,6 +128,9 @@ class Chat(anywidget.AnyWidget):
         max_steps: int = 10,
         title: str | None = None,
         file: str | os.PathLike[str] | None = None,
+        prices: dict[str, dict[str, float]] | None = None,
+        corpus: Any = None,
+        retrieve: Any = None,
         **params: Any,
     ) -> None:
         check_model(model)
@@ -128,7 +148,7 @@ class Chat(anywidget.AnyWidget):
             params["response_format"] = self._format.body
         self._params = validate_params(params)
         check_request({"model": model, **self._params})
-        self._images = ImageStore()
+        self._store = KernelStore()  # full images and documents; the trait holds less
         self._file = None if file is None else check_file(file)
         saved = [] if self._file is None else read_messages(self._file)
         self._client = CohereClient(
@@ -136,7 +156,16 @@ class Chat(anywidget.AnyWidget):
         )
         self._runner = ReplyRunner(self, self._client)
         self._maps: dict[str, Any] = {}  # the running chat.map calls, by run id (their Stop)
-        super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
+        self._quiet: set[str] = set()  # traits not to sync (see quiet)
+        self._prices = {} if prices is None else check_prices(prices)
+        self._header_ctl = Header(self, self._client.endpoint)
+        self._header_ctl.warn_if_deprecated(model)
+        # corpus= / retrieve=: each turn retrieves its documents (see _corpus_turn).
+        self._retrieval: ChatRetrieval | None = None
+        if corpus is not None or retrieve is not None:
+            self._retrieval = ChatRetrieval(corpus, retrieve, self._client, self._publish)
+        _warn_documents(self._params.get("documents", []))
+        super().__init__(model=model, system=system, title=title, messages=self._store.slim(saved))
         self._model_changed({"new": model})
         if self._file is not None:
             self.observe(self._autosave, names="messages")
@@ -147,6 +176,8 @@ class Chat(anywidget.AnyWidget):
     def _model_changed(self, change: dict[str, Any]) -> None:
         caps = capabilities(change["new"])
         self._accepts_images = caps is None or caps.vision
+        if hasattr(self, "_header_ctl"):  # not yet while traitlets builds the widget
+            self._header_ctl.update(self)
 
     def __repr__(self) -> str:
         # Stable (no address, no key): notebooks compare it, and it is the widget's text/plain.
@@ -161,6 +192,8 @@ class Chat(anywidget.AnyWidget):
         images: list[Any] | None = None,
         detail: str | None = None,
         response_format: Any = None,
+        logprobs: bool | None = None,
+        corpus: Any = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
@@ -171,7 +204,9 @@ class Chat(anywidget.AnyWidget):
         the text (see ``co_widget._images``); an image too big for Cohere's limits is shrunk,
         with a warning. ``detail``: "auto", "low" or "high" for these images.
         ``response_format``: for this message only, a pydantic model class or a JSON schema
-        (then ``reply.parsed`` gives the data).
+        (then ``reply.parsed`` gives the data). ``logprobs=True``: keep the log probability of
+        each streamed piece of text on ``reply.logprobs`` (the bubble can shade them).
+        ``corpus``: sources retrieved from for this message only, with the chat's corpus.
 
         Raises ValueError for an empty message, more than 20 images, a combination Cohere
         rejects or an invalid history, and ChatBusyError while another reply streams (wait for
@@ -184,8 +219,14 @@ class Chat(anywidget.AnyWidget):
         if response_format is not None:
             fmt = resolve_response_format(response_format)
             params = validate_params({**params, "response_format": fmt.body})
+        if logprobs is not None:
+            params = validate_params({**params, "logprobs": logprobs})
         user, notes = _user_turn(self.model, text, images, detail, documents, lambda: self.history)
-        reply = self._start(lambda messages: messages, user, params, fmt, notes)
+        _warn_documents(user.get("_co", {}).get("documents", []))
+        if corpus is not None and self._retrieval is None:
+            self._retrieval = ChatRetrieval(None, None, self._client, self._publish)
+        prepare = None if self._retrieval is None else self._retrieval.prepare(corpus)
+        reply = self._start(lambda messages: messages, user, params, fmt, notes, prepare)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
         return reply
@@ -272,12 +313,13 @@ class Chat(anywidget.AnyWidget):
                 and messages[index].get("role") == "user"
             ):
                 raise ValueError(f"messages[{index!r}] is not a user message to edit.")
-            content = self._images.full([messages[index]])[0]["content"]
+            edited = self._store.full([messages[index]])[0]
+            content = edited["content"]
             images = (
                 [b for b in content if b["type"] == "image_url"] if type(content) is list else []
             )
             user = _user_message(text, images)
-            kept = (messages[index].get("_co") or {}).get("documents")
+            kept = (edited.get("_co") or {}).get("documents")
             if kept:  # the edited message keeps the documents it was sent with
                 user["_co"] = {"documents": kept}
             return self._start(lambda messages: messages[:index], user)
@@ -289,24 +331,29 @@ class Chat(anywidget.AnyWidget):
         params: dict[str, Any] | None = None,
         fmt: ResponseFormat | None = None,
         notes: list[str] = (),
+        prepare: Any = None,
     ) -> Reply:
         """Begin a reply to ``base_of(messages)`` plus ``user``. The request carries the full
         images; the trait and the views get the user message with thumbnails."""
 
         def build_body(messages: Messages) -> dict[str, Any]:
+            full = self._store.full(messages)
             body = build_chat_body(
                 self.model,
-                history_view(self._images.full(messages)),
+                history_view(full),
                 self.system or None,
                 # The chat's documents and the turn's (kept with its user message).
-                with_turn_documents(self._params if params is None else params, messages),
+                with_turn_documents(self._params if params is None else params, full),
             )
             check_request(body)
             return body
 
         if user is not None:
-            user = self._images.slim([user])[0]
+            user = self._store.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
+        reply._model, reply._prices = self.model, self._prices
+        if (self._params if params is None else params).get("logprobs"):
+            reply._logprobs = LogprobTrack()
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
             reply._note(note)
         tools = None
@@ -315,7 +362,23 @@ class Chat(anywidget.AnyWidget):
             def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
                 return ToolTurn(self._toolset, self._approve, self._max_steps, reply, send_card)
 
-        return self._runner.start(base_of, user, build_body, reply, tools)
+        if prepare is None and self._retrieval is not None:  # regenerate, edit: retrieve again
+            prepare = self._retrieval.prepare()
+        return self._runner.start(base_of, user, build_body, reply, tools, prepare)
+
+    @property
+    def corpus(self) -> Corpus:
+        """The chunks each turn retrieves from (``Chat(corpus=...)``): ``add(...)``,
+        ``remove(...)``, ``len()``, ``embed()``. Adding to a chat made without one turns
+        retrieval on, with the default ``retrieve=`` settings."""
+        if self._retrieval is None:
+            self._retrieval = ChatRetrieval(None, None, self._client, self._publish)
+        return self._retrieval.corpus
+
+    def _publish(self, message: dict[str, Any]) -> None:
+        """A message to the views outside the stream (retrieval's progress and choice)."""
+        with self._runner.lock:
+            self._send_custom(message)
 
     @property
     def tools(self) -> list[dict[str, Any]]:
@@ -334,7 +397,7 @@ class Chat(anywidget.AnyWidget):
         Assigning checks the messages (ValueError naming the index and the fix). A reply that
         is streaming joins the history when it ends.
         """
-        return history_view(self._images.full(self.messages))
+        return history_view(self._store.full(self.messages))
 
     @history.setter
     def history(self, messages: Messages) -> None:
@@ -356,20 +419,17 @@ class Chat(anywidget.AnyWidget):
         """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
         with self._runner.lock:
             self._runner.check_idle()
-            before = self.messages
-            after = self._images.slim(change(before))
-            try:
-                self.messages = after
-            except BaseException:
-                with self.hold_trait_notifications():
-                    self.set_trait("messages", before)
-                raise
+            self._runner.commit(change(self.messages))
 
     @traitlets.observe("messages")
-    def _forget_unused_images(self, change: dict[str, Any]) -> None:
-        # Every write (a commit, undo, clear, a new history) drops the full images it no
-        # longer refers to.
-        self._images.keep_only(change["new"])
+    def _forget_unused(self, change: dict[str, Any]) -> None:
+        # Every write (a commit, undo, clear, a new history) drops the full images and
+        # documents it no longer refers to.
+        self._store.keep_only(change["new"])
+
+    def _slim(self, messages: Messages) -> Messages:
+        """``messages`` as the trait holds them: big data stays in the kernel."""
+        return self._store.slim(messages)
 
     @property
     def usage(self) -> dict[str, dict[str, int | float]]:
@@ -378,10 +438,29 @@ class Chat(anywidget.AnyWidget):
         ``output_tokens``."""
         return usage_totals(self.messages)
 
+    @property
+    def cost(self) -> float | None:
+        """What the conversation's replies cost, in US dollars (billed tokens at
+        ``co_widget.prices``, or this chat's ``prices=``); None when a reply's model has no
+        known price. See ``reply.cost`` for one reply."""
+        return chat_cost(self.messages, self.model, self._prices)
+
+    @property
+    def context_used(self) -> int:
+        """Tokens of context the next request starts with: the last request's input tokens as
+        Cohere counted them (history, documents, tools, its template) plus the reply, plus an
+        estimate (4 characters a token) for messages added since."""
+        return context_used(self)
+
+    @traitlets.observe("messages")
+    def _messages_changed(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "_header_ctl"):
+            self._header_ctl.update(self)
+
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        messages = self._images.full(self.messages)
+        messages = self._store.full(self.messages)
         write_chat_file(path, dump_chat(self.model, self.system, self._params, messages))
 
     def _autosave(self, _change: Any = None) -> None:
@@ -404,13 +483,44 @@ class Chat(anywidget.AnyWidget):
 
     def to_markdown(self) -> str:
         """The conversation as a Markdown transcript."""
-        return to_markdown(self.system, self.messages)
+        return to_markdown(self.system, self._store.full(self.messages))
 
     # --- the front end ----------------------------------------------------------------------
 
     def _send_custom(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
         super().send(content, buffers)
+
+    @contextmanager
+    def quiet(self, *names: str) -> Iterator[None]:
+        """Traits ``names`` change inside without ipywidgets syncing them: the caller tells the
+        views itself (a ``commit``). A new view or page still gets their values."""
+        self._quiet.update(names)
+        try:
+            yield
+        finally:
+            self._quiet.difference_update(names)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        # The views change the conversation only by actions the kernel checks (send, edit,
+        # clear...). A view's model holds the commits it applied as unsynced changes, which a
+        # front end may echo back with some other change: never take the conversation from there.
+        kept = {key: value for key, value in sync_data.items() if key not in _KERNEL_OWNED}
+        super().set_state(kept)
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        # ipywidgets asks this before it syncs a changed trait.
+        return key not in self._quiet and super()._should_send_property(key, value)
+
+
+# Traits only the kernel writes: see set_state.
+_KERNEL_OWNED = frozenset({"messages", "revision", "status"})
+
+
+def _warn_documents(documents: list[dict[str, Any]]) -> None:
+    note = documents_size_note(documents)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _user_turn(

@@ -3,7 +3,9 @@
 import { imageStrip, jsonSource } from "./attachments.js";
 import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
+import { formatCost } from "./header.js";
 import { renderMarkdown } from "./markdown.js";
+import { retrievedChip } from "./retrieved.js";
 import { committedCards } from "./tools.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
@@ -45,8 +47,9 @@ export function renderUser(message) {
   const images =
     typeof message.content === "string" ? null : imageStrip(blockList(message.content));
   if (images) bubble.append(images);
-  // The documents sent with this turn (kept in its metadata, resent by regenerate and edit).
-  const docs = message._co?.documents?.length ?? 0;
+  // The documents sent with this turn (kept in the kernel, resent by regenerate and edit): the
+  // trait holds their number; a conversation saved by 0.1.0 holds the documents themselves.
+  const docs = message._co?.attached?.documents ?? message._co?.documents?.length ?? 0;
   if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
@@ -83,9 +86,12 @@ function renderAssistant(message) {
   if (co.status === "stopped" || co.status === "interrupted")
     bubble.append(partialMarker(co.status, bubble.childElementCount === 0));
   if (co.error) bubble.append(errorBanner(co.error));
+  // With Chat(corpus=...): what the turn retrieved, first in the bubble.
+  if (co.retrieved) bubble.prepend(retrievedChip(co.retrieved));
   if (co.warnings?.length) bubble.append(warningList(co.warnings));
   const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
   el.coSource = text;
+  if (Array.isArray(co.logprobs)) el.coLogprobs = co.logprobs;
   return el;
 }
 
@@ -209,11 +215,20 @@ function footer(co, copyable) {
   const facts = [];
   if (billed.input_tokens != null) facts.push(`${billed.input_tokens} in`);
   if (billed.output_tokens != null) facts.push(`${billed.output_tokens} out`);
+  if (co.usage?.cached_tokens) facts.push(`${co.usage.cached_tokens} cached`);
   const meta = h("div", { cls: "co-actions" });
   if (copyable) meta.append(button("copy", "Copy reply", "copy"));
   meta.append(button("regenerate", "Regenerate reply", "regenerate", { cls: "co-regen" }));
-  if (facts.length)
-    meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens` }));
+  if (Array.isArray(co.logprobs) && copyable) {
+    const shade = button("confidence", "Shade low-confidence tokens", null, { text: "Confidence" });
+    shade.setAttribute("aria-pressed", "false");
+    meta.append(shade);
+  }
+  if (facts.length) {
+    // No price known: tokens only, never a guess.
+    const cost = co.cost != null ? ` · ${formatCost(co.cost)}` : "";
+    meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens${cost}` }));
+  }
   // TOOL_CALL is how a reply that calls tools ends, not a problem: only the others warn.
   if (co.finish_reason && co.finish_reason !== "COMPLETE") {
     const warn = co.finish_reason === "TOOL_CALL" ? "" : " co-finish-warn";

@@ -9,6 +9,7 @@ import { h } from "./dom.js";
 import { demoteControls } from "./keys.js";
 import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
+import { retrievedChip } from "./retrieved.js";
 import { ToolCards } from "./tools.js";
 
 // Renders src.slice(start, end) (a stable block, or the tail without highlighting).
@@ -138,6 +139,15 @@ export class StreamingReply {
     this.text.cursorHost().append(this.cursor);
   }
 
+  // What the turn retrieved, before its text arrives (the committed message keeps the same).
+  /** @param {import("./protocol.js").RetrievedMsg} retrieved */
+  showRetrieved(retrieved) {
+    this.bubble.querySelector(":scope > .co-retrieved")?.remove();
+    const chip = retrievedChip(retrieved);
+    demoteControls(chip); // out of the Tab order, like every control in the conversation
+    this.bubble.prepend(chip);
+  }
+
   // Live citations: a span is highlighted once both its text and its citation have arrived. Each
   // time that adds spans, the answer renders again from the start with them (citations are few;
   // in accurate mode they all come at the end), and the Sources list is rebuilt.
@@ -204,6 +214,7 @@ export class StreamingReply {
     this.el.removeAttribute("aria-busy");
     this.el.dataset.index = fresh.dataset.index;
     this.el.coSource = fresh.coSource;
+    this.el.coLogprobs = fresh.coLogprobs;
     return this.el;
   }
 }
