@@ -31,6 +31,7 @@ from ._map_journal import Journal
 from ._map_progress import Progress, TerminalBar, WidgetCard, plain_label
 from ._map_rows import RowPlan, Template, rows_of
 from ._map_task import Connection, RowTask, Secret, run_row, stop_run, track_run, untrack_run
+from ._pricing import cost_of
 from ._rate_limit import per_minute
 from ._structured import ResponseFormat, resolve_response_format
 
@@ -148,6 +149,7 @@ class MapHandle:
             plan.concurrency, thread_name_prefix="co_widget-map"
         )
         self._progress = Progress(len(plan.rows))
+        self._price = (plan.chat.model, plan.chat._prices)
         self._records: list[dict[str, Any] | None] = [None] * len(plan.rows)
         self._sinks: list[TerminalBar | WidgetCard] = []
         if _in_kernel():
@@ -270,7 +272,8 @@ class MapHandle:
         """Record one row: parse it, append it to the file, count it."""
         plan = self._plan
         label = plan.rows.label(row.position)
-        record = {**record, "parsed": None}
+        # Priced here, where the chat's price table is: a worker only knows the usage.
+        record = {**record, "parsed": None, "cost": cost_of(record.get("usage"), *self._price)}
         if record["status"] == "done" and row.fmt is not None and record.get("text") is not None:
             try:
                 record["parsed"] = row.fmt.parse(record["text"])

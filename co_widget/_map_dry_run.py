@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._map_rows import RowPlan
+from ._pricing import CHARS_PER_TOKEN, price_of
 
 __all__ = ["DryRun", "dry_run_of"]
 
@@ -22,7 +24,7 @@ class DryRun:
     requests: int  # rows not already done in the results file
     prompts: list[str]  # the first rendered user messages
     input_tokens: int  # estimated: about 4 characters a token, over every request
-    cost: float | None = None  # when a price is known
+    cost: float | None = None  # of the input tokens, when the model's price is known
     errors: list[str] = field(default_factory=list)  # rows that cannot be rendered
 
     def __repr__(self) -> str:
@@ -30,7 +32,11 @@ class DryRun:
             f"DryRun: {self.requests} requests for {self.rows} rows "
             f"({self.rows - self.requests - len(self.errors)} already done), "
             f"≈{self.input_tokens:,} input tokens"
-            + (f", ≈${self.cost:.4f}" if self.cost is not None else ", cost unknown"),
+            + (
+                f", ≈${self.cost:.4f} for the input (plus the replies)"
+                if self.cost is not None
+                else ", cost unknown (no price for this model)"
+            ),
         ]
         lines += [f"  prompt {i}: {prompt!r}" for i, prompt in enumerate(self.prompts)]
         lines += [f"  cannot render: {error}" for error in self.errors[:5]]
@@ -56,7 +62,10 @@ def dry_run_of(plan: RowPlan) -> DryRun:
             requests += 1
             chars += len(json.dumps(body.get("messages", []), ensure_ascii=False))
             chars += len(json.dumps(body.get("documents", []), ensure_ascii=False))
-    return DryRun(len(plan.rows), requests, prompts, chars // 4, errors=errors)
+    tokens = math.ceil(chars / CHARS_PER_TOKEN)
+    price = price_of(plan.chat.model, plan.chat._prices)
+    cost = None if price is None else tokens * price["input"] / 1_000_000
+    return DryRun(len(plan.rows), requests, prompts, tokens, cost, errors)
 
 
 def _user_text(body: dict[str, Any]) -> str:

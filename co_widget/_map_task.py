@@ -217,15 +217,6 @@ def _retry_wait(error: CohereError | None, retry: int, max_retries: int) -> floa
     return None if wait > _MAX_SERVER_WAIT else float(wait)
 
 
-def _cost(reply: Reply) -> float | None:
-    """``reply.cost`` where the Reply knows its price; a row never fails for want of one."""
-    try:
-        cost = getattr(reply, "cost", None)
-    except Exception:
-        return None
-    return float(cost) if isinstance(cost, (int, float)) else None
-
-
 def _record(
     task: RowTask,
     reply: Reply | None,
@@ -245,7 +236,6 @@ def _record(
         "text": reply.text,
         "error": error.to_dict() if error is not None else None,
         "usage": reply.usage,
-        "cost": _cost(reply),
         "citations": reply.citations,
         "finish_reason": reply.finish_reason,
         "attempts": attempts,

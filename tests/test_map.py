@@ -138,6 +138,20 @@ def test_dry_run_sends_nothing(fake, tmp_path):
     assert dry.prompts == ["Say row 0", "Say row 1", "Say row 2"]
     assert 50 * 4 < dry.input_tokens < 50 * 40
     assert "50 requests for 50 rows" in repr(dry)
+    priced = Chat(base_url=fake.url, prices={"command-a-03-2025": {"input": 2.5, "output": 10}})
+    dry = priced.map(["a b c d"] * 4, "{}", dry_run=True)
+    assert dry.cost == pytest.approx(dry.input_tokens * 2.5 / 1e6)
+    unpriced = Chat(base_url=fake.url, model="some-future-model")
+    assert unpriced.map(["a"], "{}", dry_run=True).cost is None
+
+
+def test_each_row_costs_its_billed_tokens_at_the_chats_price(fake):
+    chat = Chat(base_url=fake.url, prices={"command-a-03-2025": {"input": 2.5, "output": 10}})
+    out = chat.map(["one two three", "four"], "{}", progress=False)
+    for row in out:
+        billed = row["usage"]["billed_units"]
+        expected = (billed["input_tokens"] * 2.5 + billed["output_tokens"] * 10) / 1e6
+        assert row["cost"] == pytest.approx(expected) and row["cost"] > 0
 
 
 def test_file_resume_skips_done_rows_and_retries_failed(fake, tmp_path):
