@@ -26,6 +26,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._map_corpus import RowRetrieval, check_corpus_executor
 from ._map_dry_run import DryRun, dry_run_of
 from ._map_journal import Journal
 from ._map_progress import Progress, TerminalBar, WidgetCard, plain_label
@@ -75,6 +76,8 @@ def start_map(
             "executor must be a concurrent.futures.Executor (a ThreadPoolExecutor, a "
             "ProcessPoolExecutor, or Dask's client.get_executor())."
         )
+    if chat._retrieval is not None:
+        check_corpus_executor(executor)
     rate = per_minute(rate_limit)
     plan = RowPlan(
         chat,
@@ -156,6 +159,9 @@ class MapHandle:
             self._sinks.append(WidgetCard(self._send_to_views, self._run, blocking))
         elif progress:
             self._sinks.append(TerminalBar())
+        # With corpus=, each row searches it first, in this kernel (see _map_corpus).
+        retrieval = plan.chat._retrieval
+        self._corpus = None if retrieval is None else RowRetrieval(retrieval, self._stop)
         self._result: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self._finished = threading.Event()
         plan.chat._maps[self._run] = self
@@ -225,6 +231,9 @@ class MapHandle:
     def _loop(self) -> None:
         plan, progress = self._plan, self._progress
         done = plan.journal.done() if plan.journal is not None else {}
+        if self._corpus is not None:
+            self._corpus.warm()
+        run: Any = run_row if self._corpus is None else self._corpus
         seen: Counter[str] = Counter()
         pending: dict[concurrent.futures.Future[dict[str, Any]], _Row] = {}
         next_position, deadline = 0, None
@@ -245,7 +254,7 @@ class MapHandle:
                     self._finish(_Row(position, key, fmt), done[key], resumed=True)
                     continue
                 task = RowTask(self._run, position, body, self._connection)
-                pending[self._executor.submit(run_row, task)] = _Row(position, key, fmt)
+                pending[self._executor.submit(run, task)] = _Row(position, key, fmt)
             progress.running = len(pending)
             self._show()
             if not pending:
