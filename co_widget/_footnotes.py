@@ -57,7 +57,7 @@ class Footnotes:
             if (isinstance(content, list))
             else []
         )
-        new = {}
+        new: dict[int, Any] = {}
         for citation in citations:
             for source in citation["sources"]:
                 n = self.number(source)
