@@ -24,6 +24,7 @@ import threading
 from collections.abc import Generator
 from typing import Any
 
+from ._boundary import MAX_TOOL_RESULT
 from ._citations import Citation, cited_tools, place_citations, tool_calls_of
 from ._errors import CohereError, GenerationError
 from ._events import Event, MessageEnd
@@ -57,7 +58,9 @@ class Reply:
         # cancel the reply's own completion (``__await__`` stops the stream explicitly instead).
         self._done.set_running_or_notify_cancel()
         self._warnings = Warnings()
-        self._content = ReplyContent(self._warnings)  # what the current model call has said
+        self._call_ids: set[str] = set()  # tool call ids of every step: each unique
+        self._content = ReplyContent(self._warnings, self._call_ids)  # the current model call
+        self._max_arguments = MAX_TOOL_RESULT  # the chat's max_tool_result
         self._history_calls: dict[str, dict[str, Any]] = {}  # tool calls a citation may cite
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
@@ -140,7 +143,7 @@ class Reply:
         with self._lock:
             self._usage_before = add_usage(self._usage_before, self._usage)
             self._plan_break = self._plan_break or bool(self._content.tool_plan.parts)
-            self._content = ReplyContent(self._warnings)
+            self._content = ReplyContent(self._warnings, self._call_ids)
             self._finish_reason = self._usage = self._stream = None
             self._ended = False
 
@@ -344,7 +347,7 @@ class Reply:
         broken stream) are left out, so the message stays valid for the API.
         """
         with self._lock:
-            return self._content.message(self._ended)
+            return self._content.message(self._ended, self._max_arguments)
 
     def __repr__(self) -> str:
         text = self.text

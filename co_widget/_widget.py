@@ -22,7 +22,15 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ._autosave import check_file, read_messages
+from ._autosave import (
+    AUTOSAVE_WAIT,
+    Autosaver,
+    check_file,
+    claim_file,
+    read_messages,
+    release_file,
+)
+from ._boundary import MAX_TOOL_RESULT, check_max_tool_result
 from ._client import DEFAULT_TIMEOUT, CohereClient
 from ._conversation import (
     dump_chat,
@@ -97,6 +105,9 @@ class Chat(anywidget.AnyWidget):
     # False for a model known to take no images: the composer then offers no attachments, so a
     # pasted image is not silently refused by the kernel.
     _accepts_images = traitlets.Bool(True).tag(sync=True)
+    # file=: the last autosave failure ("could not save PATH: reason"), None after a good save.
+    # The widget shows it as a notice.
+    autosave_error = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
 
     def __init__(
         self,
@@ -111,9 +122,11 @@ class Chat(anywidget.AnyWidget):
         max_steps: int = 10,
         title: str | None = None,
         file: str | os.PathLike[str] | None = None,
+        max_tool_result: int = MAX_TOOL_RESULT,
         **params: Any,
     ) -> None:
         check_model(model)
+        self._max_tool_result = check_max_tool_result(max_tool_result)
         check_system(system)
         self._toolset = build_toolset(tools)
         self._approve = check_approve(approve)
@@ -131,13 +144,20 @@ class Chat(anywidget.AnyWidget):
         self._images = ImageStore()
         self._file = None if file is None else check_file(file)
         saved = [] if self._file is None else read_messages(self._file)
+        if self._file is not None:
+            claim_file(self._file, self)
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
         super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})
+        self._autosaver: Autosaver | None = None
         if self._file is not None:
+            self._autosaver = Autosaver(self._file, self._saved_form, self._autosaved)
+            # A reply is released once its turn is on disk (or after AUTOSAVE_WAIT), outside the
+            # chat's lock: a slow disk never blocks send().
+            self._runner.after_commit = lambda: self._autosaver_flush(AUTOSAVE_WAIT)
             self.observe(self._autosave, names="messages")
         self._view_actions = ViewActions(self)
         self.on_msg(self._view_actions.handle)
@@ -269,13 +289,21 @@ class Chat(anywidget.AnyWidget):
         if user is not None:
             user = self._images.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
+        reply._max_arguments = self._max_tool_result
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
             reply._note(note)
         tools = None
         if self._toolset.functions:
 
             def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
-                return ToolTurn(self._toolset, self._approve, self._max_steps, reply, send_card)
+                return ToolTurn(
+                    self._toolset,
+                    self._approve,
+                    self._max_steps,
+                    reply,
+                    send_card,
+                    self._max_tool_result,
+                )
 
         return self._runner.start(base_of, user, build_body, reply, tools)
 
@@ -326,6 +354,7 @@ class Chat(anywidget.AnyWidget):
                 with self.hold_trait_notifications():
                     self.set_trait("messages", before)
                 raise
+        self._autosaver_flush()  # the change is on disk when undo(), clear()... return
 
     @traitlets.observe("messages")
     def _forget_unused_images(self, change: dict[str, Any]) -> None:
@@ -343,17 +372,37 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
+        write_chat_file(path, self._saved_form())
+
+    def _saved_form(self) -> dict[str, Any]:
         messages = self._images.full(self.messages)
-        write_chat_file(path, dump_chat(self.model, self.system, self._params, messages))
+        return dump_chat(self.model, self.system, self._params, messages)
 
     def _autosave(self, _change: Any = None) -> None:
-        """``file=``: save after every change. Runs wherever ``messages`` changes (the worker
-        thread, for a reply's commit). A full disk must not break the chat: the failure goes to
-        the log, and the next change tries again."""
-        try:
-            self.save(self._file)
-        except OSError:
-            self.log.warning("co_widget: could not write file=%s.", self._file, exc_info=True)
+        """``file=``: save after every change, in the autosaver's thread (see ``_autosave``)."""
+        if self._autosaver is not None:
+            self._autosaver.schedule()
+
+    def _autosaver_flush(self, timeout: float | None = None) -> None:
+        if getattr(self, "_autosaver", None) is not None:
+            self._autosaver.flush(timeout)
+
+    def _autosaved(self, error: str | None) -> None:
+        """A write's outcome: a failure (full disk, read-only folder, locked file) must not break
+        the chat; it is kept on ``autosave_error`` and shown in the widget until a good save."""
+        problem = None if error is None else f"Could not save {self._file}: {error}"
+        if problem is not None:
+            self.log.warning("co_widget: %s", problem)
+        self.set_trait("autosave_error", problem)
+
+    def close(self) -> None:
+        """Close the widget (its views go away); its ``file=`` is free for another chat."""
+        self._closed = True
+        file = getattr(self, "_file", None)  # close() also runs for a chat whose __init__ failed
+        if file is not None:
+            self._autosaver_flush(AUTOSAVE_WAIT)
+            release_file(file, self)
+        super().close()
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
