@@ -19,6 +19,7 @@ and a refused file or history raises.
 
 from __future__ import annotations
 
+import html
 import io
 import itertools
 import json
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_TOOL_RESULT",
     "Arguments",
+    "DecompressionBomb",
     "arguments_text",
     "check_citations",
     "check_max_tool_result",
@@ -51,6 +53,7 @@ __all__ = [
     "parse_json_text",
     "preview",
     "safe_link",
+    "safe_markdown_links",
     "tool_arguments",
     "tool_result",
 ]
@@ -283,6 +286,10 @@ def check_citations(citations: Any, path: str) -> None:
 # --- images ------------------------------------------------------------------------------------
 
 
+class DecompressionBomb(ValueError):
+    """An image with more pixels than Pillow's limit, refused before it is decoded."""
+
+
 def open_image(data: bytes, where: str, *, upright: bool = False) -> Any:
     """Open image bytes with Pillow, refusing a decompression bomb before it is decoded (more
     pixels than Pillow's ``Image.MAX_IMAGE_PIXELS``), and loaded. ``upright``: apply its EXIF
@@ -299,7 +306,7 @@ def open_image(data: bytes, where: str, *, upright: bool = False) -> Any:
         image = None
     if image is None or (limit and image.size[0] * image.size[1] > limit):
         size = "" if image is None else f" ({image.size[0]}x{image.size[1]})"
-        raise ValueError(
+        raise DecompressionBomb(
             f"{where} has more pixels{size} than Pillow's limit of {limit} "
             "(PIL.Image.MAX_IMAGE_PIXELS): refused before decoding, as a possible "
             "decompression bomb. Scale it down first."
@@ -344,9 +351,34 @@ def forward_compatible(messages: Any, allowed: dict[str, set[str]], path: str = 
     return kept
 
 
+# --- links written into Markdown -----------------------------------------------------------------
+
 _SAFE_SCHEME = re.compile(r"(?i)(?:https?|mailto):")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:", re.IGNORECASE)
+# Where Markdown (and the HTML it allows) takes a URL: [text](url), <url>, [ref]: url, and
+# href= / src= attributes. Group "url" is the destination as written.
+_LINK_TARGETS = re.compile(
+    r"""(?P<lead>\]\(\s*<?|<(?=[a-z][a-z0-9+.\-]*:)|^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?"""
+    r"""|\b(?:href|src|action|formaction|xlink:href)\s*=\s*["']?)(?P<url>[^\s)>"'<]*)""",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def safe_link(url: Any) -> str | None:
     """``url`` if it is an http(s) or mailto link, else None (a transcript writes no other)."""
     return url if isinstance(url, str) and _SAFE_SCHEME.match(url.strip()) else None
+
+
+def safe_markdown_links(text: str) -> str:
+    """``text`` with every link destination whose scheme is not http(s) or mailto (after the
+    entity decoding and the control characters Markdown readers ignore) replaced by ``#``:
+    a transcript of model output writes no ``javascript:``, ``data:`` or ``file:`` link.
+    Relative links (no scheme) stay."""
+
+    def fix(match: re.Match[str]) -> str:
+        url = re.sub(r"[\x00-\x20\x7f]", "", html.unescape(match["url"]))
+        if _SCHEME.match(url) and not _SAFE_SCHEME.match(url):
+            return match["lead"] + "#"
+        return match[0]
+
+    return _LINK_TARGETS.sub(fix, text)

@@ -73,7 +73,7 @@ def _check_message(i: int, message: Any, tool_call_ids: set[str]) -> None:
             "a system message does not belong in the history; set chat.system "
             "(or pass system=...) instead.",
         )
-    if role not in MESSAGE_KEYS:
+    if not isinstance(role, str) or role not in MESSAGE_KEYS:
         raise _fail(i, f"role must be 'user', 'assistant' or 'tool', got {role!r}.")
     unknown = sorted(set(message) - MESSAGE_KEYS[role])
     if unknown:
