@@ -26,7 +26,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming", _accepts_images: boolean}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming", _accepts_images: boolean, autosave_error: string | null}} ChatModel
  */
 
 export class ChatView {
@@ -75,10 +75,12 @@ export class ChatView {
       ["change:model", () => this.renderHeader()],
       ["change:title", () => this.renderHeader()],
       ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
+      ["change:autosave_error", () => this.notices.showSaveError(model.get("autosave_error"))],
       ["msg:custom", (msg, buffers) => this.onKernelMsg(msg, buffers)],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
     this.renderHeader();
+    this.notices.showSaveError(model.get("autosave_error"));
     this.onStatus();
     this.frame();
     // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
