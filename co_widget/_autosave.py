@@ -6,7 +6,12 @@ conversation, so it survives kernel restarts and front ends that save no widget 
 Writes happen in one writer thread per chat (:class:`Autosaver`), never under the chat's lock:
 a slow or hung disk cannot block ``send()``. Changes made while a write runs are coalesced
 into one next write of the latest state. A failed write is kept (``chat.autosave_error``, shown
-in the widget) until the next good one. One file belongs to one chat of a kernel at a time.
+in the widget) until the next good one.
+
+One file belongs to one chat of a kernel at a time. Re-running the cell that made a chat makes
+a new chat for the same file while the old one still exists: the new one takes the file over
+(after the old one's last write), and the old one stops saving and says so in its widget. While
+the old chat streams a reply, the new one is refused instead: that reply would be lost.
 """
 
 from __future__ import annotations
@@ -31,16 +36,22 @@ _owners_lock = threading.Lock()
 
 
 def claim_file(path: Path, chat: Any) -> None:
-    """Make ``chat`` the one chat of this kernel that writes ``path`` (ValueError if another
-    open chat does: they would overwrite each other's conversation)."""
+    """Make ``chat`` the one chat of this kernel that writes ``path``: an idle older chat of
+    that file is detached (it stops saving, visibly); one that is streaming is a ValueError."""
     key = os.path.realpath(path)
     with _owners_lock:
         owner = _owners.get(key)
         if owner is not None and owner is not chat and not getattr(owner, "_closed", False):
-            raise ValueError(
-                f"file={str(path)!r} is already the file of another chat in this kernel; two "
-                "chats writing one file would overwrite each other. Use that chat, "
-                "close() it first, or give this one another file."
+            if owner.status != "idle":
+                raise ValueError(
+                    f"file={str(path)!r} is the file of another chat in this kernel, which is "
+                    "streaming a reply; two chats writing one file would overwrite each "
+                    "other. Wait for it (or stop it), use that chat, or give this one another "
+                    "file."
+                )
+            owner._detach_file(
+                f"{path} now belongs to a newer chat of this kernel (the cell was run again?): "
+                "this chat no longer saves to it. chat.save(path) still works."
             )
         _owners[key] = chat
 

@@ -143,9 +143,9 @@ class Chat(anywidget.AnyWidget):
         check_request({"model": model, **self._params})
         self._images = ImageStore()
         self._file = None if file is None else check_file(file)
-        saved = [] if self._file is None else read_messages(self._file)
         if self._file is not None:
-            claim_file(self._file, self)
+            claim_file(self._file, self)  # first: an older chat of the file writes its last
+        saved = [] if self._file is None else read_messages(self._file)
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
@@ -394,6 +394,14 @@ class Chat(anywidget.AnyWidget):
         if problem is not None:
             self.log.warning("co_widget: %s", problem)
         self.set_trait("autosave_error", problem)
+
+    def _detach_file(self, why: str) -> None:
+        """Another chat took ``file=`` over: write what is pending, then save no more."""
+        autosaver, self._autosaver = self._autosaver, None
+        if autosaver is not None:
+            autosaver.flush(AUTOSAVE_WAIT)
+        self._runner.after_commit = None
+        self.set_trait("autosave_error", why)
 
     def close(self) -> None:
         """Close the widget (its views go away); its ``file=`` is free for another chat."""

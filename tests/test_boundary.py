@@ -19,7 +19,7 @@ import pytest
 
 from co_widget import Chat
 from co_widget._conversation import validate_history
-from co_widget.testing import FakeCohere, text_events, tool_results
+from co_widget.testing import FakeCohere, Stream, text_events, tool_results
 from tests.support.comm_recorder import recorder_of
 
 SLOW = 5.0  # "it did not hang": never a timing assertion
@@ -467,13 +467,26 @@ def test_an_approver_must_return_a_real_bool(strict, tmp_path):
     assert_healthy(chat, strict, tmp_path)
 
 
-def test_two_open_chats_cannot_share_a_file(fake, tmp_path):
+def test_two_chats_of_one_file_never_overwrite_each_other(fake, tmp_path):
     path = tmp_path / "chat.json"
     first = Chat(base_url=fake.url, api_key="k", file=path)
-    with pytest.raises(ValueError, match="already the file of another chat"):
+    fake.add("one", "two", Stream("a slow answer", stall_after=1, stall_seconds=SLOW))
+    first.ask("hi", timeout=SLOW)
+    # Running the cell again: the new chat takes the file over, the old one says it stopped.
+    second = Chat(base_url=fake.url, api_key="k", file=path)
+    assert second.history == first.history
+    assert "now belongs to a newer chat" in first.autosave_error
+    first.ask("only in memory", timeout=SLOW)
+    assert len(json.loads(path.read_text(encoding="utf-8"))["messages"]) == 2
+    # While a chat of the file streams, another one is refused.
+    reply = second.send("slow")
+    with pytest.raises(ValueError, match="streaming a reply"):
         Chat(base_url=fake.url, api_key="k", file=path)
-    first.close()
-    Chat(base_url=fake.url, api_key="k", file=path)
+    second.stop()
+    assert reply.status == "stopped"
+    second.close()
+    third = Chat(base_url=fake.url, api_key="k", file=path)
+    assert third.history == second.history
 
 
 def test_autosave_keeps_permission_bits_and_removes_stale_temporaries(fake, tmp_path):

@@ -74,9 +74,7 @@ def test_file_is_written_after_every_change_and_resumed_by_a_new_chat(fake, tmp_
     # Same format as save(): Chat.load reads it.
     assert Chat.load(path, base_url=fake.url).history == chat.history
 
-    # A new chat (a restarted kernel) resumes it, with its own settings. One file belongs to
-    # one open chat of a kernel: the first is closed first.
-    chat.close()
+    # A new chat (a restarted kernel) resumes it, with its own settings.
     resumed = Chat(base_url=fake.url, file=path, model="command-r7b-12-2024", system="brief")
     assert resumed.messages == chat.messages
     assert resumed.model == "command-r7b-12-2024" and resumed.system == "brief"
