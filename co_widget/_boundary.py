@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from pydantic_core import to_jsonable_python
 
+from ._documents import normalize_documents
 from ._json_values import MAX_DEPTH, check_json, deep_path, repair_json, repair_surrogates
 from ._tool_schema import tool_content
 
@@ -44,6 +45,7 @@ __all__ = [
     "check_citations",
     "check_max_tool_result",
     "citation_problem",
+    "documents",
     "error_text",
     "forward_compatible",
     "materialise",
@@ -222,6 +224,24 @@ def _json_size(value: Any) -> int:
 
 def _utf8_prefix(text: str, max_bytes: int) -> str:
     return text.encode("utf-8")[: max(0, max_bytes)].decode("utf-8", "ignore")
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def documents(value: Any, argument: str = "documents") -> list[dict[str, Any]]:
+    """``documents=`` (the chat's or a turn's) as Cohere documents with plain JSON data: nesting
+    is bounded before the conversion walks it (a dict that contains itself is refused too), and
+    the result is checked (NaN in the user's own dict is refused: it should say what it means).
+    """
+    where = deep_path(value, argument)
+    if where is not None:
+        raise ValueError(
+            f"{where} is nested more than {MAX_DEPTH} levels deep (or contains itself)."
+        )
+    checked = normalize_documents(value, argument)
+    check_json(checked, argument)
+    return checked
 
 
 # --- citations ---------------------------------------------------------------------------------

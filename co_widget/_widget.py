@@ -31,6 +31,7 @@ from ._autosave import (
     release_file,
 )
 from ._boundary import MAX_TOOL_RESULT, check_max_tool_result
+from ._boundary import documents as checked_documents
 from ._client import DEFAULT_TIMEOUT, CohereClient
 from ._conversation import (
     dump_chat,
@@ -43,7 +44,7 @@ from ._conversation import (
     validate_history,
     write_chat_file,
 )
-from ._documents import normalize_documents, with_turn_documents
+from ._documents import with_turn_documents
 from ._image_store import ImageStore
 from ._images import image_blocks
 from ._json_values import check_text
@@ -214,7 +215,7 @@ class Chat(anywidget.AnyWidget):
                 max_side=caps.max_image_side if caps else None,
             )
         user = _user_message(text, blocks)
-        turn_documents = normalize_documents(documents)
+        turn_documents = checked_documents(documents)
         if turn_documents:
             user["_co"] = {"documents": turn_documents}
         reply = self._start(lambda messages: messages, user, params, fmt, notes)

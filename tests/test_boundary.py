@@ -549,3 +549,27 @@ def test_unknown_message_keys_in_a_file_are_ignored_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match=r"unknown message keys \['future'\]"):
         chat = Chat.load(_file(tmp_path, messages))
     assert chat.history == [{"role": "user", "content": "q"}]
+
+
+def _self_containing_doc() -> dict:
+    doc: dict = {"text": "loop"}
+    doc["again"] = doc
+    return doc
+
+
+@pytest.mark.parametrize(
+    "documents, said",
+    [
+        ([_self_containing_doc()], "contains itself"),
+        ({"text": "deep", "nest": _deep(70)}, "nested more than 64"),
+        ([{"text": "x", "score": float("nan")}], r"documents\[0\]\['data'\]\['score'\]"),
+    ],
+    ids=["self-containing", "deep", "nan"],
+)
+def test_hostile_documents_are_a_value_error_and_change_nothing(fake, documents, said):
+    chat = Chat(base_url=fake.url, api_key="k")
+    with pytest.raises(ValueError, match=said):
+        chat.send("q", documents=documents)
+    with pytest.raises(ValueError, match=said):
+        Chat(base_url=fake.url, api_key="k", documents=documents)
+    assert chat.messages == [] and chat.status == "idle"
