@@ -105,7 +105,7 @@ class _Unprintable:
 
 
 def _self_containing() -> dict:
-    loop: dict = {"name": "loop"}
+    loop: dict = {"text": "loop"}
     loop["self"] = loop
     return loop
 
@@ -551,16 +551,10 @@ def test_unknown_message_keys_in_a_file_are_ignored_with_a_warning(tmp_path):
     assert chat.history == [{"role": "user", "content": "q"}]
 
 
-def _self_containing_doc() -> dict:
-    doc: dict = {"text": "loop"}
-    doc["again"] = doc
-    return doc
-
-
 @pytest.mark.parametrize(
     "documents, said",
     [
-        ([_self_containing_doc()], "contains itself"),
+        ([_self_containing()], "contains itself"),
         ({"text": "deep", "nest": _deep(70)}, "nested more than 64"),
         ([{"text": "x", "score": float("nan")}], r"documents\[0\]\['data'\]\['score'\]"),
     ],
