@@ -23,6 +23,7 @@ import html
 import io
 import itertools
 import json
+import math
 import re
 import uuid
 import warnings
@@ -50,6 +51,7 @@ __all__ = [
     "forward_compatible",
     "materialise",
     "model_citation",
+    "model_usage",
     "new_call_id",
     "open_image",
     "parse_json_text",
@@ -242,6 +244,33 @@ def documents(value: Any, argument: str = "documents") -> list[dict[str, Any]]:
     checked = normalize_documents(value, argument)
     check_json(checked, argument)
     return checked
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+def model_usage(raw: Any) -> dict[str, Any] | None:
+    """message-end's usage as the ``_co`` record keeps it: Cohere's shape (groups of counts, or a
+    count such as ``cached_tokens``) with only finite, non-negative numbers; anything else in it
+    is dropped, so a hostile usage cannot turn a good reply into an error."""
+    if not isinstance(raw, dict):
+        return None
+    usage: dict[str, Any] = {}
+    for key, value in raw.items():
+        if _is_count(value):
+            usage[str(key)] = value
+        elif isinstance(value, dict):
+            usage[str(key)] = {str(k): v for k, v in value.items() if _is_count(v)}
+    return repair_json(usage)  # type: ignore[no-any-return]
+
+
+def _is_count(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 # --- citations ---------------------------------------------------------------------------------

@@ -24,11 +24,11 @@ import threading
 from collections.abc import Generator
 from typing import Any
 
-from ._boundary import MAX_TOOL_RESULT
+from ._boundary import MAX_TOOL_RESULT, model_usage
 from ._citations import Citation, cited_tools, place_citations, tool_calls_of
 from ._errors import CohereError, GenerationError
 from ._events import Event, MessageEnd
-from ._json_values import repair_json, repair_surrogates
+from ._json_values import repair_surrogates
 from ._reply_content import ReplyContent, Warnings, repaired
 from ._structured import ResponseFormat
 from ._usage import add_usage
@@ -99,7 +99,7 @@ class Reply:
             if type(event) is MessageEnd:
                 self._ended = True
                 self._finish_reason = repaired(event.finish_reason)
-                self._usage = repair_json(event.usage)
+                self._usage = model_usage(event.usage)
                 if event.finish_reason in _FAILED_FINISH_REASONS:
                     self._error = GenerationError(
                         repair_surrogates(event.error or "")

@@ -567,3 +567,21 @@ def test_hostile_documents_are_a_value_error_and_change_nothing(fake, documents,
     with pytest.raises(ValueError, match=said):
         Chat(base_url=fake.url, api_key="k", documents=documents)
     assert chat.messages == [] and chat.status == "idle"
+
+
+def test_a_hostile_usage_record_keeps_the_reply(fake, tmp_path):
+    usage = {
+        "billed_units": {"input_tokens": float("nan"), "output_tokens": 3, "note": "x"},
+        "tokens": "many",
+        "cached_tokens": float("inf"),
+        "future": 2,
+    }
+    fake.add(text_events("Fine.", usage=usage))
+    chat = Chat(base_url=fake.url, api_key="k")
+    reply = chat.send("q")
+    assert reply.result(SLOW) == "Fine." and reply.status == "complete"
+    assert chat.messages[-1]["_co"]["usage"] == {
+        "billed_units": {"output_tokens": 3},
+        "future": 2,
+    }
+    assert_healthy(chat, fake, tmp_path)
