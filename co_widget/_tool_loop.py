@@ -180,7 +180,7 @@ class ToolLoop:
             decision = self._decisions.get(call_id)
         if decision is None or decision.done():
             return False
-        decision.set_result(bool(approved))
+        decision.set_result(approved is True)  # only a real True approves, as with approve=
         return True
 
     def run(

@@ -585,3 +585,17 @@ def test_a_hostile_usage_record_keeps_the_reply(fake, tmp_path):
         "future": 2,
     }
     assert_healthy(chat, fake, tmp_path)
+
+
+def test_a_failure_while_building_the_transcript_still_ends_the_turn(strict, tmp_path, monkeypatch):
+    """Bug A's root cause: the runner built the tool steps outside its guard."""
+    from co_widget._tool_turn import ToolTurn
+
+    def broken(self):
+        raise RuntimeError("transcript failed")
+
+    monkeypatch.setattr(ToolTurn, "transcript", broken)
+    chat, reply = run_tool_returning("fine", strict)
+    assert reply.status == "error" and "transcript failed" in str(reply.error)
+    monkeypatch.undo()
+    assert_healthy(chat, strict, tmp_path)
