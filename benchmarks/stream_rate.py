@@ -8,7 +8,13 @@ one process, each building the reply text from the events:
 * "co_widget client": the HTTP client and parser alone;
 * "cohere SDK": ``cohere.ClientV2.chat_stream``.
 
-Prints the median events/s of each, the ratios against the budgets (the chat >= 10x the SDK, the
+Between the client and the chat, the stages a chat adds, each run on its own so their costs
+show: "+ Reply" (the client's events fed to a ``Reply``, which builds the message under its
+lock), "+ coalescer" (and its visible pieces through a ``DeltaCoalescer`` whose messages go
+nowhere). The rest of the chat's time is the worker thread, the delta messages' encoding and the
+commit. Each stage's cost is printed as microseconds per 1,000 events.
+
+Prints the median events/s of each, the ratios against the budgets (the chat >= 15x the SDK, the
 client >= 5x), and the import time of each package, measured in fresh interpreters.
 
     python benchmarks/stream_rate.py [--rounds 7] [--deltas 4000]
@@ -20,6 +26,8 @@ the stream's also makes the final line FAIL).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import statistics
 import subprocess
 import sys
@@ -28,13 +36,14 @@ from collections.abc import Callable
 
 import cohere
 
-from co_widget import Chat
+from co_widget import Chat, Reply
 from co_widget._client import CohereClient
+from co_widget._coalescer import DeltaCoalescer
 from co_widget._events import ContentDelta
 from co_widget._params import build_chat_body
 from co_widget.testing import FakeCohere, Stream, text_events
 
-BUDGETS = {"co_widget chat": 10.0, "co_widget client": 5.0}
+BUDGETS = {"co_widget chat": 15.0, "co_widget client": 5.0}
 MODEL = "command-a-03-2025"
 MESSAGES = [{"role": "user", "content": "Write a long story."}]
 reply_events: list[dict] = []  # the served stream's events, set in main()
@@ -57,6 +66,22 @@ def co_widget_run(url: str) -> tuple[int, str]:
             parts.append(event.text)
     client.close()
     return events, "".join(parts)
+
+
+def staged_run(url: str, coalesce: bool) -> tuple[int, str]:
+    """The client's events through a Reply (and, with ``coalesce``, a coalescer)."""
+    client = CohereClient(base_url=url)
+    reply = Reply()
+    events = 0
+    coalescer = DeltaCoalescer(lambda parts: None)
+    with coalescer if coalesce else contextlib.nullcontext():
+        for event in client.chat_stream(build_chat_body(MODEL, MESSAGES, None, {})):
+            events += 1
+            piece = reply._feed(event)
+            if coalesce and piece is not None:
+                coalescer.add(*piece)
+    client.close()
+    return events, reply.text
 
 
 def sdk_run(url: str) -> tuple[int, str]:
@@ -96,7 +121,13 @@ def main() -> None:
     reply_events[:] = text_events(deltas=deltas)
     stream = Stream(reply_events, framing="sse")  # encoded once, served each time
     expected = "".join(deltas)
-    runs = {"co_widget chat": chat_run, "co_widget client": co_widget_run, "cohere SDK": sdk_run}
+    runs = {
+        "co_widget chat": chat_run,
+        "co_widget client": co_widget_run,
+        "+ Reply": functools.partial(staged_run, coalesce=False),
+        "+ coalescer": functools.partial(staged_run, coalesce=True),
+        "cohere SDK": sdk_run,
+    }
     rates: dict[str, list[float]] = {name: [] for name in runs}
     wrong: set[str] = set()  # clients whose text differed from the stream's
     with FakeCohere(responder=lambda request: stream) as fake:
@@ -121,7 +152,19 @@ def main() -> None:
     print(f"{args.deltas} deltas per stream, {args.rounds} rounds, same text from all: {same}")
     print(f"{'':<17} {'median events/s':>16} {'import time':>12}")
     for name, median in medians.items():
-        print(f"{name:<17} {median:>16,.0f} {imports[name] * 1000:>10.0f} ms")
+        imported = f"{imports[name] * 1000:>10.0f} ms" if name in imports else ""
+        print(f"{name:<17} {median:>16,.0f} {imported:>13}")
+    # Where the chat's time goes, stage by stage (microseconds per 1,000 events).
+    per_k = {name: 1e9 / rate for name, rate in medians.items()}
+    stages = [
+        ("HTTP client and parser", per_k["co_widget client"]),
+        ("Reply (the message under its lock)", per_k["+ Reply"] - per_k["co_widget client"]),
+        ("coalescer", per_k["+ coalescer"] - per_k["+ Reply"]),
+        ("thread, delta messages, commit", per_k["co_widget chat"] - per_k["+ coalescer"]),
+    ]
+    print("where the chat's time goes, per 1,000 events:")
+    for label, micros in stages:
+        print(f"  {label:<36} {micros:>8,.0f} µs")
     print(
         "import time: a fresh `from co_widget import Chat` (the widget stack), "
         "`from co_widget._client import CohereClient` (no widget stack), "

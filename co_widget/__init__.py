@@ -35,6 +35,7 @@ from ._errors import (
     UnauthorizedError,
     UnprocessableEntityError,
 )
+from ._pricing import prices
 from ._reply import Reply
 from ._version import __version__
 
@@ -46,7 +47,13 @@ if TYPE_CHECKING:
 # ``import co_widget.testing`` (FakeCohere in anyone's CI) and the client must not pay for. The
 # errors and ``Reply`` are light and stay eager.
 # ``ToolCallRecord`` (the items of ``reply.calls``) comes with the tool loop, which loads pydantic.
-_LAZY = {"Chat": "._widget", "ToolCallRecord": "._tool_loop"}
+# ``models()`` (Cohere's model list merged with the built-in table) comes with requests.
+_LAZY = {
+    "Chat": "._widget",
+    "ToolCallRecord": "._tool_loop",
+    "models": "._models",
+    "DeprecatedModelWarning": "._models",
+}
 
 __all__ = [
     "APIStatusError",
@@ -57,6 +64,7 @@ __all__ = [
     "CohereConnectionError",
     "CohereError",
     "CohereTimeoutError",
+    "DeprecatedModelWarning",
     "ForbiddenError",
     "GenerationError",
     "InvalidTokenError",
@@ -72,6 +80,8 @@ __all__ = [
     "UnauthorizedError",
     "UnprocessableEntityError",
     "__version__",
+    "models",
+    "prices",
 ]
 
 

@@ -114,15 +114,7 @@ class CohereClient:
         any other base URL, such as FakeCohere or a proxy, no Authorization header is sent), and
         ValueError for an unusable key, base URL or body.
         """
-        base_url = self.base_url
-        if base_url is None:
-            base_url = os.environ.get("CO_API_URL") or DEFAULT_BASE_URL
-            _check_base_url(base_url, "CO_API_URL")
-        key = self._api_key
-        if key is None:
-            key = os.environ.get("CO_API_KEY") or os.environ.get("COHERE_API_KEY") or ""
-            _check_key(key, "CO_API_KEY")
-        key = key.strip()
+        base_url, key = self.endpoint()
         if not key and urlsplit(base_url).hostname in _COHERE_HOSTS:
             raise MissingAPIKeyError(f"No Cohere API key set for {base_url}.")
         self._check_transport(base_url, key)
@@ -147,6 +139,18 @@ class CohereClient:
             max_retries=self.max_retries,
             secret=key,
         )
+
+    def endpoint(self) -> tuple[str, str]:
+        """The base URL and the key ("" when none) a request would use now."""
+        base_url = self.base_url
+        if base_url is None:
+            base_url = os.environ.get("CO_API_URL") or DEFAULT_BASE_URL
+            _check_base_url(base_url, "CO_API_URL")
+        key = self._api_key
+        if key is None:
+            key = os.environ.get("CO_API_KEY") or os.environ.get("COHERE_API_KEY") or ""
+            _check_key(key, "CO_API_KEY")
+        return base_url, key.strip()
 
     def _check_transport(self, base_url: str | None, key: str | None) -> None:
         """Warn once if the key would travel over plain http:// to another machine. Checked at

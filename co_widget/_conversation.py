@@ -191,6 +191,10 @@ def validate_history(messages: Any) -> list[Message]:
     return checked
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _metadata_problem(meta: Any) -> str | None:
     if not isinstance(meta, dict):
         return "must be a dict."
@@ -199,8 +203,8 @@ def _metadata_problem(meta: Any) -> str | None:
     if not isinstance(meta.get("finish_reason") or "", str):
         return "'finish_reason' must be a string or null."
     usage = meta.get("usage") or {}
-    # Groups of counts (billed_units, tokens), or a count itself (Cohere's cached_tokens).
     if not isinstance(usage, dict) or not all(
+        # A group of counts, or a count of its own (Cohere's ``cached_tokens``).
         _is_count(group)
         or (isinstance(group or {}, dict) and all(map(_is_count, (group or {}).values())))
         for group in usage.values()
@@ -215,10 +219,6 @@ def _metadata_problem(meta: Any) -> str | None:
     if not isinstance(warnings_, list) or not all(isinstance(w, str) for w in warnings_):
         return "'warnings' must be a list of strings."
     return _records_problem(meta)
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # The fields of a tool call's card (``_co.calls``) that the views and the transcript read.

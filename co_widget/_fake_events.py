@@ -36,6 +36,7 @@ def text_events(
     error: str | None = None,
     id: str | None = None,
     input_tokens: int | None = None,
+    cached_tokens: int = 0,
 ) -> list[dict[str, Any]]:
     """The event dicts of one assistant reply, shaped exactly like the real API's.
 
@@ -62,6 +63,8 @@ def text_events(
             deltas, input tokens = ``input_tokens`` (FakeCohere passes the request's word count).
         error: an in-band failure message, put in message-end's ``delta.error``.
         id: the reply id in message-start (default: a fresh uuid4).
+        input_tokens: the billed input tokens of the computed usage.
+        cached_tokens: the computed usage's ``cached_tokens`` (input served from the cache).
     """
     if deltas is None:
         deltas = _pieces(text)
@@ -110,7 +113,7 @@ def text_events(
                 "input_tokens": billed_input + _PROMPT_TEMPLATE_TOKENS,
                 "output_tokens": output,
             },
-            "cached_tokens": 0,
+            "cached_tokens": cached_tokens,
         }
     if finish_reason is None:
         finish_reason = "ERROR" if error is not None else "TOOL_CALL" if tool_calls else "COMPLETE"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from co_widget._fake_events import text_events
+from co_widget._fake_models import prefix_words, with_logprobs
 from co_widget._fake_server import count_words, dump_json, encode_events
 
 __all__ = [
@@ -97,15 +98,20 @@ class Stream:
         return cls([json.loads(line) for line in text.split("\n") if line.strip()], **options)
 
     def _events(self, request_json: dict[str, Any]) -> Sequence[dict[str, Any] | bytes]:
-        if isinstance(self.events, str):
+        events = self.events
+        if isinstance(events, str):
             # Rendered per request, so that its usage counts the request's words.
-            return text_events(self.events, input_tokens=count_words(request_json))
-        return self.events
+            events = text_events(
+                events,
+                input_tokens=count_words(request_json),
+                cached_tokens=prefix_words(request_json),
+            )
+        return with_logprobs(events) if request_json.get("logprobs") else events
 
     def _wire(self, framing: str, request_json: dict[str, Any]) -> list[bytes]:
         """The encoded events and trailer. Fixed events are encoded once per framing, so a
         benchmark serving the same Stream again and again does not pay for it each time."""
-        if isinstance(self.events, str):
+        if isinstance(self.events, str) or request_json.get("logprobs"):
             return self._encode(self._events(request_json), framing)
         if framing not in self._wire_cache:
             self._wire_cache[framing] = self._encode(self.events, framing)

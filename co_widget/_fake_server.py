@@ -83,6 +83,7 @@ def chat_response(events: Iterable[dict | bytes]) -> dict[str, Any]:
     calls: dict[int, dict] = {}
     plan: list[str] = []
     citations: list[dict] = []
+    logprobs: list[dict] = []
     for event in events:
         if isinstance(event, bytes):
             continue
@@ -95,6 +96,8 @@ def chat_response(events: Iterable[dict | bytes]) -> dict[str, Any]:
         elif kind == "content-delta":
             for key, text in message["content"].items():
                 blocks[index][key] = blocks[index].get(key, "") + text
+            if "logprobs" in event:  # asked for: the response lists them, in order
+                logprobs.append(event["logprobs"])
         elif kind == "tool-plan-delta":
             plan.append(message["tool_plan"])
         elif kind == "tool-call-start":
@@ -117,6 +120,8 @@ def chat_response(events: Iterable[dict | bytes]) -> dict[str, Any]:
         message["tool_calls"] = [calls[i] for i in sorted(calls)]
     if citations:
         message["citations"] = citations
+    if logprobs:
+        reply["logprobs"] = logprobs
     return reply
 
 

@@ -38,13 +38,16 @@ _LONE_SURROGATE = re.compile(
 
 def lone_surrogate(text: str) -> int | None:
     """The index of the first unpaired UTF-16 surrogate in ``text``, or None."""
+    if text.isascii():  # a flag of the string in CPython: the common case costs nothing
+        return None
     match = _LONE_SURROGATE.search(text)
     return None if match is None else match.start()
 
 
 def repair_surrogates(text: str) -> str:
     """Join surrogate pairs into their characters; each lone surrogate becomes U+FFFD."""
-    if _SURROGATE.search(text) is None:
+    # Every delta of a stream passes here: ASCII text (a flag of the string) needs no search.
+    if text.isascii() or _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 

@@ -33,12 +33,14 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ._boundary import error_text
 from ._client import CohereClient
 from ._coalescer import DeltaCoalescer
+from ._commits import commit_fields
 from ._conversation import validate_history
 from ._errors import ChatBusyError, CohereError
 from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
@@ -62,9 +64,10 @@ class Host(Protocol):
     """What the runner needs from the widget."""
 
     messages: Messages
+    revision: int
     status: str
 
-    def hold_sync(self) -> Any: ...
+    def quiet(self, *names: str) -> AbstractContextManager[None]: ...
 
     def _send_custom(self, content: dict[str, Any]) -> None: ...
 
@@ -211,9 +214,8 @@ class ReplyRunner:
             with self.lock:
                 self.active = None
                 try:
-                    with self.host.hold_sync():  # messages and status in one update
-                        self.host.messages = messages
-                        self.host.status = "idle"
+                    self.commit(messages, turn)
+                    self.host.status = "idle"
                 finally:
                     self.host.status = "idle"
                     self._publish("end", reply=turn.rid)
@@ -227,6 +229,34 @@ class ReplyRunner:
                     self.after_commit()
             finally:
                 turn.reply._release()
+
+    # --- the conversation ------------------------------------------------------------------------
+
+    def commit(self, messages: Messages, turn: Turn | None = None) -> None:
+        """Make ``messages`` the conversation (hold the lock). The kernel's trait takes it at
+        once, without its own sync, which would send every message again; the views get a
+        ``commit`` of what changed (``_commits``), so a turn costs what it adds, however long
+        the history. ``turn``: the reply that ends with this commit; what it streamed is not sent
+        twice. If the views cannot be told, nothing changed."""
+        host = self.host
+        before, revision = host.messages, host.revision
+        streamed: list[Partial] = []
+        if turn is not None:
+            turn.coalescer.snapshot(streamed.append)  # all it sent: it is closed
+        with host.quiet("messages", "revision"):
+            host.messages, host.revision = messages, revision + 1
+        try:
+            self._publish(
+                "commit",
+                reply=turn.rid if turn is not None else None,
+                revision=revision + 1,
+                base_revision=revision,
+                **commit_fields(before, messages, streamed[0] if streamed else None),
+            )
+        except BaseException:
+            with host.quiet("messages", "revision"):
+                host.messages, host.revision = before, revision
+            raise
 
     # --- the stream messages --------------------------------------------------------------------
 
@@ -253,23 +283,33 @@ class ReplyRunner:
 
         return send_card
 
-    def answer_snapshot(self) -> None:
-        """Answer a view that opened mid-stream or saw a gap."""
+    def answer_snapshot(self, full: bool = False) -> None:
+        """Answer a view that opened mid-stream or saw a gap; ``full``: its model missed a
+        commit, so the snapshot carries the whole conversation."""
         turn = self.active
         if turn is None:
             with self.lock:
-                self._publish_snapshot(None, _NO_PARTIAL)
+                self._publish_snapshot(None, _NO_PARTIAL, full)
         else:
             # Through the coalescer: the partial must be exactly the deltas sent before it.
-            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial))
+            turn.coalescer.snapshot(lambda partial: self._publish_snapshot(turn, partial, full))
 
-    def _publish_snapshot(self, turn: Turn | None, partial: Partial) -> None:
+    def _publish_snapshot(self, turn: Turn | None, partial: Partial, full: bool) -> None:
         with self.lock:
             current = self.active
+            conversation: dict[str, Any] = {"revision": self.host.revision}
+            if full:
+                conversation["messages"] = self.host.messages
             if current is None:  # idle, or the reply ended meanwhile and messages has it
                 base = len(self.host.messages)
                 self._publish(
-                    "snapshot", reply=None, base=base, user=None, partial=_NO_PARTIAL, calls=[]
+                    "snapshot",
+                    reply=None,
+                    base=base,
+                    user=None,
+                    partial=_NO_PARTIAL,
+                    calls=[],
+                    **conversation,
                 )
             elif current is turn:
                 calls = turn.tools.cards() if turn.tools is not None else []
@@ -280,6 +320,7 @@ class ReplyRunner:
                     user=turn.user,
                     partial=partial,
                     calls=calls,
+                    **conversation,
                 )
             # else a new reply began meanwhile: its begin message already reset every view.
 

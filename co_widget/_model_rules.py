@@ -22,21 +22,46 @@ class Capabilities:
     # co_widget's cap on an image's longer side for this model: high detail splits images into
     # 512 px tiles, and bigger sides only cost upload bytes. None: no cap.
     max_image_side: int | None = None
+    reasoning: bool = False  # takes thinking= (the header offers its toggle)
+    # Tokens of context, when known; Cohere's /v1/models value replaces it (see ``_models``).
+    context_length: int | None = None
+    deprecated: str | None = None  # the date Cohere deprecated it, ISO format
+    replacement: str | None = None  # what to use instead of a deprecated model
+
+
+def _deprecated_alias(replacement: str, context_length: int | None = None) -> Capabilities:
+    """An alias Cohere deprecated on 2025-09-15 (its /v1/models says is_deprecated)."""
+    return Capabilities(
+        vision=False,
+        safety_off=True,
+        context_length=context_length,
+        deprecated="2025-09-15",
+        replacement=replacement,
+    )
 
 
 # Keys are model names, or name prefixes ending in "*"; the longest match wins.
 # Sources: docs.cohere.com "Command A Vision" and "Image Inputs" (vision, no tools with
-# images), "Safety Modes" (OFF only before Command R7B).
+# images), "Safety Modes" (OFF only before Command R7B), the models overview (context lengths,
+# reasoning, the aliases deprecated on 2025-09-15).
 MODELS: dict[str, Capabilities] = {
-    "command-a-vision-*": Capabilities(vision=True, tools_with_images=False, max_image_side=2048),
-    "command-a-03-2025": Capabilities(vision=False),
-    "command-a-reasoning-*": Capabilities(vision=False),
+    "command-a-plus-05-2026": Capabilities(
+        vision=True, reasoning=True, context_length=128_000, max_image_side=2048
+    ),
+    "command-a-vision-*": Capabilities(
+        vision=True, tools_with_images=False, max_image_side=2048, context_length=128_000
+    ),
+    "command-a-03-2025": Capabilities(vision=False, context_length=256_000),
+    "command-a-reasoning-*": Capabilities(vision=False, reasoning=True, context_length=256_000),
     "command-a-translate-*": Capabilities(vision=False),
-    "command-r7b-*": Capabilities(vision=False),
-    "command-r-08-2024": Capabilities(vision=False, safety_off=True),
-    "command-r-plus-08-2024": Capabilities(vision=False, safety_off=True),
-    "command-r": Capabilities(vision=False, safety_off=True),
-    "command-r-plus": Capabilities(vision=False, safety_off=True),
+    "north-mini-code-1-0": Capabilities(vision=False),
+    "command-r7b-*": Capabilities(vision=False, context_length=128_000),
+    "command-r-08-2024": Capabilities(vision=False, safety_off=True, context_length=128_000),
+    "command-r-plus-08-2024": Capabilities(vision=False, safety_off=True, context_length=128_000),
+    "command-r": _deprecated_alias("command-r-08-2024", 128_000),
+    "command-r-plus": _deprecated_alias("command-r-plus-08-2024", 128_000),
+    "command": _deprecated_alias("command-a-03-2025"),
+    "command-light": _deprecated_alias("command-r7b-12-2024"),
 }
 
 _DOCS = {

@@ -8,8 +8,13 @@ Stream messages (``begin``, ``delta``, ``end``, ``snapshot``) carry ``seq``, whi
 with each ``begin`` and grows by one per stream message: a view that sees a gap asks for a
 ``snapshot``. The other kernel messages (``rejected``, ``dropped``, ``asset``) carry no ``seq``, so
 they never look like a gap. A view also asks for a ``snapshot`` when it renders: one that gets no
-answer has no live kernel behind it (a notebook reopened from saved widget state). The conversation
-itself is not here: it is the synced ``messages`` trait, written once per reply, when it ends.
+answer has no live kernel behind it (a notebook reopened from saved widget state).
+
+The conversation is the synced ``messages`` trait, but a change of it never re-sends the whole
+list: the kernel updates its value in place without syncing it, and a numbered ``commit`` message
+carries what changed (the messages after the unchanged prefix). Every change gets the next
+``revision``: a model applies a commit only on top of the revision it was made from, and a view
+whose model missed one asks for a ``full`` snapshot, which carries all of ``messages``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ __all__ = [
     "STREAM_KINDS",
     "AssetMsg",
     "BeginMsg",
+    "CommitMsg",
     "DeltaMsg",
     "DroppedMsg",
     "EndMsg",
@@ -31,6 +37,7 @@ __all__ = [
     "Partial",
     "RejectedMsg",
     "RestoreMsg",
+    "SettingsMsg",
     "SnapshotMsg",
     "StreamKind",
     "ToolCard",
@@ -85,8 +92,25 @@ class DeltaMsg(TypedDict):
     citations: NotRequired[list[dict[str, Any]]]  # Cohere citation objects, in arrival order
 
 
+class CommitMsg(TypedDict):
+    """The conversation changed (reply ``reply`` ended, or undo, clear, an edit, a new
+    history): keep ``messages[:base]`` and append ``messages``, whose last one has the parts
+    named in ``streamed`` ("text", "thinking", "tool_plan", "citations") left empty: fill them
+    from what reply ``reply`` streamed (see ``_commits``). Made from revision
+    ``base_revision``; the result is ``revision``."""
+
+    type: Literal["commit"]
+    seq: int
+    reply: int | None
+    revision: int
+    base_revision: int
+    base: int
+    messages: list[Message]
+    streamed: list[str]
+
+
 class EndMsg(TypedDict):
-    """The reply ended; sent right after ``messages`` holds the finished turn."""
+    """The reply ended; sent right after the ``commit`` of the finished turn."""
 
     type: Literal["end"]
     seq: int
@@ -131,6 +155,8 @@ class SnapshotMsg(TypedDict):
     user: Message | None
     partial: Partial
     calls: list[ToolCard]  # the reply's tool call cards so far
+    revision: int  # the conversation's revision
+    messages: NotRequired[list[Message]]  # all of it, when the view asked for a full snapshot
 
 
 class RejectedMsg(TypedDict):
@@ -160,7 +186,15 @@ class AssetMsg(TypedDict):
 
 
 KernelMsg = (
-    BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg
+    BeginMsg
+    | DeltaMsg
+    | CommitMsg
+    | EndMsg
+    | ToolMsg
+    | SnapshotMsg
+    | RejectedMsg
+    | DroppedMsg
+    | AssetMsg
 )
 
 
@@ -204,7 +238,11 @@ class ClearMsg(TypedDict):
 
 
 class ViewSnapshotMsg(TypedDict):
+    """Ask for the stream's state; ``full``: with the whole conversation (the view's model
+    missed a commit)."""
+
     type: Literal["snapshot"]
+    full: NotRequired[bool]
 
 
 class ApproveMsg(TypedDict):
@@ -229,6 +267,15 @@ class ViewAssetMsg(TypedDict):
     name: str
 
 
+class SettingsMsg(TypedDict):
+    """The header's model picker or thinking toggle changed (see ``_header``): applies from the
+    next turn. ``thinking`` None means the model's default."""
+
+    type: Literal["settings"]
+    model: NotRequired[str]
+    thinking: NotRequired[dict[str, Any] | None]
+
+
 ViewMsg = (
     SendMsg
     | StopMsg
@@ -239,4 +286,5 @@ ViewMsg = (
     | ApproveMsg
     | RestoreMsg
     | ViewAssetMsg
+    | SettingsMsg
 )

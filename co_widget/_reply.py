@@ -27,8 +27,10 @@ from typing import Any
 from ._boundary import MAX_TOOL_RESULT, model_usage
 from ._citations import Citation, cited_tools, place_citations, tool_calls_of
 from ._errors import CohereError, GenerationError
-from ._events import Event, MessageEnd
+from ._events import ContentDelta, Event, MessageEnd
 from ._json_values import repair_surrogates
+from ._logprobs import LogprobTrack, TokenLogprob
+from ._pricing import cost_of
 from ._reply_content import ReplyContent, Warnings, repaired
 from ._structured import ResponseFormat
 from ._usage import add_usage
@@ -73,6 +75,11 @@ class Reply:
         self._loop: Any = None
         self._usage_before: dict[str, Any] | None = None
         self._plan_break = False  # the next plan text shown starts a new line (a later step)
+        # Set by the chat that starts the reply: what ``cost`` prices, with the chat's own
+        # price table; and, for ``send(..., logprobs=True)``, the logprobs of the text.
+        self._model: str | None = None
+        self._prices: dict[str, Any] | None = None
+        self._logprobs: LogprobTrack | None = None
 
     # --- the worker's side ------------------------------------------------------------------
 
@@ -106,6 +113,13 @@ class Reply:
                         or f"Generation ended with {event.finish_reason}."
                     )
                 return None
+            if (
+                self._logprobs is not None
+                and type(event) is ContentDelta
+                and event.kind == "text"
+                and not self._logprobs.add(event.text, event.logprobs)
+            ):
+                self._warnings.once("Skipped malformed logprobs.")
             piece = self._content.feed(event)
             if piece is not None and piece[0] == "tool_plan" and self._plan_break:
                 # A later step's plan starts on its own line in the live bubble.
@@ -144,6 +158,8 @@ class Reply:
             self._usage_before = add_usage(self._usage_before, self._usage)
             self._plan_break = self._plan_break or bool(self._content.tool_plan.parts)
             self._content = ReplyContent(self._warnings, self._call_ids)
+            if self._logprobs is not None:  # reply.text is the last call's: so are these
+                self._logprobs = LogprobTrack()
             self._finish_reason = self._usage = self._stream = None
             self._ended = False
 
@@ -160,13 +176,23 @@ class Reply:
     def _metadata(self) -> dict[str, Any]:
         """The turn's ``_co`` record in the chat's ``messages`` (plain JSON, no secrets)."""
         with self._lock:
-            meta = {
+            usage = add_usage(self._usage_before, self._usage)
+            meta: dict[str, Any] = {
                 "status": self._status,
                 "finish_reason": self._finish_reason,
-                "usage": add_usage(self._usage_before, self._usage),
+                "usage": usage,
                 "error": self._error.to_dict() if self._error else None,
                 "warnings": self._warnings.lines(),
             }
+            # What the footer and the header gauges show (see ``_pricing``).
+            if self._model is not None:
+                meta["model"] = self._model
+                meta["cost"] = cost_of(usage, self._model, self._prices)
+            context = _context_of(self._usage)
+            if context is not None:
+                meta["context"] = context
+            if self._logprobs is not None:
+                meta["logprobs"] = self._logprobs.compact()
             tools = cited_tools(self._content.citations, self._history_calls)
         if tools:  # so the bubble names the tool of a cited result without the history
             meta["tools"] = tools
@@ -269,6 +295,23 @@ class Reply:
             return add_usage(self._usage_before, self._usage)
 
     @property
+    def cost(self) -> float | None:
+        """What the reply cost in US dollars (its billed tokens, with the tool loop's model
+        calls, at ``co_widget.prices`` or the chat's ``prices=``); None until its usage is
+        known, or when no price is known for its model."""
+        with self._lock:
+            usage = add_usage(self._usage_before, self._usage)
+        return cost_of(usage, self._model, self._prices)
+
+    @property
+    def logprobs(self) -> list[TokenLogprob] | None:
+        """With ``send(..., logprobs=True)``: one record per streamed chunk of ``text``:
+        ``token``, ``logprob`` (natural log; ``probability`` is its exp), ``start``/``end`` in
+        ``reply.text``, ``token_ids``. None when not asked for."""
+        with self._lock:
+            return None if self._logprobs is None else list(self._logprobs.tokens)
+
+    @property
     def calls(self) -> list[Any]:
         """The Python tool calls this reply ran, in order (snapshots, see ``ToolCallRecord``):
         ``id``, ``name``, ``arguments``, ``status`` ("waiting", "running", "done", "error",
@@ -354,3 +397,15 @@ class Reply:
         if len(text) > _REPR_TEXT_CHARS:
             text = text[:_REPR_TEXT_CHARS] + "…"
         return f"Reply(status={self.status!r}, text={text!r})"
+
+
+def _context_of(usage: dict[str, Any] | None) -> int | None:
+    """The tokens the last model call put in the context: its input (as Cohere counted it,
+    template included) and its output, which the next request carries as history."""
+    tokens = usage.get("tokens") if isinstance(usage, dict) else None
+    if not isinstance(tokens, dict):
+        return None
+    counts = [tokens.get("input_tokens"), tokens.get("output_tokens")]
+    if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in counts):
+        return None
+    return int(sum(counts))  # type: ignore[arg-type]

@@ -71,13 +71,18 @@ class ToolTurn:
         messages = turn.body["messages"]
         system = messages[:1] if messages and messages[0].get("role") == "system" else []
         error: CohereError | None = None
+        body = turn.body
 
         def step(history: list[dict[str, Any]]) -> StepOutcome:
-            nonlocal error
+            nonlocal error, body
             with self._lock:
                 self._streaming.clear()  # stream indices restart with each model call
             reply._set_history(history)  # the tool results a citation of this answer may name
-            error = stream_body(turn, {**turn.body, "messages": [*system, *history]}, self.on_event)
+            error = stream_body(turn, {**body, "messages": [*system, *history]}, self.on_event)
+            # tool_choice="REQUIRED" forces tool calls in the first call only, so that the loop
+            # can end with an answer; "NONE" stays on every call.
+            if body.get("tool_choice") == "REQUIRED":
+                body = {key: value for key, value in body.items() if key != "tool_choice"}
             ok = error is None and reply.error is None and reply.finish_reason is not None
             return StepOutcome(reply.message, reply.finish_reason, ok)
 

@@ -49,8 +49,11 @@ class ViewActions:
                     self._keep_for_undo("clear", chat.clear)
                 case {"type": "restore", "token": token}:
                     self._restore(token)
-                case {"type": "snapshot"}:
-                    chat._runner.answer_snapshot()
+                case {"type": "snapshot"}:  # also: a view rendered
+                    chat._runner.answer_snapshot(full=content.get("full") is True)
+                    chat._header_ctl.view_opened()
+                case {"type": "settings"}:
+                    chat._header_ctl.apply(chat, content)
                 case {"type": "asset", "name": name}:
                     chat._send_custom({"type": "asset", "name": name}, [asset_code(name)])
                 case {"type": "approve", "call": str(call), "approved": bool(approved)}:

@@ -3,9 +3,11 @@ the :class:`~co_widget._lifecycle.ReplyRunner` that runs one reply at a time, an
 actions (declared in ``_protocol``).
 
 Synced state is small: ``model``, ``system``, ``status`` and ``messages`` (the conversation, with
-per-turn ``_co`` metadata, see ``_conversation``). ``messages`` is written once per reply, when it
-ends; while it streams, the text goes to the views as numbered custom messages (``_lifecycle``).
-The worker thread never prints.
+per-turn ``_co`` metadata, see ``_conversation``) at its ``revision``. ``messages`` changes once
+per reply, when it ends, and with undo, clear, edits and a new history; the views then get what
+changed as a ``commit`` message, never the whole trait again (``ReplyRunner.commit``). While a
+reply streams, the text goes to the views as numbered custom messages (``_lifecycle``). The
+worker thread never prints.
 
 What the views ask of the kernel, and the answers outside the stream, are ``_view_actions``.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +48,15 @@ from ._conversation import (
     write_chat_file,
 )
 from ._documents import with_turn_documents
+from ._header import Header, chat_cost, context_used
 from ._image_store import ImageStore
 from ._images import image_blocks
 from ._json_values import check_text
 from ._lifecycle import STOP_GRACE, ReplyRunner
+from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
+from ._pricing import check_prices
 from ._reply import Reply
 from ._structured import ResponseFormat, resolve_response_format
 from ._tool_loop import check_approve, check_max_steps
@@ -83,7 +89,10 @@ class Chat(anywidget.AnyWidget):
     stop_sequences, seed, thinking, documents, ...), checked here, before any request.
     ``tools`` takes Python functions (run by the chat, see ``_tool_turn``) and raw v2 tool
     dicts; ``approve`` (False, True for the widget's buttons, or ``fn(name, arguments) -> bool``)
-    says which calls run; ``max_steps`` caps the model calls of one reply.
+    says which calls run; ``max_steps`` caps the model calls of one reply. ``prices``
+    (``{model: {"input": usd, "output": usd}}`` per million billed tokens) wins over
+    ``co_widget.prices`` for ``cost`` (see ``_pricing``); ``logprobs=True`` keeps them for
+    every reply.
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -102,11 +111,17 @@ class Chat(anywidget.AnyWidget):
     # The conversation (Cohere v2 messages plus "_co" metadata). Use ``history`` to read or set
     # it from code: that copy is checked and ready for the API.
     messages = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # One more with each change of messages: a view's model applies a commit only on top of the
+    # revision it was made from (see _protocol.CommitMsg).
+    revision = traitlets.Int(0).tag(sync=True)
     status = traitlets.Enum(("idle", "streaming"), "idle").tag(sync=True)
     # False for a model known to take no images: the composer then offers no attachments, so a
     # pasted image is not silently refused by the kernel.
     _accepts_images = traitlets.Bool(True).tag(sync=True)
-    # file=: the last autosave failure ("could not save PATH: reason"), None after a good save.
+    # The header's model picker and gauges (see ``_header``).
+    _models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    _header = traitlets.Dict().tag(sync=True)
+    # file=: the last autosave failure ("Could not save PATH: reason"), None after a good save.
     # The widget shows it as a notice.
     autosave_error = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
 
@@ -123,6 +138,7 @@ class Chat(anywidget.AnyWidget):
         max_steps: int = 10,
         title: str | None = None,
         file: str | os.PathLike[str] | None = None,
+        prices: dict[str, dict[str, float]] | None = None,
         max_tool_result: int = MAX_TOOL_RESULT,
         **params: Any,
     ) -> None:
@@ -151,6 +167,10 @@ class Chat(anywidget.AnyWidget):
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
+        self._quiet: set[str] = set()  # traits not to sync (see quiet)
+        self._prices = {} if prices is None else check_prices(prices)
+        self._header_ctl = Header(self, self._client.endpoint)
+        self._header_ctl.warn_if_deprecated(model)
         super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
         self._model_changed({"new": model})
         self._autosaver: Autosaver | None = None
@@ -167,6 +187,8 @@ class Chat(anywidget.AnyWidget):
     def _model_changed(self, change: dict[str, Any]) -> None:
         caps = capabilities(change["new"])
         self._accepts_images = caps is None or caps.vision
+        if hasattr(self, "_header_ctl"):  # not yet while traitlets builds the widget
+            self._header_ctl.update(self)
 
     def __repr__(self) -> str:
         # Stable (no address, no key): notebooks compare it, and it is the widget's text/plain.
@@ -181,6 +203,7 @@ class Chat(anywidget.AnyWidget):
         images: list[Any] | None = None,
         detail: str | None = None,
         response_format: Any = None,
+        logprobs: bool | None = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
@@ -191,7 +214,8 @@ class Chat(anywidget.AnyWidget):
         the text (see ``co_widget._images``); an image too big for Cohere's limits is shrunk,
         with a warning. ``detail``: "auto", "low" or "high" for these images.
         ``response_format``: for this message only, a pydantic model class or a JSON schema
-        (then ``reply.parsed`` gives the data).
+        (then ``reply.parsed`` gives the data). ``logprobs=True``: keep the log probability of
+        each streamed piece of text on ``reply.logprobs`` (the bubble can shade them).
 
         Raises ValueError for an empty message, more than 20 images, a combination Cohere
         rejects or an invalid history, and ChatBusyError while another reply streams (wait for
@@ -204,6 +228,8 @@ class Chat(anywidget.AnyWidget):
         if response_format is not None:
             fmt = resolve_response_format(response_format)
             params = validate_params({**params, "response_format": fmt.body})
+        if logprobs is not None:
+            params = validate_params({**params, "logprobs": logprobs})
         notes: list[str] = []
         blocks: list[dict[str, Any]] = []
         if images is not None:
@@ -291,6 +317,9 @@ class Chat(anywidget.AnyWidget):
             user = self._images.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
         reply._max_arguments = self._max_tool_result
+        reply._model, reply._prices = self.model, self._prices
+        if (self._params if params is None else params).get("logprobs"):
+            reply._logprobs = LogprobTrack()
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
             reply._note(note)
         tools = None
@@ -347,14 +376,7 @@ class Chat(anywidget.AnyWidget):
         """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
         with self._runner.lock:
             self._runner.check_idle()
-            before = self.messages
-            after = self._images.slim(change(before))
-            try:
-                self.messages = after
-            except BaseException:
-                with self.hold_trait_notifications():
-                    self.set_trait("messages", before)
-                raise
+            self._runner.commit(self._images.slim(change(self.messages)))
         self._autosaver_flush()  # the change is on disk when undo(), clear()... return
 
     @traitlets.observe("messages")
@@ -369,6 +391,25 @@ class Chat(anywidget.AnyWidget):
         bills) and ``tokens`` (with its prompt template), each ``input_tokens`` and
         ``output_tokens``."""
         return usage_totals(self.messages)
+
+    @property
+    def cost(self) -> float | None:
+        """What the conversation's replies cost, in US dollars (billed tokens at
+        ``co_widget.prices``, or this chat's ``prices=``); None when a reply's model has no
+        known price. See ``reply.cost`` for one reply."""
+        return chat_cost(self.messages, self.model, self._prices)
+
+    @property
+    def context_used(self) -> int:
+        """Tokens of context the next request starts with: the last request's input tokens as
+        Cohere counted them (history, documents, tools, its template) plus the reply, plus an
+        estimate (4 characters a token) for messages added since."""
+        return context_used(self)
+
+    @traitlets.observe("messages")
+    def _messages_changed(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "_header_ctl"):
+            self._header_ctl.update(self)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
@@ -431,6 +472,31 @@ class Chat(anywidget.AnyWidget):
     def _send_custom(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """ipywidgets' ``Widget.send`` (``Chat.send`` is the public "send a user message")."""
         super().send(content, buffers)
+
+    @contextmanager
+    def quiet(self, *names: str) -> Iterator[None]:
+        """Traits ``names`` change inside without ipywidgets syncing them: the caller tells the
+        views itself (a ``commit``). A new view or page still gets their values."""
+        self._quiet.update(names)
+        try:
+            yield
+        finally:
+            self._quiet.difference_update(names)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        # The views change the conversation only by actions the kernel checks (send, edit,
+        # clear...). A view's model holds the commits it applied as unsynced changes, which a
+        # front end may echo back with some other change: never take the conversation from there.
+        kept = {key: value for key, value in sync_data.items() if key not in _KERNEL_OWNED}
+        super().set_state(kept)
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        # ipywidgets asks this before it syncs a changed trait.
+        return key not in self._quiet and super()._should_send_property(key, value)
+
+
+# Traits only the kernel writes: see set_state.
+_KERNEL_OWNED = frozenset({"messages", "revision", "status"})
 
 
 def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:

@@ -60,6 +60,7 @@ from requests.structures import CaseInsensitiveDict
 from co_widget._fake_events import text_events
 from co_widget._fake_grounded import grounded_reply
 from co_widget._fake_images import describe_images
+from co_widget._fake_models import FAKE_MODELS, models_body
 from co_widget._fake_replies import (
     Error,
     Reply,
@@ -146,6 +147,11 @@ class FakeCohere:
         framing, transfer, chunk_size, delay: defaults for every streamed reply
             (see :class:`Stream`).
         host, port: where to listen (port 0 picks a free port).
+
+    ``GET /v1/models`` answers with :attr:`models` (a small realistic list, one model of it
+    deprecated; assign a list of model dicts, or an :class:`Error` to make it fail). Those reads
+    are recorded in :attr:`model_requests`, not in :attr:`requests`, since a ``Chat`` makes
+    one in the background.
     """
 
     def __init__(
@@ -174,6 +180,8 @@ class FakeCohere:
         self.delay = delay
         self._address = (host, port)
         self.requests: list[RecordedRequest] = []
+        self.model_requests: list[RecordedRequest] = []
+        self.models: list[dict[str, Any]] | Error = [dict(m) for m in FAKE_MODELS]
         self._queue: deque[Reply | Script] = deque()
         self._lock = threading.Lock()
         self._server: FakeServer | None = None
@@ -237,6 +245,9 @@ class FakeCohere:
         request = RecordedRequest(
             handler.command, handler.path, CaseInsensitiveDict(handler.headers.items()), body, raw
         )
+        if request.method == "GET" and urlsplit(request.path).path == "/v1/models":
+            self._answer_models(handler, request)
+            return
         with self._lock:
             self.requests.append(request)
 
@@ -261,6 +272,18 @@ class FakeCohere:
             headers=reply.headers or {},
             on_write=self.on_write,
         )
+
+    def _answer_models(self, handler: Handler, request: RecordedRequest) -> None:
+        with self._lock:
+            self.model_requests.append(request)
+        answer = self.models
+        if self._api_key is not None:
+            problem = auth_problem(request.headers.get("Authorization"), self._api_key)
+            answer = Error(401, problem) if problem else answer
+        if isinstance(answer, Error):
+            handler.send_json(answer.status, *answer._response(), self.on_write)
+        else:
+            handler.send_json(200, dump_json(models_body(answer, request.path)), {}, self.on_write)
 
     def _reply_to(self, request: RecordedRequest) -> Stream | Error:
         """Route and authenticate like the real API, then take the next reply."""

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from co_widget.testing import FakeCohere
 from tests.support.browser import NetworkGuard, launch_chromium, serve_harness
 from tests.support.comm_recorder import recording_comms
+
+# A Chat reads the model list of its endpoint (each FakeCohere is one) and caches it on disk:
+# in a folder of this test run, never in the user's cache.
+os.environ.setdefault("CO_WIDGET_CACHE_DIR", tempfile.mkdtemp(prefix="co_widget-cache-"))
 
 
 @pytest.fixture

@@ -103,7 +103,8 @@ def test_a_failing_sync_leaves_the_history_as_it_was(chat, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("the comm is gone")
 
-    monkeypatch.setattr(chat, "send_state", broken)
+    # A change reaches the views as a commit message (the trait itself is not synced).
+    monkeypatch.setattr(chat, "_send_custom", broken)
     with pytest.raises(OSError):
         chat.history = [{"role": "user", "content": "replaced"}]
     assert chat.messages == before

@@ -18,7 +18,7 @@ from co_widget._conversation import validate_history
 from co_widget.testing import FakeCohere, text_events, tool_results
 
 SLOW = 10.0
-FIXTURES = Path(__file__).parent / "fixtures" / "v0_1_0"
+FIXTURES = Path(__file__).parent / "fixtures" / "saved_0_1_0"
 # Modest: a few seconds each (a chat example is a whole tool loop over real sockets).
 SETTINGS = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -148,14 +148,12 @@ def test_hostile_tool_results_arguments_and_citations_never_break_a_chat(
     assert_end_state(chat, fake, tmp_path_factory.mktemp("chat"))
 
 
-# Real messages (from the 0.1.0 files) too, so that many generated files open.
-SAVED = [
-    message
-    for name in ("tools", "citations", "image_json_error")
-    for message in json.loads((FIXTURES / f"{name}.chat.json").read_text(encoding="utf-8"))[
-        "messages"
-    ]
+# Real messages (from the files 0.1.0 saved) too, so that many generated files open.
+FILES = [
+    json.loads(path.read_text(encoding="utf-8"))["messages"]
+    for path in sorted(FIXTURES.glob("*.chat.json"))
 ]
+SAVED = [message for messages in FILES for message in messages]
 message_shapes = st.one_of(
     st.sampled_from(SAVED),
     st.sampled_from(SAVED).flatmap(
@@ -184,7 +182,10 @@ message_shapes = st.one_of(
 
 
 @given(
-    messages=st.lists(message_shapes, max_size=4),
+    messages=st.lists(message_shapes, max_size=4)
+    | st.tuples(st.sampled_from(FILES), st.integers(0, 30), message_shapes).map(
+        lambda f: [*f[0][: f[1]], f[2]]  # a real conversation, then anything
+    ),
     extra=st.dictionaries(st.sampled_from(["params", "system", "model", "later"]), values),
 )
 @settings(SETTINGS, max_examples=60)

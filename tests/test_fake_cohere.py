@@ -107,7 +107,7 @@ def dechunk(wire: bytes) -> list[bytes]:
 def test_records_every_request_and_redacts_the_key(fake):
     body = {**CHAT, "temperature": 0.3}
     post(fake, body, headers={"Authorization": "Bearer sk-secret", "X-Client-Name": "demo"})
-    requests.get(f"{fake.url}/v1/models", timeout=10)
+    requests.get(f"{fake.url}/v1/datasets", timeout=10)
 
     first, second = fake.requests
     assert (first.method, first.path, first.json) == ("POST", "/v2/chat", body)
@@ -118,7 +118,7 @@ def test_records_every_request_and_redacts_the_key(fake):
     assert "<redacted>" in repr(first)
     assert (second.method, second.path, second.json, second.body) == (
         "GET",
-        "/v1/models",
+        "/v1/datasets",
         None,
         b"",
     )
@@ -667,3 +667,45 @@ def test_sdk_with_a_wrong_key_is_unauthorized(sdk):
             list(stream)
         assert info.value.body["message"] == "invalid api token"
         assert fake.requests[0].headers["Authorization"] == "Bearer wrong"
+
+
+def test_serves_the_model_list_apart_from_the_chat_requests(fake):
+    answer = requests.get(f"{fake.url}/v1/models?endpoint=chat", timeout=10)
+    listed = answer.json()["models"]
+    assert answer.status_code == 200 and answer.json()["next_page_token"] == ""
+    assert {"name", "context_length", "is_deprecated", "features"} <= set(listed[0])
+    assert [m["name"] for m in listed if m["is_deprecated"]] == ["command-r-plus"]
+    assert requests.get(f"{fake.url}/v1/models?endpoint=embed", timeout=10).json()["models"] == []
+    fake.models = Error(500, "models are down")
+    assert requests.get(f"{fake.url}/v1/models", timeout=10).status_code == 500
+    assert len(fake.model_requests) == 3 and fake.requests == []
+
+
+def test_streams_logprobs_only_when_asked(fake):
+    asked = requests.post(f"{fake.url}/v2/chat", json={**CHAT, "logprobs": True}, timeout=10)
+    plain = requests.post(f"{fake.url}/v2/chat", json=CHAT, timeout=10)
+    assert b'"logprobs":{"text":' in asked.content and b"logprobs" not in plain.content
+    whole = requests.post(f"{fake.url}/v2/chat", json={**CHAT, "stream": False, "logprobs": True})
+    items = whole.json()["logprobs"]
+    assert "".join(item["text"] for item in items) == "hi" and items[0]["logprobs"][0] <= 0
+
+
+@pytest.mark.sdk
+def test_sdk_lists_the_models_and_reads_logprobs_and_cached_tokens(sdk, fake):
+    client = sdk_client(sdk, fake)
+    listed = client.models.list(endpoint="chat").models
+    assert "north-mini-code-1-0" in [m.name for m in listed]
+    assert [m.name for m in listed if m.is_deprecated] == ["command-r-plus"]
+    history = [
+        {"role": "user", "content": "hello world"},
+        {"role": "assistant", "content": "hello world"},
+        {"role": "user", "content": "again"},
+    ]
+    deltas = [
+        event
+        for event in client.chat_stream(model=MODEL, messages=history, logprobs=True)
+        if event.type == "content-delta"
+    ]
+    assert [event.logprobs.text for event in deltas] == ["again"]
+    whole = client.chat(model=MODEL, messages=history, logprobs=True)
+    assert whole.logprobs[0].text == "again" and whole.usage.cached_tokens == 4

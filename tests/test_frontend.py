@@ -168,6 +168,7 @@ def test_gap_asks_for_a_snapshot_and_waits_for_it(page):
             "base": 0,
             "user": user("hi"),
             "partial": snapshot,
+            "revision": 0,
         },
         {"type": "delta", "seq": 5, "reply": "r", "text": "five"},
     )
@@ -614,3 +615,63 @@ def test_screenshot(page, theme):
     page.locator(".co-list").evaluate("(el) => { el.style.maxHeight = 'none'; }")
     page.locator(".co-widget").screenshot(path=str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_a_commit_adds_what_changed_and_takes_the_answer_from_the_stream(page):
+    setup(page, messages=CONVERSATION, revision=3)
+    emit(page, {"type": "begin", "seq": 0, "reply": 7, "base": 4, "user": user("Pepsi?")})
+    emit(page, {"type": "delta", "seq": 1, "reply": 7, "text": "Pepsi is "})
+    emit(page, {"type": "delta", "seq": 2, "reply": 7, "text": "a cola too."})
+    answer = {**assistant(""), "_co": {"status": "complete"}}
+    commit = {
+        "type": "commit",
+        "seq": 3,
+        "reply": 7,
+        "revision": 4,
+        "base_revision": 3,
+        "base": 4,
+        "messages": [user("Pepsi?"), answer],
+        "streamed": ["text"],
+    }
+    emit(page, commit, {"type": "end", "seq": 4, "reply": 7})
+    frames(page)
+    final = [*CONVERSATION, user("Pepsi?"), {**answer, "content": "Pepsi is a cola too."}]
+    assert page.evaluate("harness.model.get('messages')") == final
+    assert page.evaluate("harness.model.get('revision')") == 4
+    assert page.locator(".co-assistant .co-md").last.inner_text() == "Pepsi is a cola too."
+    # A second view of the model finds the commit applied; undo then keeps a prefix.
+    page.evaluate("harness.mount()")
+    emit(page, {**commit, "seq": 5}, {"type": "end", "seq": 6, "reply": 7})
+    undo = {**commit, "seq": 7, "reply": None, "revision": 5, "base_revision": 4}
+    emit(page, {**undo, "base": 2, "messages": [], "streamed": []})
+    frames(page)
+    assert page.evaluate("harness.model.get('messages')") == CONVERSATION[:2]
+    assert page.locator(".view").nth(1).locator(".co-msg").count() == 2
+    assert sent(page) == [{"type": "snapshot"}]  # the second view's, as it rendered: no full one
+
+
+def test_a_view_that_missed_a_commit_asks_for_the_whole_conversation(page):
+    setup(page, messages=CONVERSATION, revision=3)
+    # Revision 4 was dropped on the way: revision 5 cannot be applied on top of 3.
+    missed = {"type": "commit", "seq": 1, "reply": None, "revision": 5, "base_revision": 4}
+    emit(page, {**missed, "base": 4, "messages": [user("lost")], "streamed": []})
+    assert sent(page) == [{"type": "snapshot", "full": True}]
+    kernel = [*CONVERSATION, user("kept"), user("lost")]
+    snapshot = {
+        "type": "snapshot",
+        "seq": 1,
+        "reply": None,
+        "base": len(kernel),
+        "user": None,
+        "partial": {"text": "", "thinking": "", "tool_plan": "", "citations": []},
+        "calls": [],
+        "revision": 5,
+    }
+    emit(page, {**snapshot, "messages": kernel})
+    frames(page)
+    assert page.evaluate("harness.model.get('messages')") == kernel
+    assert page.locator(".co-list > .co-msg").count() == len(kernel)
+    # A snapshot (as a view asks for when it renders) that finds the model behind the kernel
+    # asks for the whole conversation too.
+    emit(page, {**snapshot, "seq": 2, "revision": 6, "base": len(kernel)})
+    assert sent(page) == [{"type": "snapshot", "full": True}] * 2

@@ -152,6 +152,7 @@ def test_a_view_that_no_kernel_answers_disables_its_composer(page):
             "base": 0,
             "user": None,
             "partial": {"text": "", "thinking": "", "tool_plan": ""},
+            "revision": 0,
         },
     )
     expect(notice).to_be_hidden()

@@ -46,7 +46,37 @@ def customs(messages, kind: str | None = None) -> list[dict]:
 
 
 def commits(messages) -> list[dict]:
-    return [m.state for m in messages if m.state is not None and "messages" in m.state]
+    """The changes of the conversation sent to the views: ``commit`` messages (the trait's own
+    sync must never carry ``messages`` again, so a turn costs what it adds)."""
+    assert not [m for m in messages if m.state is not None and "messages" in m.state]
+    return customs(messages, "commit")
+
+
+def streamed_parts(window) -> dict:
+    """What a view received of the last reply in ``window``: its deltas, summed."""
+    parts: dict = {"text": "", "thinking": "", "tool_plan": "", "citations": []}
+    for delta in customs(window, "delta"):
+        for kind, piece in delta.items():
+            if kind in parts:
+                parts[kind] += piece
+    return parts
+
+
+def applied(messages: list[dict], commit: dict, streamed: dict | None = None) -> list[dict]:
+    """What a view's model holds after ``commit``, the parts it names filled from what the
+    reply ``streamed`` (js/src/commits.js does this in the browser)."""
+    added = [dict(m) for m in commit["messages"]]
+    for kind in commit["streamed"]:
+        last = added[-1]
+        if kind in ("tool_plan", "citations"):
+            last[kind] = streamed[kind]
+        elif isinstance(last["content"], str):
+            last["content"] = streamed[kind]
+        else:
+            last["content"] = [
+                {**b, kind: streamed[kind]} if b["type"] == kind else b for b in last["content"]
+            ]
+    return [*messages[: commit["base"]], *added]
 
 
 def ui(chat: Chat, **content) -> None:
@@ -104,19 +134,79 @@ def test_a_reply_streams_as_begin_deltas_one_commit_and_end(comms, fake):
     window = recorder.messages[mark:]
     sent = customs(window)
     assert [m["seq"] for m in sent] == list(range(len(sent)))
-    begin, *deltas, end = sent
+    begin, *deltas, commit, end = sent
     assert begin == {"type": "begin", "seq": 0, "reply": 1, "base": 0, "user": chat.history[0]}
     assert {m["type"] for m in deltas} == {"delta"} and end["type"] == "end"
     assert "".join(m.get("text", "") for m in deltas) == reply.text
-    assert all(m["reply"] == 1 for m in sent)
+    assert all(m["reply"] == 1 for m in (begin, *deltas, end))
 
+    # The finished turn arrives as one commit of what it adds, before the end, so a view drops
+    # its bubble only once the turn is there.
+    # The answer's text, streamed already, is not sent again.
+    assert commits(window) == [commit]
+    user, answer = chat.messages
+    assert commit == {
+        "type": "commit",
+        "seq": len(sent) - 2,
+        "reply": 1,
+        "revision": chat.revision,
+        "base_revision": chat.revision - 1,
+        "base": 0,
+        "messages": [user, {**answer, "content": ""}],
+        "streamed": ["text"],
+    }
+    assert applied([], commit, streamed_parts(window)) == chat.messages
     states = [m.state for m in window if m.state is not None]
-    assert states[0] == {"status": "streaming"}
-    assert states[-1] == {"messages": chat.messages, "status": "idle"}  # one update, together
-    assert len(commits(window)) == 1
-    # The end goes out after the commit, so a view drops its bubble only once the turn is there.
+    # The header's gauges follow the messages: they are the one other update of the commit.
+    assert [s for s in states if set(s) != {"_header"}] == [
+        {"status": "streaming"},
+        {"status": "idle"},
+    ]
+    assert states[-2:] == [{"_header": chat._header}, {"status": "idle"}]
     assert window.index(next(m for m in window if m.custom == end)) == len(window) - 1
     assert chat.messages[-1]["_co"]["status"] == "complete"
+
+
+@pytest.mark.parametrize("prior", [0, 500])
+def test_a_commit_carries_only_the_new_turn_whatever_the_history(comms, fake, prior):
+    chat = Chat(base_url=fake.url)
+    chat.history = prior_history(prior)
+    recorder = recorder_of(chat, comms)
+    before = chat.messages
+    mark = len(recorder.messages)
+    chat.ask("one more")
+    window = recorder.messages[mark:]
+    (commit,) = commits(window)
+    assert commit["base"] == prior and len(commit["messages"]) == 2
+    assert applied(before, commit, streamed_parts(window)) == chat.messages
+
+
+def test_undo_clear_edit_and_a_new_history_commit_what_changed(comms, fake):
+    chat = Chat(base_url=fake.url)
+    recorder = recorder_of(chat, comms)
+    for text in ("one", "two", "three"):
+        chat.ask(text)
+    view = chat.messages  # what a view's model holds, kept up to date by the commits
+    mark = len(recorder.messages)
+    chat.undo()
+    ui(chat, type="edit", index=0, text="uno")  # drops the later exchange, answers again
+    until(lambda: chat.status == "idle" and chat.messages[0]["content"] == "uno")
+    edited = list(chat.messages)
+    chat.history = [*chat.history, {"role": "user", "content": "and?"}]
+    chat.clear()
+    window = recorder.messages[mark:]
+    sent = commits(window)
+    shapes = [(c["base"], len(c["messages"])) for c in sent]
+    # Undo keeps 4; the edit's reply replaces both; the new history (plain messages, without
+    # the reply's metadata) keeps the user message; clear keeps nothing.
+    assert shapes == [(4, 0), (0, 2), (1, 2), (0, 0)]
+    revisions = [(c["base_revision"], c["revision"]) for c in sent]
+    assert revisions == [(r, r + 1) for r in range(sent[0]["base_revision"], chat.revision)]
+    for commit in sent:
+        view = applied(view, commit, streamed_parts(window))
+        if commit["reply"] is not None:
+            assert view == edited
+    assert view == chat.messages == []
 
 
 def test_many_fast_deltas_are_coalesced(comms, fake):
@@ -174,10 +264,10 @@ def test_wire_bytes_stay_within_budget_whatever_the_history(comms, fake, prior):
     window = recorder.messages[mark:]
 
     reply_bytes = len(reply.text.encode())
-    commit_bytes = sum(m.nbytes for m in window if m.state and "messages" in m.state)
-    streaming_bytes = sum(m.nbytes for m in window) - commit_bytes
+    # The whole turn, its commit included, costs what it adds (issue 16's budget), not what
+    # the history holds.
     assert len(commits(window)) == 1
-    assert streaming_bytes <= 1.3 * reply_bytes
+    assert sum(m.nbytes for m in window) <= 1.3 * reply_bytes + 4096
     # Each delta's framing is the same, whatever came before: nothing resends the history.
     deltas = [m for m in window if m.custom and m.custom["type"] == "delta"]
     framing = [m.nbytes - len(m.custom["text"].encode()) for m in deltas]
@@ -275,12 +365,28 @@ def test_snapshot_mid_stream_carries_exactly_the_deltas_so_far(comms, fake):
 
 
 def _interrupt_wait(chat: Chat, reply) -> None:
-    """A kernel interrupt (SIGINT) while the main thread waits on the reply."""
-    timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        reply.wait()
-    timer.join()
+    """A kernel interrupt (SIGINT) while the main thread waits on the reply.
+
+    Python runs a signal's handler wherever the main thread is, and a KeyboardInterrupt raised
+    inside a finalizer that the garbage collector happens to run there is printed and lost. So,
+    like a user pressing Interrupt again, it is sent again every 0.5 s until ``wait()`` raised.
+    """
+    raised = threading.Event()
+
+    def interrupt() -> None:
+        while not raised.wait(0.5 if interrupt.sent else 0.1):
+            os.kill(os.getpid(), signal.SIGINT)
+            interrupt.sent = True
+
+    interrupt.sent = False
+    sender = threading.Thread(target=interrupt)
+    sender.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            reply.wait()
+    finally:
+        raised.set()
+        sender.join()
 
 
 STOPS = {
@@ -546,3 +652,14 @@ def test_parameters_are_checked_at_construction(fake):
     body = fake.requests[-1].json
     assert body["temperature"] == 0.3 and body["max_tokens"] == 50 and body["seed"] == 7
     assert body["stream"] is True and body["model"] == "command-a-03-2025"
+
+
+def test_a_view_cannot_write_the_conversation_through_the_trait(fake):
+    chat = Chat(base_url=fake.url)
+    chat.ask("hi")
+    before, revision = chat.messages, chat.revision
+    forged = [{"role": "user", "content": "\ud800 not checked"}]
+    state = {"messages": forged, "revision": 99, "status": "streaming", "title": "Renamed"}
+    chat._handle_msg({"content": {"data": {"method": "update", "state": state}}, "buffers": []})
+    assert (chat.messages, chat.revision, chat.status) == (before, revision, "idle")
+    assert chat.title == "Renamed"  # the traits a view may set still work

@@ -18,7 +18,7 @@ from co_widget.testing import Stream
 SECRET = "sk-SECRET-456"
 SLOW = 5.0
 STATIC = Path(__file__).resolve().parents[1] / "co_widget" / "static"
-STREAM_KINDS = {"begin", "delta", "end", "snapshot"}
+STREAM_KINDS = {"begin", "delta", "commit", "end", "snapshot"}
 
 
 def ui(chat: Chat, **content) -> None:

@@ -10,3 +10,8 @@ interface HTMLElement {
 interface HTMLElement {
   coStartedAt?: number;
 }
+
+// A reply's logprobs ([start, end, logprob] per streamed piece), kept on its element.
+interface HTMLElement {
+  coLogprobs?: number[][];
+}

@@ -43,10 +43,12 @@ export class RovingFocus {
     });
   }
 
-  // After the list changed: exactly one message, still in the list, holds the Tab stop.
+  // After the list changed: exactly one message, still in the list, holds the Tab stop. Only
+  // messages whose tabIndex is wrong are written: a write, even of the same value, is a DOM
+  // mutation, and a long list is updated every frame while it fills in.
   update() {
     const messages = /** @type {HTMLCollectionOf<HTMLElement>} */ (this.list.children);
-    for (const msg of messages) if (msg !== this.current) msg.tabIndex = -1;
+    for (const msg of messages) if (msg !== this.current && msg.tabIndex !== -1) msg.tabIndex = -1;
     if (!this.current || this.current.parentNode !== this.list) {
       this.current = messages[messages.length - 1] ?? null;
     }

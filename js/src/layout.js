@@ -9,8 +9,9 @@ const MAX_INPUT_PX = 200;
 /**
  * @param {import("./notices.js").Notices} notices
  * @param {import("./attachments.js").Attachments} attachments
+ * @param {import("./header.js").HeaderControls} controls
  */
-export function buildLayout(notices, attachments) {
+export function buildLayout(notices, attachments, controls) {
   const title = h("span", { cls: "co-model" });
   const clearBtn = /** @type {HTMLButtonElement} */ (
     button("clear", "Clear conversation", "clear", { text: "Clear", cls: "co-clear" })
@@ -44,6 +45,8 @@ export function buildLayout(notices, attachments) {
       ]),
       clearBtn,
     ]),
+    controls.el,
+    controls.notice,
     h("div", { cls: "co-body" }, [
       list,
       button("jump", "Scroll to the latest message", "down", { cls: "co-jump" }),

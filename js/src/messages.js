@@ -3,6 +3,7 @@
 import { imageStrip, jsonSource } from "./attachments.js";
 import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
+import { formatCost } from "./header.js";
 import { renderMarkdown } from "./markdown.js";
 import { committedCards } from "./tools.js";
 
@@ -86,6 +87,7 @@ function renderAssistant(message) {
   if (co.warnings?.length) bubble.append(warningList(co.warnings));
   const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
   el.coSource = text;
+  if (Array.isArray(co.logprobs)) el.coLogprobs = co.logprobs;
   return el;
 }
 
@@ -209,11 +211,20 @@ function footer(co, copyable) {
   const facts = [];
   if (billed.input_tokens != null) facts.push(`${billed.input_tokens} in`);
   if (billed.output_tokens != null) facts.push(`${billed.output_tokens} out`);
+  if (co.usage?.cached_tokens) facts.push(`${co.usage.cached_tokens} cached`);
   const meta = h("div", { cls: "co-actions" });
   if (copyable) meta.append(button("copy", "Copy reply", "copy"));
   meta.append(button("regenerate", "Regenerate reply", "regenerate", { cls: "co-regen" }));
-  if (facts.length)
-    meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens` }));
+  if (Array.isArray(co.logprobs) && copyable) {
+    const shade = button("confidence", "Shade low-confidence tokens", null, { text: "Confidence" });
+    shade.setAttribute("aria-pressed", "false");
+    meta.append(shade);
+  }
+  if (facts.length) {
+    // No price known: tokens only, never a guess.
+    const cost = co.cost != null ? ` · ${formatCost(co.cost)}` : "";
+    meta.append(h("span", { cls: "co-usage", text: `${facts.join(" · ")} tokens${cost}` }));
+  }
   // TOOL_CALL is how a reply that calls tools ends, not a problem: only the others warn.
   if (co.finish_reason && co.finish_reason !== "COMPLETE") {
     const warn = co.finish_reason === "TOOL_CALL" ? "" : " co-finish-warn";

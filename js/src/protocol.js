@@ -4,8 +4,9 @@
 // sends back with other fields is named "View" + ...), one @property per field, optional
 // fields in [brackets]. `tsc --noEmit -p js` checks the code against these types.
 //
-// Stream messages (begin, delta, end, snapshot) carry `seq`, which the views count to find
-// messages the server dropped; all others carry none.
+// Stream messages (begin, delta, commit, end, snapshot) carry `seq`, which the views count to
+// find messages the server dropped; all others carry none. A change of the conversation arrives
+// as a `commit` of what changed (see commits.js), never as the whole `messages` trait again.
 
 /** The kinds of streamed text a delta can append to, and the partial text of a snapshot. */
 export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan"]);
@@ -51,6 +52,16 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {string} [tool_plan]
  *  @property {object[]} [citations] */
 
+/** @typedef {object} CommitMsg
+ *  @property {"commit"} type
+ *  @property {number} seq
+ *  @property {number | null} reply
+ *  @property {number} revision
+ *  @property {number} base_revision
+ *  @property {number} base
+ *  @property {object[]} messages
+ *  @property {string[]} streamed */
+
 /** @typedef {object} EndMsg
  *  @property {"end"} type
  *  @property {number} seq
@@ -69,7 +80,9 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} base
  *  @property {object | null} user
  *  @property {Partial} partial
- *  @property {ToolCard[]} calls */
+ *  @property {ToolCard[]} calls
+ *  @property {number} revision
+ *  @property {object[]} [messages] */
 
 /** @typedef {object} RejectedMsg
  *  @property {"rejected"} type
@@ -86,7 +99,7 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {BeginMsg | DeltaMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg} KernelMsg */
+/** @typedef {BeginMsg | DeltaMsg | CommitMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg} KernelMsg */
 
 // --- view -> kernel -------------------------------------------------------------------------
 
@@ -110,7 +123,8 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"clear"} type */
 
 /** @typedef {object} ViewSnapshotMsg
- *  @property {"snapshot"} type */
+ *  @property {"snapshot"} type
+ *  @property {boolean} [full] */
 
 /** @typedef {object} ApproveMsg
  *  @property {"approve"} type
@@ -125,6 +139,11 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg} ViewMsg */
+/** @typedef {object} SettingsMsg
+ *  @property {"settings"} type
+ *  @property {string} [model]
+ *  @property {object | null} [thinking] */
+
+/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg | SettingsMsg} ViewMsg */
 
 export {};

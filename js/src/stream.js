@@ -204,6 +204,7 @@ export class StreamingReply {
     this.el.removeAttribute("aria-busy");
     this.el.dataset.index = fresh.dataset.index;
     this.el.coSource = fresh.coSource;
+    this.el.coLogprobs = fresh.coLogprobs;
     return this.el;
   }
 }

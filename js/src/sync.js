@@ -24,10 +24,19 @@ export class ReplySync {
     this.awaitingSnapshot = false;
   }
 
-  requestSnapshot() {
+  // `full`: with the whole conversation (the model missed a commit, see commits.js).
+  requestSnapshot(full = false) {
     if (this.awaitingSnapshot) return;
     this.awaitingSnapshot = true;
-    this.send({ type: "snapshot" });
+    this.send(full ? { type: "snapshot", full } : { type: "snapshot" });
+  }
+
+  // What this view received of the reply `msg` ends, if it received all of it.
+  /** @param {import("./protocol.js").CommitMsg} msg */
+  streamedFor(msg) {
+    const pending = this.pending;
+    const whole = !this.awaitingSnapshot && msg.seq === this.seq + 1;
+    return whole && pending && pending.reply === msg.reply ? pending : null;
   }
 
   /** @param {KernelMsg} msg */
@@ -41,6 +50,9 @@ export class ReplySync {
       case "delta":
       case "tool":
         this.delta(msg);
+        break;
+      case "commit":
+        this.seq = msg.seq;
         break;
       case "end":
         this.seq = msg.seq;

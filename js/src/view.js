@@ -7,10 +7,13 @@
 // during a reply only the streaming bubble changes, and it renders incrementally (stream.js).
 import { addAsker, receive } from "./assets.js";
 import { Attachments } from "./attachments.js";
+import { applyCommit, applySnapshot } from "./commits.js";
 import { copyText, flashCopied, icon } from "./dom.js";
 import { markFocused } from "./keys.js";
+import { HeaderControls } from "./header.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
 import { MessageList } from "./list.js";
+import { toggleConfidence } from "./logprobs.js";
 import { renderUser } from "./messages.js";
 import { brokenTextError, Notices } from "./notices.js";
 import { StreamingReply } from "./stream.js";
@@ -26,7 +29,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], status: "idle" | "streaming", _accepts_images: boolean, autosave_error: string | null}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: any[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
  */
 
 export class ChatView {
@@ -57,7 +60,8 @@ export class ChatView {
       (kind) => this.onReplyChange(kind),
     );
     this.attachments = new Attachments();
-    const ui = buildLayout(this.notices, this.attachments);
+    this.controls = new HeaderControls((settings) => this.post({ type: "settings", ...settings }));
+    const ui = buildLayout(this.notices, this.attachments, this.controls);
     this.attachments.enable(this.acceptsImages());
     this.root = ui.root;
     this.title = ui.title;
@@ -74,6 +78,8 @@ export class ChatView {
       ["change:status", () => this.onStatus()],
       ["change:model", () => this.renderHeader()],
       ["change:title", () => this.renderHeader()],
+      ["change:_models", () => this.renderHeader()],
+      ["change:_header", () => this.renderHeader()],
       ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
       ["change:autosave_error", () => this.notices.showSaveError(model.get("autosave_error"))],
       ["msg:custom", (msg, buffers) => this.onKernelMsg(msg, buffers)],
@@ -122,7 +128,12 @@ export class ChatView {
           this.sentText = null;
           this.attachments.settle();
         }
+        // Before the stream state moves on: a commit's streamed parts come from it.
+        if (msg?.type === "commit" && !applyCommit(this.model, msg, this.sync.streamedFor(msg)))
+          this.sync.requestSnapshot(true);
         this.sync.handle(msg);
+        if (msg?.type === "snapshot" && !applySnapshot(this.model, msg))
+          this.sync.requestSnapshot(true);
     }
   }
 
@@ -150,6 +161,7 @@ export class ChatView {
     this.root.classList.toggle("co-offline-view", offline);
     this.input.disabled = offline;
     this.sendBtn.disabled = offline;
+    this.controls.disable(offline);
     this.onStatus();
     if (offline) this.restoreSentText();
   }
@@ -162,6 +174,7 @@ export class ChatView {
     this.input.addEventListener("input", () => {
       this.notices.clearError();
       fitHeight(this.input);
+      this.controls.setDraft(this.input.value.length);
     });
     this.resizeObserver.observe(this.list.el);
     el.append(this.root);
@@ -189,6 +202,7 @@ export class ChatView {
     this.title.title = name;
     // Short, so it fits one line at 300 px; the keys are in the input's aria-description.
     this.input.placeholder = `Message ${name}`;
+    this.controls.render(this.model.get("_models") ?? [], name, this.model.get("_header") ?? {});
   }
 
   onStatus() {
@@ -304,6 +318,9 @@ export class ChatView {
       case "copy":
         this.copy(btn, msgEl.coSource);
         return;
+      case "confidence":
+        toggleConfidence(msgEl, btn);
+        return;
       case "copy-code":
         this.copy(btn, btn.closest(".co-code")?.querySelector("code")?.textContent ?? "");
         return;
@@ -371,6 +388,7 @@ export class ChatView {
     this.sentText = text;
     this.input.value = "";
     fitHeight(this.input);
+    this.controls.setDraft(0);
     if (!withImages) {
       this.post({ type: "send", text });
       return;

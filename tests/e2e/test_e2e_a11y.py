@@ -180,12 +180,16 @@ def test_one_tab_stop_for_the_conversation_and_one_announcement_per_reply(
         el.tabIndex >= 0 && !el.disabled && el.getClientRects().length
     ).map((el) => el.className.baseVal ?? el.className)"""
     stops = ui.root.evaluate(tab_stops)
-    # One message, the Clear button, the composer and its button: not 2-3 per message.
-    assert len(stops) <= 4, stops
+    # One message, the Clear button, the model picker, the composer and its button: not 2-3 per
+    # message.
+    assert len(stops) <= 5, stops
     assert sum("co-msg" in cls for cls in stops) == 1
 
-    # Tab reaches the conversation; arrows move between messages and into a message's controls.
+    # Tab reaches the conversation after the header's controls; arrows move between messages
+    # and into a message's controls.
     ui.root.locator("[data-co-action='clear']").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.classList.contains('co-model-picker')")
     page.keyboard.press("Tab")
     focused = "() => document.activeElement.closest('.co-msg')?.dataset.index"
     assert page.evaluate(focused) == str(count - 1)

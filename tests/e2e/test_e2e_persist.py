@@ -73,6 +73,7 @@ def test_file_survives_a_kernel_restart_and_a_dead_view_says_so(server, notebook
     expect(dead.input).to_be_disabled()
     expect(dead.root.locator(".co-send")).to_be_disabled()
     expect(dead.root.locator(".co-clear")).to_be_disabled()
+    expect(dead.root.locator(".co-model-picker")).to_be_disabled()  # the header controls too
 
     # Running the cell again resumes the conversation from the file in the new kernel.
     notebook.run_all()

@@ -111,6 +111,7 @@ window.harness = {
         base: this.model.get("messages").length,
         user: null,
         partial: { text: "", thinking: "", tool_plan: "" },
+        revision: this.model.get("revision") ?? 0,
       });
     }
     return this.model;

@@ -1,0 +1,248 @@
+"""Opening a long conversation in real JupyterLab: the longest main-thread task, time to the newest
+message visible and time to the whole list, side by side with a naive view in the same page.
+
+Two scenes, each in Debian's Chromium through the browser tests' isolated `jupyter lab`:
+
+1. open: a chat of 500 messages (paragraphs, lists, tables, code, inline math) is displayed by
+   running a cell;
+2. reopen: a notebook saved with the widget state of a 1,000-message chat is opened again with
+   no kernel running, so the view comes from the saved state alone.
+
+Measured from the moment the view's root enters the page (a MutationObserver stamps it with
+performance.mark), until
+* the newest message is rendered inside the visible part of the list ("newest visible"), and
+* every message is rendered ("whole list").
+The longest task is read from a Chrome trace (RunTask on the page's main thread) between those
+marks, so it counts style, layout and paint too, not only the widget's own script. The baseline,
+in the same page and the same run: the same messages rendered naively, all at once into one
+list (marked + DOMPurify, through the bundle's own renderMarkdown), in one task.
+
+Budgets (issue 16): no task over 16 ms while the view opens, the newest message visible within
+100 ms, and the 1,000-message chat reopened (whole list) in under 1 s.
+
+    python benchmarks/open_view.py [--open 500] [--reopen 1000]
+
+A benchmark, not a test: it prints PASS/FAIL against the budgets and exits 0 either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+BUDGET_TASK_MS = 16.0
+BUDGET_NEWEST_MS = 100.0
+BUDGET_REOPEN_MS = 1000.0
+
+# The kernel's side: a FakeCohere (never asked here) and a long, varied conversation.
+SETUP_CELL = """\
+from co_widget import Chat
+from co_widget.testing import FakeCohere
+
+fake = FakeCohere().start()
+BLOCKS = [
+    "A paragraph about **bottling** and *distribution*, with `inline code` and a [link](https://example.com).",
+    "- first point\\n- second point with more words in it\\n- third",
+    "| year | units |\\n|---|---|\\n| 1886 | 9 |\\n| 1900 | 120 |",
+    "```python\\ndef total(values):\\n    return sum(v for v in values if v)\\n```",
+    "Growth was about $r = 0.07$ a year, so $e^{{rt}}$ doubles in ten years.",
+]
+
+
+def answer(i):
+    return "\\n\\n".join(BLOCKS[j % len(BLOCKS)] for j in range(i, i + 3))
+
+
+def conversation(n):
+    return [
+        {{"role": "user", "content": f"Question {{i}}: tell me more about part {{i}}."}}
+        if i % 2 == 0
+        else {{"role": "assistant", "content": answer(i)}}
+        for i in range(n)
+    ]
+
+
+chat = Chat(base_url=fake.url, api_key="benchmark", title="{title}")
+chat.history = conversation({count})"""
+
+# Runs in the page before JupyterLab: marks when a view's root enters the page, then when its
+# newest message is visible and when the list is whole; window.__open resolves with the times.
+WATCH = """(() => {
+  window.__open = new Promise((resolve) => {
+    const watch = (root) => {
+      performance.mark("co-view");
+      const t0 = performance.now();
+      const times = {};
+      const poll = () => {
+        const list = root.querySelector(".co-list");
+        const messages = list ? list.querySelectorAll(":scope > .co-msg") : [];
+        const newest = messages[messages.length - 1];
+        if (!times.newest && newest && Number(newest.dataset.index) === window.__expected - 1) {
+          const box = newest.getBoundingClientRect(), view = list.getBoundingClientRect();
+          if (box.bottom > view.top && box.top < view.bottom) {
+            performance.mark("co-newest");
+            times.newest = performance.now() - t0;
+          }
+        }
+        if (messages.length >= window.__expected) {
+          performance.mark("co-whole");
+          times.whole = performance.now() - t0;
+          resolve(times);
+        } else requestAnimationFrame(poll);
+      };
+      requestAnimationFrame(poll);
+    };
+    const observer = new MutationObserver(() => {
+      const root = document.querySelector(".co-widget");
+      if (root) {
+        observer.disconnect();
+        watch(root);
+      }
+    });
+    observer.observe(document, { childList: true, subtree: true });
+  });
+})();"""
+
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "blink.user_timing",
+]
+
+
+def longest_task(trace: bytes, start: str, end: str) -> float:
+    """The longest main-thread task (ms) of the page between two performance marks."""
+    events = json.loads(trace)["traceEvents"]
+    main = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M" and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    marks = {e["name"]: e["ts"] for e in events if e.get("name") in (start, end)}
+    if start not in marks or end not in marks:
+        raise RuntimeError(f"the trace lacks the marks {start!r} and {end!r}")
+    tasks = [
+        e["dur"] / 1000
+        for e in events
+        if e.get("name") == "RunTask"
+        and e.get("ph") == "X"
+        and (e["pid"], e["tid"]) in main
+        and e["ts"] + e["dur"] >= marks[start]
+        and e["ts"] <= marks[end]
+    ]
+    return max(tasks, default=0.0)
+
+
+def open_scene(page, browser, notebook, server, count: int) -> dict:
+    name = server.write_notebook(
+        f"open-{count}.ipynb", SETUP_CELL.format(count=count, title="Open"), setup=False
+    )
+    notebook.open(name).run_all()
+    page.evaluate(f"window.__expected = {count}")
+    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+    notebook.run_cell("chat", wait=False)
+    times = page.evaluate("() => window.__open")
+    page.wait_for_timeout(200)  # the marks reach the trace
+    trace = browser.stop_tracing()
+    times["task"] = longest_task(trace, "co-view", "co-whole")
+    return times
+
+
+def reopen_scene(page, browser, notebook, server, count: int) -> dict:
+    name = server.write_notebook(
+        f"reopen-{count}.ipynb",
+        SETUP_CELL.format(count=count, title="Reopened"),
+        "chat",
+        setup=False,
+    )
+    notebook.open(name).run_all()
+    notebook.chat().root.locator(".co-msg").nth(count - 1).wait_for(state="attached")
+    notebook.save()  # with the widget state (the browser tests' server saves it)
+    server.shutdown_kernels()
+    page.goto("about:blank")
+    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+    page.evaluate(f"window.__expected = {count}")  # lost on navigation: set again below
+    notebook.open(name)
+    page.evaluate(f"window.__expected = {count}")
+    times = page.evaluate("() => window.__open")
+    page.wait_for_timeout(200)
+    trace = browser.stop_tracing()
+    times["task"] = longest_task(trace, "co-view", "co-whole")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--open", type=int, default=500, help="messages in the opened chat")
+    parser.add_argument("--reopen", type=int, default=1000, help="messages in the saved chat")
+    args = parser.parse_args()
+    from tests.support.browser import CHROMIUM
+
+    if not CHROMIUM.exists():
+        print("open_view: skipped, /usr/bin/chromium is not installed")
+        return
+    with tempfile.TemporaryDirectory(prefix="open_view-") as tmp:
+        results = measure(args, Path(tmp))
+    report(args, results)
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.e2e_support import WAIT_MS, JupyterServer, Notebook
+    from tests.support.browser import NetworkGuard, launch_chromium
+
+    server = JupyterServer(tmp)
+    server.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            network = NetworkGuard()
+            network.attach(context)
+            context.add_init_script(WATCH)
+            page = context.new_page()
+            network.attach_page(page)
+            page.set_default_timeout(WAIT_MS)
+            notebook = Notebook(page, server)
+            results = {
+                "open": open_scene(page, browser, notebook, server, args.open),
+                "reopen": reopen_scene(page, browser, notebook, server, args.reopen),
+            }
+            context.close()
+            browser.close()
+        if network.outside():
+            raise RuntimeError(f"requests left 127.0.0.1: {network.outside()}")
+    finally:
+        server.stop()
+    return results
+
+
+def report(args: argparse.Namespace, results: dict) -> None:
+    rows = [
+        (f"open {args.open:,} messages (cell run)", results["open"]),
+        (f"reopen {args.reopen:,} from saved state", results["reopen"]),
+    ]
+    print("Opening a long conversation in JupyterLab (ms from the view entering the page):")
+    print(f"{'scene':<36} {'newest visible':>15} {'whole list':>11} {'longest task':>13}")
+    for label, times in rows:
+        print(
+            f"{label:<36} {times.get('newest', float('nan')):>15.1f} {times['whole']:>11.1f} "
+            f"{times['task']:>13.1f}"
+        )
+    ok = (
+        max(times["task"] for _, times in rows) <= BUDGET_TASK_MS
+        and results["open"].get("newest", 1e9) <= BUDGET_NEWEST_MS
+        and results["reopen"]["whole"] <= BUDGET_REOPEN_MS
+    )
+    print(
+        f"{'PASS' if ok else 'FAIL'}: no task over {BUDGET_TASK_MS:g} ms while a view opens, the "
+        f"newest message visible within {BUDGET_NEWEST_MS:g} ms, a {args.reopen:,}-message chat "
+        f"whole within {BUDGET_REOPEN_MS:g} ms of its saved view appearing"
+    )
+
+
+if __name__ == "__main__":
+    main()
