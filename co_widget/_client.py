@@ -114,10 +114,7 @@ class CohereClient:
         any other base URL, such as FakeCohere or a proxy, no Authorization header is sent), and
         ValueError for an unusable key, base URL or body.
         """
-        base_url, key = self.endpoint()
-        if not key and urlsplit(base_url).hostname in _COHERE_HOSTS:
-            raise MissingAPIKeyError(f"No Cohere API key set for {base_url}.")
-        self._check_transport(base_url, key)
+        base_url, key = self.target()
         try:
             data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
@@ -140,8 +137,19 @@ class CohereClient:
             secret=key,
         )
 
+    def target(self) -> tuple[str, str]:
+        """The base URL and the key a request uses now (the environment is read at call time).
+
+        Raises MissingAPIKeyError when no key is set and the base URL is Cohere's, and
+        ValueError for an unusable key or base URL."""
+        base_url, key = self.endpoint()
+        if not key and urlsplit(base_url).hostname in _COHERE_HOSTS:
+            raise MissingAPIKeyError(f"No Cohere API key set for {base_url}.")
+        self._check_transport(base_url, key)
+        return base_url, key
+
     def endpoint(self) -> tuple[str, str]:
-        """The base URL and the key ("" when none) a request would use now."""
+        """The base URL and the key ("" when none) a request would use now, unchecked."""
         base_url = self.base_url
         if base_url is None:
             base_url = os.environ.get("CO_API_URL") or DEFAULT_BASE_URL

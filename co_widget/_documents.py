@@ -7,6 +7,7 @@ have strings, dicts, files and DataFrames, so :func:`normalize_documents` accept
 * a dict: its ``id`` (if any) is the id, every other field goes into ``data``; a dict already in
   Cohere's shape (``{"data": {...}, "id"?: str}``) is taken as it is;
 * a ``pathlib.Path`` to a text, Markdown, CSV or JSON file: read as UTF-8, ``title`` = file name;
+  a folder: its text, Markdown, CSV and JSON files, recursively, ``title`` = the path inside it;
 * a pandas DataFrame: one document per row, ``data`` = the row as JSON-safe values, ``id`` derived
   from the row's index label (pandas is imported only when a DataFrame is given);
 * a list (or tuple) of any of these.
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 CHUNK_WORDS = 300
+# The files a folder contributes (others, e.g. images or notebooks, are skipped).
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".rst", ".csv", ".json", ".jsonl"})
 _WORD = re.compile(r"\S+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
@@ -102,7 +105,10 @@ def _text_documents(base_id: str, text: str, fields: dict[str, Any]) -> list[Doc
     ]
 
 
-def _file_documents(path: Path, where: str) -> list[Document]:
+def _file_documents(path: Path, where: str, name: str | None = None) -> list[Document]:
+    if name is None and path.is_dir():
+        return _folder_documents(path, where)
+    name = name or path.name
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -115,7 +121,29 @@ def _file_documents(path: Path, where: str) -> list[Document]:
         raise ValueError(f"{where}: cannot read {str(path)!r} ({error.strerror}).") from None
     if not text.strip():
         raise ValueError(f"{where}: the file {path.name!r} is empty.")
-    return _text_documents(path.name, text, {"title": path.name})
+    return _text_documents(name, text, {"title": name})
+
+
+def _folder_documents(folder: Path, where: str) -> list[Document]:
+    # Sorted, and titled by the path inside the folder: the same folder gives the same ids, and
+    # two README.md in different subfolders stay apart. Hidden files and folders are skipped.
+    files = sorted(
+        path
+        for path in folder.rglob("*")
+        if path.suffix.lower() in TEXT_SUFFIXES
+        and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+    if not files:
+        raise ValueError(
+            f"{where}: the folder {str(folder)!r} holds no text, Markdown, CSV or JSON files."
+        )
+    documents: list[Document] = []
+    for path in files:
+        if path.stat().st_size == 0:
+            continue  # an empty file in a folder is no reason to refuse the folder
+        documents += _file_documents(path, where, path.relative_to(folder).as_posix())
+    return documents
 
 
 def _dict_document(item: dict[str, Any], where: str) -> Document:

@@ -58,7 +58,7 @@ class Footnotes:
             if (isinstance(content, list))
             else []
         )
-        new = {}
+        new: dict[int, Any] = {}
         for citation in citations:
             for source in citation["sources"]:
                 n = self.number(source)
@@ -68,6 +68,15 @@ class Footnotes:
         return [*render(thinking, as_code=False), text, "\n".join(notes)]
 
 
+def _name(data: dict[str, Any]) -> str:
+    """The file (or titled text) a document is, with its part when it is one chunk of several:
+    "notes/a.md, part 2". A DataFrame row has no title: its id, ``row:12``, names it."""
+    if not data.get("title"):
+        return ""
+    part = f", part {data['chunk']}" if data.get("chunk") is not None else ""
+    return f"{data['title']}{part}"
+
+
 def _describe(source: dict[str, Any]) -> str:
     if source.get("type") == "tool":
         output = json.dumps(source.get("tool_output"), ensure_ascii=False)
@@ -75,7 +84,8 @@ def _describe(source: dict[str, Any]) -> str:
             output = output[: _SNIPPET_CHARS - 1] + "…"
         return f"Tool result `{source.get('id')}`: `{output}`"
     data = source.get("document") or {}
-    parts = [f"**{data['title']}**" if data.get("title") else "", f"`{source.get('id')}`"]
+    name = _name(data)
+    parts = [f"**{name}**" if name else "", f"`{source.get('id')}`"]
     url = safe_link(data.get("url"))
     if url:
         parts.append(f"<{url}>")

@@ -69,6 +69,8 @@ class Host(Protocol):
 
     def quiet(self, *names: str) -> AbstractContextManager[None]: ...
 
+    def _slim(self, messages: Messages) -> Messages: ...
+
     def _send_custom(self, content: dict[str, Any]) -> None: ...
 
 
@@ -82,6 +84,8 @@ class Turn:
     reply: Reply = field(default_factory=Reply)
     finished: bool = False  # committed (guarded by the chat's lock)
     tools: ToolTurn | None = None  # the tool loop, when the chat has Python tools
+    # Runs in the worker before the first model call (retrieval: it may set body's documents).
+    prepare: Callable[[Turn], CohereError | None] | None = None
 
 
 class ReplyRunner:
@@ -109,6 +113,7 @@ class ReplyRunner:
         build_body: Callable[[Messages], dict[str, Any]],
         reply: Reply | None = None,
         tools: Callable[[Reply, Callable[[dict[str, Any]], None]], ToolTurn] | None = None,
+        prepare: Callable[[Turn], CohereError | None] | None = None,
     ) -> Reply:
         """Start a reply to ``base_of(messages) + [user]``; return its Reply at once (``reply``,
         if given: one made with the request's response_format). ``tools(reply, send_card)``
@@ -120,7 +125,7 @@ class ReplyRunner:
             body = build_body(asked)
             rid = next(self._reply_ids)
             coalescer = DeltaCoalescer(self._delta_sender(rid))
-            turn = Turn(rid, base, user, body, coalescer, reply or Reply())
+            turn = Turn(rid, base, user, body, coalescer, reply or Reply(), prepare=prepare)
             turn.reply._set_history(asked)  # its tool calls name the tool results cited
             if tools is not None:
                 turn.tools = tools(turn.reply, self._card_sender(rid))
@@ -152,6 +157,10 @@ class ReplyRunner:
             self._finish(turn, error)
 
     def _stream(self, turn: Turn) -> CohereError | None:
+        if turn.prepare is not None:
+            error = turn.prepare(turn)
+            if error is not None:
+                return error
         if turn.tools is not None:
             return turn.tools.run(turn, self._stream_body)
         return self._stream_body(turn, turn.body)
@@ -239,6 +248,7 @@ class ReplyRunner:
         the history. ``turn``: the reply that ends with this commit; what it streamed is not sent
         twice. If the views cannot be told, nothing changed."""
         host = self.host
+        messages = host._slim(messages)  # big data stays in the kernel
         before, revision = host.messages, host.revision
         streamed: list[Partial] = []
         if turn is not None:

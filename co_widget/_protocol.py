@@ -35,8 +35,11 @@ __all__ = [
     "KernelMsg",
     "ListKind",
     "Partial",
+    "ProgressMsg",
     "RejectedMsg",
     "RestoreMsg",
+    "RetrievedItem",
+    "RetrievedMsg",
     "SettingsMsg",
     "SnapshotMsg",
     "StreamKind",
@@ -185,6 +188,37 @@ class AssetMsg(TypedDict):
     name: str
 
 
+class ProgressMsg(TypedDict):
+    """A corpus is being embedded (``Chat(corpus=...)``): ``done`` of ``total`` chunks, and
+    ``wait`` seconds of a rate-limit pause (0: none). ``total`` 0: it is over, hide the bar."""
+
+    type: Literal["progress"]
+    done: int
+    total: int
+    wait: float
+
+
+class RetrievedItem(TypedDict):
+    """One chunk a turn retrieved, as the chip's list shows it."""
+
+    id: str
+    score: float  # the rerank relevance score
+    label: str  # "row 12", "notes/a.md, part 2"
+    snippet: str
+
+
+class RetrievedMsg(TypedDict):
+    """What reply ``reply`` retrieved (the live bubble's chip; the committed message keeps the
+    same fields in ``_co.retrieved``)."""
+
+    type: Literal["retrieved"]
+    reply: int
+    total: int  # chunks in the corpus
+    unit: str  # "rows" or "chunks"
+    mode: Literal["embed", "rerank"]
+    items: list[RetrievedItem]
+
+
 KernelMsg = (
     BeginMsg
     | DeltaMsg
@@ -195,6 +229,8 @@ KernelMsg = (
     | RejectedMsg
     | DroppedMsg
     | AssetMsg
+    | ProgressMsg
+    | RetrievedMsg
 )
 
 

@@ -80,6 +80,7 @@ class Reply:
         self._model: str | None = None
         self._prices: dict[str, Any] | None = None
         self._logprobs: LogprobTrack | None = None
+        self._retrieved: Any = None  # the turn's Retrieval, with Chat(corpus=...)
 
     # --- the worker's side ------------------------------------------------------------------
 
@@ -198,6 +199,8 @@ class Reply:
             meta["tools"] = tools
         if self._format is not None and self._format.is_json:
             meta["format"] = "json"  # the views show the text as highlighted JSON
+        if self._retrieved is not None:  # the bubble's chip: "8 of 4,310 rows retrieved"
+            meta["retrieved"] = self._retrieved.metadata()
         return meta
 
     # --- waiting --------------------------------------------------------------------------
@@ -379,6 +382,15 @@ class Reply:
                 for index, block in sorted(self._content.blocks.items())
             ]
             return place_citations(self._content.citations, blocks, self._history_calls)
+
+    @property
+    def retrieved(self) -> list[dict[str, Any]]:
+        """With ``Chat(corpus=...)``: the chunks this turn sent as documents, best first, each
+        ``{"id", "score" (rerank relevance), "origin" ({"kind": "row", "row": label} or
+        {"kind": "file", "file": path, "chunk": n}, ...), "document" (its data)}``. Empty
+        until retrieval is done, and without a corpus."""
+        retrieved = self._retrieved
+        return [] if retrieved is None else retrieved.for_reply()
 
     @property
     def message(self) -> dict[str, Any]:

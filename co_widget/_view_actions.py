@@ -73,7 +73,7 @@ class ViewActions:
         An edit of the last user message only replaces its own reply: nothing to undo there.
         The kept copy holds its images in full: the chat forgets those no message refers to."""
         chat = self.chat
-        before = chat._images.full(chat.messages)
+        before = chat._store.full(chat.messages)
         run()
         later = before[index + 1 :]
         if action == "edit" and not any(m.get("role") == "user" for m in later):

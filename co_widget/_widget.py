@@ -47,11 +47,13 @@ from ._conversation import (
     validate_history,
     write_chat_file,
 )
+from ._corpus import Corpus
+from ._corpus_turn import ChatRetrieval, documents_size_note
 from ._documents import with_turn_documents
 from ._header import Header, chat_cost, context_used
-from ._image_store import ImageStore
 from ._images import image_blocks
 from ._json_values import check_text
+from ._kernel_store import KernelStore
 from ._lifecycle import STOP_GRACE, ReplyRunner
 from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
@@ -139,6 +141,8 @@ class Chat(anywidget.AnyWidget):
         title: str | None = None,
         file: str | os.PathLike[str] | None = None,
         prices: dict[str, dict[str, float]] | None = None,
+        corpus: Any = None,
+        retrieve: Any = None,
         max_tool_result: int = MAX_TOOL_RESULT,
         **params: Any,
     ) -> None:
@@ -158,7 +162,7 @@ class Chat(anywidget.AnyWidget):
             params["response_format"] = self._format.body
         self._params = validate_params(params)
         check_request({"model": model, **self._params})
-        self._images = ImageStore()
+        self._store = KernelStore()  # full images and documents; the trait holds less
         self._file = None if file is None else check_file(file)
         if self._file is not None:
             claim_file(self._file, self)  # first: an older chat of the file writes its last
@@ -171,7 +175,12 @@ class Chat(anywidget.AnyWidget):
         self._prices = {} if prices is None else check_prices(prices)
         self._header_ctl = Header(self, self._client.endpoint)
         self._header_ctl.warn_if_deprecated(model)
-        super().__init__(model=model, system=system, title=title, messages=self._images.slim(saved))
+        # corpus= / retrieve=: each turn retrieves its documents (see _corpus_turn).
+        self._retrieval: ChatRetrieval | None = None
+        if corpus is not None or retrieve is not None:
+            self._retrieval = ChatRetrieval(corpus, retrieve, self._client, self._publish)
+        _warn_documents(self._params.get("documents", []))
+        super().__init__(model=model, system=system, title=title, messages=self._store.slim(saved))
         self._model_changed({"new": model})
         self._autosaver: Autosaver | None = None
         if self._file is not None:
@@ -204,6 +213,7 @@ class Chat(anywidget.AnyWidget):
         detail: str | None = None,
         response_format: Any = None,
         logprobs: bool | None = None,
+        corpus: Any = None,
     ) -> Reply:
         """Send a user message; return its :class:`Reply` at once while it streams.
 
@@ -216,6 +226,7 @@ class Chat(anywidget.AnyWidget):
         ``response_format``: for this message only, a pydantic model class or a JSON schema
         (then ``reply.parsed`` gives the data). ``logprobs=True``: keep the log probability of
         each streamed piece of text on ``reply.logprobs`` (the bubble can shade them).
+        ``corpus``: sources retrieved from for this message only, with the chat's corpus.
 
         Raises ValueError for an empty message, more than 20 images, a combination Cohere
         rejects or an invalid history, and ChatBusyError while another reply streams (wait for
@@ -244,7 +255,11 @@ class Chat(anywidget.AnyWidget):
         turn_documents = checked_documents(documents)
         if turn_documents:
             user["_co"] = {"documents": turn_documents}
-        reply = self._start(lambda messages: messages, user, params, fmt, notes)
+            _warn_documents(turn_documents)
+        if corpus is not None and self._retrieval is None:
+            self._retrieval = ChatRetrieval(None, None, self._client, self._publish)
+        prepare = None if self._retrieval is None else self._retrieval.prepare(corpus)
+        reply = self._start(lambda messages: messages, user, params, fmt, notes, prepare)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
         return reply
@@ -281,12 +296,13 @@ class Chat(anywidget.AnyWidget):
                 and messages[index].get("role") == "user"
             ):
                 raise ValueError(f"messages[{index!r}] is not a user message to edit.")
-            content = self._images.full([messages[index]])[0]["content"]
+            edited = self._store.full([messages[index]])[0]
+            content = edited["content"]
             images = (
                 [b for b in content if b["type"] == "image_url"] if type(content) is list else []
             )
             user = _user_message(text, images)
-            kept = (messages[index].get("_co") or {}).get("documents")
+            kept = (edited.get("_co") or {}).get("documents")
             if kept:  # the edited message keeps the documents it was sent with
                 user["_co"] = {"documents": kept}
             return self._start(lambda messages: messages[:index], user)
@@ -298,23 +314,25 @@ class Chat(anywidget.AnyWidget):
         params: dict[str, Any] | None = None,
         fmt: ResponseFormat | None = None,
         notes: list[str] = (),
+        prepare: Any = None,
     ) -> Reply:
         """Begin a reply to ``base_of(messages)`` plus ``user``. The request carries the full
         images; the trait and the views get the user message with thumbnails."""
 
         def build_body(messages: Messages) -> dict[str, Any]:
+            full = self._store.full(messages)
             body = build_chat_body(
                 self.model,
-                history_view(self._images.full(messages)),
+                history_view(full),
                 self.system or None,
                 # The chat's documents and the turn's (kept with its user message).
-                with_turn_documents(self._params if params is None else params, messages),
+                with_turn_documents(self._params if params is None else params, full),
             )
             check_request(body)
             return body
 
         if user is not None:
-            user = self._images.slim([user])[0]
+            user = self._store.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
         reply._max_arguments = self._max_tool_result
         reply._model, reply._prices = self.model, self._prices
@@ -335,7 +353,23 @@ class Chat(anywidget.AnyWidget):
                     self._max_tool_result,
                 )
 
-        return self._runner.start(base_of, user, build_body, reply, tools)
+        if prepare is None and self._retrieval is not None:  # regenerate, edit: retrieve again
+            prepare = self._retrieval.prepare()
+        return self._runner.start(base_of, user, build_body, reply, tools, prepare)
+
+    @property
+    def corpus(self) -> Corpus:
+        """The chunks each turn retrieves from (``Chat(corpus=...)``): ``add(...)``,
+        ``remove(...)``, ``len()``, ``embed()``. Adding to a chat made without one turns
+        retrieval on, with the default ``retrieve=`` settings."""
+        if self._retrieval is None:
+            self._retrieval = ChatRetrieval(None, None, self._client, self._publish)
+        return self._retrieval.corpus
+
+    def _publish(self, message: dict[str, Any]) -> None:
+        """A message to the views outside the stream (retrieval's progress and choice)."""
+        with self._runner.lock:
+            self._send_custom(message)
 
     @property
     def tools(self) -> list[dict[str, Any]]:
@@ -354,7 +388,7 @@ class Chat(anywidget.AnyWidget):
         Assigning checks the messages (ValueError naming the index and the fix). A reply that
         is streaming joins the history when it ends.
         """
-        return history_view(self._images.full(self.messages))
+        return history_view(self._store.full(self.messages))
 
     @history.setter
     def history(self, messages: Messages) -> None:
@@ -376,14 +410,18 @@ class Chat(anywidget.AnyWidget):
         """Replace ``messages`` atomically: if the change or the sync fails, nothing changed."""
         with self._runner.lock:
             self._runner.check_idle()
-            self._runner.commit(self._images.slim(change(self.messages)))
+            self._runner.commit(change(self.messages))
         self._autosaver_flush()  # the change is on disk when undo(), clear()... return
 
     @traitlets.observe("messages")
-    def _forget_unused_images(self, change: dict[str, Any]) -> None:
-        # Every write (a commit, undo, clear, a new history) drops the full images it no
-        # longer refers to.
-        self._images.keep_only(change["new"])
+    def _forget_unused(self, change: dict[str, Any]) -> None:
+        # Every write (a commit, undo, clear, a new history) drops the full images and
+        # documents it no longer refers to.
+        self._store.keep_only(change["new"])
+
+    def _slim(self, messages: Messages) -> Messages:
+        """``messages`` as the trait holds them: big data stays in the kernel."""
+        return self._store.slim(messages)
 
     @property
     def usage(self) -> dict[str, dict[str, int | float]]:
@@ -417,7 +455,7 @@ class Chat(anywidget.AnyWidget):
         write_chat_file(path, self._saved_form())
 
     def _saved_form(self) -> dict[str, Any]:
-        messages = self._images.full(self.messages)
+        messages = self._store.full(self.messages)
         return dump_chat(self.model, self.system, self._params, messages)
 
     def _autosave(self, _change: Any = None) -> None:
@@ -465,7 +503,7 @@ class Chat(anywidget.AnyWidget):
 
     def to_markdown(self) -> str:
         """The conversation as a Markdown transcript."""
-        return to_markdown(self.system, self.messages)
+        return to_markdown(self.system, self._store.full(self.messages))
 
     # --- the front end ----------------------------------------------------------------------
 
@@ -497,6 +535,12 @@ class Chat(anywidget.AnyWidget):
 
 # Traits only the kernel writes: see set_state.
 _KERNEL_OWNED = frozenset({"messages", "revision", "status"})
+
+
+def _warn_documents(documents: list[dict[str, Any]]) -> None:
+    note = documents_size_note(documents)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:

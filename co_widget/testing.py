@@ -70,6 +70,7 @@ from co_widget._fake_replies import (
     check_reply,
     original_example,
 )
+from co_widget._fake_retrieval import RETRIEVAL_PATHS, RequestProblem, retrieval_answer
 from co_widget._fake_server import (
     CONTENT_TYPES,
     FakeServer,
@@ -183,6 +184,8 @@ class FakeCohere:
         self.model_requests: list[RecordedRequest] = []
         self.models: list[dict[str, Any]] | Error = [dict(m) for m in FAKE_MODELS]
         self._queue: deque[Reply | Script] = deque()
+        # Faults for /v2/embed and /v2/rerank, whose answers are otherwise computed.
+        self._faults: dict[str, deque[Error]] = {path: deque() for path in RETRIEVAL_PATHS}
         self._lock = threading.Lock()
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
@@ -196,9 +199,20 @@ class FakeCohere:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, *replies: Reply | Script) -> None:
+    def add(self, *replies: Reply | Script, endpoint: str = "chat") -> None:
         """Queue replies for the next requests, first in first out. A reply may be a function
-        ``reply(request_json)`` that returns one, to answer from what the request holds."""
+        ``reply(request_json)`` that returns one, to answer from what the request holds.
+
+        ``endpoint="embed"`` or ``"rerank"`` queues ``Error`` faults for the next calls of
+        ``/v2/embed`` or ``/v2/rerank`` (a 429 with ``retry_after``, a 404 model...); with none
+        queued they answer with a hashed bag-of-words embedding and a term-overlap rerank."""
+        if endpoint != "chat":
+            path = f"/v2/{endpoint}"
+            if path not in self._faults or not all(isinstance(r, Error) for r in replies):
+                raise ValueError('endpoint="embed" or "rerank" takes Error(...) faults only.')
+            with self._lock:
+                self._faults[path].extend(replies)  # type: ignore[arg-type]
+            return
         for reply in replies:
             check_reply(reply)
         with self._lock:
@@ -251,6 +265,10 @@ class FakeCohere:
         with self._lock:
             self.requests.append(request)
 
+        path = urlsplit(request.path).path
+        if request.method == "POST" and path in RETRIEVAL_PATHS:
+            self._answer_retrieval(handler, request, path)
+            return
         reply = self._reply_to(request)
         if isinstance(reply, Error):
             handler.send_json(reply.status, *reply._response(), self.on_write)
@@ -284,6 +302,25 @@ class FakeCohere:
             handler.send_json(answer.status, *answer._response(), self.on_write)
         else:
             handler.send_json(200, dump_json(models_body(answer, request.path)), {}, self.on_write)
+
+    def _answer_retrieval(self, handler: Handler, request: RecordedRequest, path: str) -> None:
+        """``/v2/embed`` and ``/v2/rerank``: a queued fault, or the computed answer."""
+        problem = self._api_key and auth_problem(
+            request.headers.get("Authorization"), self._api_key
+        )
+        with self._lock:
+            fault = self._faults[path].popleft() if self._faults[path] else None
+        if problem:
+            fault = Error(401, problem)
+        if fault is None:
+            try:
+                answer = retrieval_answer(path, request.json)
+            except RequestProblem as refused:
+                fault = Error(refused.status, refused.message)
+            else:
+                handler.send_json(200, dump_json(answer), {}, self.on_write)
+                return
+        handler.send_json(fault.status, *fault._response(), self.on_write)
 
     def _reply_to(self, request: RecordedRequest) -> Stream | Error:
         """Route and authenticate like the real API, then take the next reply."""

@@ -119,7 +119,7 @@ def assert_end_state(chat: Chat, fake: FakeCohere, tmp_path) -> None:
     json.dumps(chat.messages, allow_nan=False, ensure_ascii=False).encode("utf-8")
     path = tmp_path / "end.json"
     chat.save(path)
-    assert Chat.load(path, base_url=fake.url, api_key="k").messages == chat.messages
+    assert Chat.load(path, base_url=fake.url, api_key="k").history == chat.history
     fake.add("Next.")
     assert chat.ask("next?", timeout=SLOW) == "Next."
     chat.close()

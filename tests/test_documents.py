@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from co_widget import Chat
 from co_widget._documents import CHUNK_WORDS, chunk_text, normalize_documents
+from co_widget._kernel_store import SOURCE_BYTES
 from co_widget.testing import FakeCohere
 
 WORD = "lorem"
@@ -195,7 +196,11 @@ def test_chat_documents_go_with_every_request_and_turn_documents_with_their_turn
     assert sent_ids(fake) == [normalize_documents("chat-wide fact")[0]["id"]]
     # The history the API sees has no widget metadata; the turn keeps its documents in _co.
     assert all("_co" not in message for message in fake.requests[-1].json["messages"])
-    assert chat.messages[0]["_co"]["documents"] == [{"id": "t1", "data": {"text": "turn one fact"}}]
+    # The turn's documents stay in the kernel: the trait (every view, the saved notebook) holds
+    # their number, and saving writes them in full.
+    assert chat.messages[0]["_co"]["attached"]["documents"] == 1
+    saved = chat._store.full(chat.messages)
+    assert saved[0]["_co"]["documents"] == [{"id": "t1", "data": {"text": "turn one fact"}}]
 
 
 def test_regenerate_edit_save_and_load_resend_the_turns_documents(fake, tmp_path):
@@ -232,3 +237,61 @@ def test_documents_and_response_format_cannot_be_combined():
 def test_timestamps_in_a_dict_document_become_iso_strings():
     [doc] = normalize_documents({"id": "e", "when": dt.datetime(2026, 11, 30, 12, 0)})
     assert doc["data"] == {"when": "2026-11-30T12:00:00"}
+
+
+def test_a_turns_documents_and_long_sources_stay_in_the_kernel(comms, fake):
+    rows = [
+        {"id": f"row:{i}", "sku": f"SKU-{i:05}", "notes": "long text " * 300} for i in range(400)
+    ]
+    chat = Chat(base_url=fake.url, api_key="k")
+    recorder = next(r for r in comms if r.comm_id == chat.model_id)
+    mark = len(recorder.messages)
+    chat.send("Which SKU?", documents=rows).wait(10)  # the fake quotes (and cites) them
+    turn_bytes = sum(m.nbytes for m in recorder.messages[mark:])
+    # The request carried every row; the views got their number, and each cited source cut to
+    # SOURCE_BYTES.
+    assert len(fake.requests[-1].json["documents"]) == 400
+    user, answer = chat.messages
+    assert user["_co"]["attached"]["documents"] == 400
+    assert answer["citations"] and all(
+        len(json.dumps(source, ensure_ascii=False).encode()) <= SOURCE_BYTES
+        for citation in answer["citations"]
+        for source in citation["sources"]
+    )
+    assert turn_bytes < len(json.dumps(rows)) / 10
+    # A later turn sends them again (regenerate), and saving, history and Markdown have all.
+    chat.regenerate().wait(10)
+    assert len(fake.requests[-1].json["documents"]) == 400
+    full = chat._store.full(chat.messages)
+    assert len(full[0]["_co"]["documents"]) == 400
+    assert full[1]["citations"] == chat._store.full([chat.messages[1]])[0]["citations"]
+    assert "long text long text" in chat.to_markdown()
+    # Undo forgets them.
+    chat.undo()
+    assert chat._store._kept == {}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=2000),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.dictionaries(st.text(max_size=12), json_values, max_size=8), id_=st.text(max_size=40)
+)
+def test_a_cited_source_in_the_trait_fits_its_bound_and_keeps_its_name(data, id_):
+    from co_widget._kernel_store import _bounded_source
+
+    source = {"type": "document", "id": id_, "document": {"id": id_, **data}}
+    bounded = _bounded_source(source)
+    size = len(json.dumps(bounded, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if len(json.dumps(source, ensure_ascii=False).encode("utf-8", "surrogatepass")) <= SOURCE_BYTES:
+        assert bounded == source
+    else:
+        assert size <= SOURCE_BYTES
+        assert (bounded["type"], bounded["id"]) == ("document", id_)

@@ -38,15 +38,18 @@ def test_every_kind_of_turn_is_kept():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_load_gives_what_0_1_0_gave(fake, name):
+def test_load_gives_what_0_1_0_gave(fake, tmp_path, name):
     chat = Chat.load(SAVED / f"{name}.chat.json", base_url=fake.url, api_key=KEY)
     want = expected(name)
     assert chat.history == want["history"]
     assert chat.usage == want["usage"]
     assert chat.to_markdown() == want["markdown"]
-    # The view draws from messages: the saved metadata (cards, citations, thumbnails' sources,
-    # statuses) arrives as it was saved.
-    assert chat.messages == saved_messages(name)
+    # Saving again writes the conversation exactly as 0.1.0 saved it: metadata (cards,
+    # citations, documents, images, statuses) included.
+    chat.save(tmp_path / "again.chat.json")
+    assert json.loads((tmp_path / "again.chat.json").read_text("utf-8"))["messages"] == (
+        saved_messages(name)
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

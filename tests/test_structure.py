@@ -86,7 +86,12 @@ def test_every_message_has_the_same_fields_and_types_on_both_sides():
         for name, declared in python.items():
             assert js[name] == declared, name
     # The parts messages are made of, declared once on each side too.
-    for part in (_protocol.Partial, _protocol.ToolCard, _protocol.ImageMeta):
+    for part in (
+        _protocol.Partial,
+        _protocol.ToolCard,
+        _protocol.ImageMeta,
+        _protocol.RetrievedItem,
+    ):
         assert js[part.__name__] == fields(part), part.__name__
 
 

@@ -204,7 +204,7 @@ function sourceBody(source, tools) {
     h("div", { cls: "co-source-head" }, [
       h("span", {
         cls: "co-source-title",
-        text: String(data.title ?? rowName(source?.id) ?? source?.id ?? "Document"),
+        text: String(data.title ?? rowName(source?.id) ?? source?.id ?? "Document") + part(data),
       }),
       url
         ? h("a", {
@@ -220,6 +220,12 @@ function sourceBody(source, tools) {
   const isRow = rowName(source?.id) !== null || !snippet;
   body.append(isRow ? rowTable(data) : h("div", { cls: "co-source-snippet", text: snippet }));
   return body;
+}
+
+// Where a chunk of a long file or text sits in it (see _documents.py): ", part 2".
+/** @param {Record<string, unknown>} data */
+function part(data) {
+  return typeof data.chunk === "number" ? `, part ${data.chunk}` : "";
 }
 
 // A DataFrame row's document (id "row:<label>", see _documents.py) is titled "Row <label>".

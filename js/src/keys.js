@@ -48,7 +48,9 @@ export class RovingFocus {
   // mutation, and a long list is updated every frame while it fills in.
   update() {
     const messages = /** @type {HTMLCollectionOf<HTMLElement>} */ (this.list.children);
-    for (const msg of messages) if (msg !== this.current && msg.tabIndex !== -1) msg.tabIndex = -1;
+    // The attribute, not the property: a div without one reads tabIndex -1 but is not focusable.
+    for (const msg of messages)
+      if (msg !== this.current && msg.getAttribute("tabindex") !== "-1") msg.tabIndex = -1;
     if (!this.current || this.current.parentNode !== this.list) {
       this.current = messages[messages.length - 1] ?? null;
     }

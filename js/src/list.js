@@ -26,7 +26,7 @@ export class MessageList {
     this.el = list;
     this.root = root;
     this.notices = notices;
-    /** @type {Map<number, {message: any, key: string, el: HTMLElement}>} message index -> render */
+    /** @type {Map<number, {message: any, el: HTMLElement}>} message index -> render */
     this.cache = new Map();
     /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
     this.finishing = null;
@@ -78,15 +78,15 @@ export class MessageList {
     this.notices.announce(error ? `Reply failed. ${error}` : `Reply: ${text}`);
   }
 
-  // A changed `messages` trait arrives as new objects, so identity only says "unchanged" between
-  // two changes; the JSON text is the content identity that survives a new commit.
+  // A commit keeps the objects of the messages it does not change, so identity says
+  // "unchanged"; a full snapshot brings new objects, whose JSON text is then compared (only
+  // then: a long list renders without encoding every message).
   // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
   /** @param {any} message @param {number} index @param {number} deadline */
   messageElement(message, index, deadline) {
     const hit = this.cache.get(index);
     if (hit && hit.message === message) return hit.el;
-    const key = JSON.stringify(message);
-    if (hit?.key === key) {
+    if (hit && JSON.stringify(hit.message) === JSON.stringify(message)) {
       hit.message = message;
       return hit.el;
     }
@@ -94,7 +94,7 @@ export class MessageList {
     let el = renderMessage(message, index);
     demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
     if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
-    this.cache.set(index, { message, key, el });
+    this.cache.set(index, { message, el });
     return el;
   }
 

@@ -5,6 +5,7 @@ import { citeInteractions, renderCitedAnswer } from "./citations.js";
 import { button, h } from "./dom.js";
 import { formatCost } from "./header.js";
 import { renderMarkdown } from "./markdown.js";
+import { retrievedChip } from "./retrieved.js";
 import { committedCards } from "./tools.js";
 
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
@@ -46,8 +47,9 @@ export function renderUser(message) {
   const images =
     typeof message.content === "string" ? null : imageStrip(blockList(message.content));
   if (images) bubble.append(images);
-  // The documents sent with this turn (kept in its metadata, resent by regenerate and edit).
-  const docs = message._co?.documents?.length ?? 0;
+  // The documents sent with this turn (kept in the kernel, resent by regenerate and edit): the
+  // trait holds their number; a conversation saved by 0.1.0 holds the documents themselves.
+  const docs = message._co?.attached?.documents ?? message._co?.documents?.length ?? 0;
   if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
@@ -84,6 +86,8 @@ function renderAssistant(message) {
   if (co.status === "stopped" || co.status === "interrupted")
     bubble.append(partialMarker(co.status, bubble.childElementCount === 0));
   if (co.error) bubble.append(errorBanner(co.error));
+  // With Chat(corpus=...): what the turn retrieved, first in the bubble.
+  if (co.retrieved) bubble.prepend(retrievedChip(co.retrieved));
   if (co.warnings?.length) bubble.append(warningList(co.warnings));
   const el = h("div", { cls: "co-msg co-assistant" }, [bubble, footer(co, Boolean(text))]);
   el.coSource = text;

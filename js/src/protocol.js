@@ -99,7 +99,27 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"asset"} type
  *  @property {string} name */
 
-/** @typedef {BeginMsg | DeltaMsg | CommitMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg} KernelMsg */
+/** @typedef {object} ProgressMsg
+ *  @property {"progress"} type
+ *  @property {number} done
+ *  @property {number} total
+ *  @property {number} wait */
+
+/** @typedef {object} RetrievedItem
+ *  @property {string} id
+ *  @property {number} score
+ *  @property {string} label
+ *  @property {string} snippet */
+
+/** @typedef {object} RetrievedMsg
+ *  @property {"retrieved"} type
+ *  @property {number} reply
+ *  @property {number} total
+ *  @property {string} unit
+ *  @property {"embed" | "rerank"} mode
+ *  @property {RetrievedItem[]} items */
+
+/** @typedef {BeginMsg | DeltaMsg | CommitMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg | ProgressMsg | RetrievedMsg} KernelMsg */
 
 // --- view -> kernel -------------------------------------------------------------------------
 

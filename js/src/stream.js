@@ -9,6 +9,7 @@ import { h } from "./dom.js";
 import { demoteControls } from "./keys.js";
 import { codeFrame, renderMarkdown } from "./markdown.js";
 import { planBlock, thinkingBlock } from "./messages.js";
+import { retrievedChip } from "./retrieved.js";
 import { ToolCards } from "./tools.js";
 
 // Renders src.slice(start, end) (a stable block, or the tail without highlighting).
@@ -136,6 +137,15 @@ export class StreamingReply {
     if (state.citations?.length) this.cite(state);
     this.text.flush(state.text);
     this.text.cursorHost().append(this.cursor);
+  }
+
+  // What the turn retrieved, before its text arrives (the committed message keeps the same).
+  /** @param {import("./protocol.js").RetrievedMsg} retrieved */
+  showRetrieved(retrieved) {
+    this.bubble.querySelector(":scope > .co-retrieved")?.remove();
+    const chip = retrievedChip(retrieved);
+    demoteControls(chip); // out of the Tab order, like every control in the conversation
+    this.bubble.prepend(chip);
   }
 
   // Live citations: a span is highlighted once both its text and its citation have arrived. Each

@@ -16,6 +16,7 @@ import { MessageList } from "./list.js";
 import { toggleConfidence } from "./logprobs.js";
 import { renderUser } from "./messages.js";
 import { brokenTextError, Notices } from "./notices.js";
+import { EmbedProgress } from "./retrieved.js";
 import { StreamingReply } from "./stream.js";
 import { ReplySync } from "./sync.js";
 
@@ -55,6 +56,8 @@ export class ChatView {
     /** @type {(() => unknown) | null} */
     this.removeAsker = null;
     this.notices = new Notices();
+    this.progress = new EmbedProgress(); // while a corpus embeds (Chat(corpus=...))
+    this.notices.el.prepend(this.progress.el);
     this.sync = new ReplySync(
       (msg) => this.post(msg),
       (kind) => this.onReplyChange(kind),
@@ -122,6 +125,12 @@ export class ChatView {
         break;
       case "dropped":
         this.notices.showUndo(msg);
+        break;
+      case "progress":
+        this.progress.show(msg);
+        break;
+      case "retrieved":
+        if (this.sync.pending?.reply === msg.reply) this.stream?.showRetrieved(msg);
         break;
       default:
         if (msg?.type === "begin") {
