@@ -464,8 +464,9 @@ class Chat(anywidget.AnyWidget):
             self._autosaver.schedule()
 
     def _autosaver_flush(self, timeout: float | None = None) -> None:
-        if getattr(self, "_autosaver", None) is not None:
-            self._autosaver.flush(timeout)
+        autosaver: Autosaver | None = getattr(self, "_autosaver", None)
+        if autosaver is not None:
+            autosaver.flush(timeout)
 
     def _autosaved(self, error: str | None) -> None:
         """A write's outcome: a failure (full disk, read-only folder, locked file) must not break
