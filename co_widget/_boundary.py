@@ -49,6 +49,7 @@ __all__ = [
     "documents",
     "error_text",
     "forward_compatible",
+    "is_count",
     "materialise",
     "model_citation",
     "model_usage",
@@ -257,14 +258,15 @@ def model_usage(raw: Any) -> dict[str, Any] | None:
         return None
     usage: dict[str, Any] = {}
     for key, value in raw.items():
-        if _is_count(value):
+        if is_count(value):
             usage[str(key)] = value
         elif isinstance(value, dict):
-            usage[str(key)] = {str(k): v for k, v in value.items() if _is_count(v)}
+            usage[str(key)] = {str(k): v for k, v in value.items() if is_count(v)}
     return repair_json(usage)  # type: ignore[no-any-return]
 
 
-def _is_count(value: Any) -> bool:
+def is_count(value: Any) -> bool:
+    """A token count as Cohere's usage holds it: a finite, non-negative number."""
     return (
         isinstance(value, (int, float))
         and not isinstance(value, bool)

@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._boundary import forward_compatible, parse_json_text
+from ._boundary import forward_compatible, is_count, parse_json_text
 from ._messages import MESSAGE_KEYS, validate_messages
 from ._params import validate_params
 
@@ -191,10 +191,6 @@ def validate_history(messages: Any) -> list[Message]:
     return checked
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _metadata_problem(meta: Any) -> str | None:
     if not isinstance(meta, dict):
         return "must be a dict."
@@ -205,8 +201,8 @@ def _metadata_problem(meta: Any) -> str | None:
     usage = meta.get("usage") or {}
     if not isinstance(usage, dict) or not all(
         # A group of counts, or a count of its own (Cohere's ``cached_tokens``).
-        _is_count(group)
-        or (isinstance(group or {}, dict) and all(map(_is_count, (group or {}).values())))
+        is_count(group)
+        or (isinstance(group or {}, dict) and all(map(is_count, (group or {}).values())))
         for group in usage.values()
     ):
         return "'usage' must map groups to token counts, like Cohere's usage record."
