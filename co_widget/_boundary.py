@@ -23,7 +23,6 @@ import html
 import io
 import itertools
 import json
-import math
 import re
 import uuid
 import warnings
@@ -33,7 +32,14 @@ from typing import Any, NamedTuple
 from pydantic_core import to_jsonable_python
 
 from ._documents import normalize_documents
-from ._json_values import MAX_DEPTH, check_json, deep_path, repair_json, repair_surrogates
+from ._json_values import (
+    MAX_DEPTH,
+    check_json,
+    deep_path,
+    non_negative_number,
+    repair_json,
+    repair_surrogates,
+)
 from ._tool_schema import tool_content
 
 __all__ = [
@@ -265,14 +271,7 @@ def model_usage(raw: Any) -> dict[str, Any] | None:
     return repair_json(usage)  # type: ignore[no-any-return]
 
 
-def is_count(value: Any) -> bool:
-    """A token count as Cohere's usage holds it: a finite, non-negative number."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    )
+is_count = non_negative_number  # a token count as Cohere's usage holds it
 
 
 # --- citations ---------------------------------------------------------------------------------

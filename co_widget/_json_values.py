@@ -22,6 +22,7 @@ __all__ = [
     "deep_path",
     "json_depth_exceeds",
     "lone_surrogate",
+    "non_negative_number",
     "repair_json",
     "repair_surrogates",
 ]
@@ -42,6 +43,16 @@ def lone_surrogate(text: str) -> int | None:
         return None
     match = _LONE_SURROGATE.search(text)
     return None if match is None else match.start()
+
+
+def non_negative_number(value: Any) -> bool:
+    """A finite number >= 0 (not a bool): a token count, a price."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 def repair_surrogates(text: str) -> str:
