@@ -455,8 +455,11 @@ class Chat(anywidget.AnyWidget):
         write_chat_file(path, self._saved_form())
 
     def _saved_form(self) -> dict[str, Any]:
-        messages = self._store.full(self.messages)
-        return dump_chat(self.model, self.system, self._params, messages)
+        # Under the chat's lock: the autosaver's thread must not read messages while a commit
+        # swaps them and drops the kernel-kept data the old ones refer to.
+        with self._runner.lock:
+            messages = self._store.full(self.messages)
+            return dump_chat(self.model, self.system, self._params, messages)
 
     def _autosave(self, _change: Any = None) -> None:
         """``file=``: save after every change, in the autosaver's thread (see ``_autosave``)."""
