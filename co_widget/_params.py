@@ -15,7 +15,7 @@ import copy
 import re
 from typing import Any
 
-from ._documents import normalize_documents
+from ._boundary import documents as checked_documents
 from ._json_values import check_json, check_text
 from ._messages import validate_messages
 
@@ -88,8 +88,7 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         elif name == "stop_sequences":
             _check_stop_sequences(value)
         elif name == "documents":  # files and DataFrames become JSON documents first
-            result[name] = normalize_documents(value)
-            check_json(result[name], name)
+            result[name] = checked_documents(value)
         elif name in _OBJECTS:
             check_json(value, name)  # sent as JSON with every request: fail now, not then
             result[name] = _CHECK_OBJECT[name](value)
