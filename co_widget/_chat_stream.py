@@ -224,12 +224,12 @@ class ChatStream:
         """The server's own texts that may reach the widget: in-band errors, skipped records."""
         text = self._redactor.text
         match event:
-            case MessageEnd(error=str()):
-                event.error = text(event.error)
+            case MessageEnd(error=str(error)):
+                event.error = text(error)
             case MalformedEvent():
                 event.raw, event.reason = text(event.raw), text(event.reason)
-            case UnknownEvent(type=str()):
-                event.type = text(event.type)
+            case UnknownEvent(type=str(kind)):
+                event.type = text(kind)
         return event
 
     @staticmethod
@@ -247,4 +247,4 @@ class ChatStream:
 
 def _backoff(attempt: int) -> float:
     """Exponential back-off with jitter, so many clients do not retry in lockstep."""
-    return min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0)
+    return min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt) * random.uniform(0.5, 1.0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 __all__ = [
@@ -134,7 +135,7 @@ def code_ranges(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def footnoted(text: str, citations: list[dict[str, Any]], number_of: Any) -> str:
+def footnoted(text: str, citations: Sequence[Mapping[str, Any]], number_of: Any) -> str:
     """``text`` with a ``[^n]`` footnote reference after each cited span (n = ``number_of(source)``
     for each of its sources), except inside fenced code, where it would show as code."""
     code = code_ranges(text)

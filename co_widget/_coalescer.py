@@ -125,7 +125,7 @@ class DeltaCoalescer:
         return next_slot if paid else max(next_slot, self._pending_since + MAX_HOLD)
 
     def _flush(self) -> None:
-        parts = {}
+        parts: dict[str, Any] = {}
         for kind, pending in self._pending.items():
             if pending and kind in STREAM_KINDS:
                 parts[kind] = text = "".join(pending)

@@ -17,14 +17,18 @@ and ``warnings``. Rules:
 from __future__ import annotations
 
 import copy
+import glob
 import json
 import os
+import stat
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from ._messages import validate_messages
+from ._boundary import forward_compatible, is_count, parse_json_text
+from ._messages import MESSAGE_KEYS, validate_messages
 from ._params import validate_params
 
 __all__ = [
@@ -134,6 +138,22 @@ def load_chat(doc: Any) -> tuple[str, str | None, dict[str, Any], list[Message]]
     Raises ValueError for a file that is not a co_widget chat, holds an invalid history, or
     has anything but generation parameters in ``params``.
     """
+    try:
+        return _load_chat(doc)
+    except (TypeError, AttributeError, KeyError, RecursionError) as error:
+        # The checks name the path of every problem they know; this is for the rest.
+        raise ValueError(
+            f"Saved chat is malformed ({type(error).__name__}: {error}); it cannot be opened."
+        ) from None
+
+
+def _load_chat(doc: Any) -> tuple[str, str | None, dict[str, Any], list[Message]]:
+    """Check a saved chat; return ``(model, system, params, messages)``.
+
+    Raises ValueError for a file that is not a co_widget chat, holds an invalid history, or
+    has anything but generation parameters in ``params``.
+    """
+
     if not isinstance(doc, dict) or doc.get("format") != FILE_FORMAT:
         raise ValueError(f"Not a saved co_widget chat (no 'format': {FILE_FORMAT!r}).")
     if doc.get("version") != FILE_VERSION:
@@ -156,7 +176,8 @@ def load_chat(doc: Any) -> tuple[str, str | None, dict[str, Any], list[Message]]
         )
     # Checked here, not only by Chat(): ``params`` become keyword arguments, so a shared file
     # with a "base_url" in them would send the reader's API key to the server it names.
-    return model, system, validate_params(params), validate_history(doc.get("messages", []))
+    messages = forward_compatible(doc.get("messages", []), MESSAGE_KEYS)
+    return model, system, validate_params(params), validate_history(messages)
 
 
 def validate_history(messages: Any) -> list[Message]:
@@ -170,10 +191,6 @@ def validate_history(messages: Any) -> list[Message]:
     return checked
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _metadata_problem(meta: Any) -> str | None:
     if not isinstance(meta, dict):
         return "must be a dict."
@@ -184,8 +201,8 @@ def _metadata_problem(meta: Any) -> str | None:
     usage = meta.get("usage") or {}
     if not isinstance(usage, dict) or not all(
         # A group of counts, or a count of its own (Cohere's ``cached_tokens``).
-        _is_count(group)
-        or (isinstance(group or {}, dict) and all(map(_is_count, (group or {}).values())))
+        is_count(group)
+        or (isinstance(group or {}, dict) and all(map(is_count, (group or {}).values())))
         for group in usage.values()
     ):
         return "'usage' must map groups to token counts, like Cohere's usage record."
@@ -197,17 +214,68 @@ def _metadata_problem(meta: Any) -> str | None:
     warnings_ = meta.get("warnings") or []
     if not isinstance(warnings_, list) or not all(isinstance(w, str) for w in warnings_):
         return "'warnings' must be a list of strings."
+    return _records_problem(meta)
+
+
+# The fields of a tool call's card (``_co.calls``) that the views and the transcript read.
+_CARD_TEXTS = ("id", "name", "status")
+_CARD_OPTIONAL_TEXTS = ("error", "result")
+
+
+def _records_problem(meta: dict[str, Any]) -> str | None:
+    """The records the widget adds to a turn: cards of tool calls, documents, cited tools."""
+    calls = meta.get("calls", [])
+    if not isinstance(calls, list):
+        return "'calls' must be a list of tool call cards."
+    for j, card in enumerate(calls):
+        if not isinstance(card, dict) or not all(
+            isinstance(card.get(key), str) for key in _CARD_TEXTS
+        ):
+            return f"'calls'[{j}] must be a card with string 'id', 'name' and 'status'."
+        if not all(isinstance(card.get(key) or "", str) for key in _CARD_OPTIONAL_TEXTS):
+            return f"'calls'[{j}]: 'error' and 'result' must be strings or null."
+        duration = card.get("duration")
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, (int, float))
+        ):
+            return f"'calls'[{j}]['duration'] must be a number or null."
+    documents = meta.get("documents", [])
+    if not isinstance(documents, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("id", ""), str) and isinstance(d.get("data"), dict)
+        for d in documents
+    ):
+        return "'documents' must be a list of {'id': str, 'data': {...}} documents."
+    tools = meta.get("tools", {})
+    if not isinstance(tools, dict) or not all(isinstance(t, dict) for t in tools.values()):
+        return "'tools' must map source ids to {'name', 'arguments'} objects."
+    for key in ("step",):
+        if not isinstance(meta.get(key, False), bool):
+            return f"{key!r} must be true or false."
+    if not isinstance(meta.get("format") or "", str):
+        return "'format' must be a string."
     return None
 
 
 def write_chat_file(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
     """Write a saved chat atomically: encoded in full first, then written to a temporary file in
-    the same folder and moved over ``path``. A failure leaves an existing file as it was."""
+    the same folder and moved over ``path``. A failure leaves an existing file as it was.
+
+    A symlink is written through (its target is replaced, the link stays); an existing file
+    keeps its permission bits; temporary files that a killed save left behind are removed."""
     data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()
+    try:
+        mode: int | None = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    _remove_stale_temporaries(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
+            if mode is not None:
+                os.fchmod(file.fileno(), mode)
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
@@ -217,6 +285,21 @@ def write_chat_file(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
         raise
 
 
+# A save in progress takes milliseconds: a temporary file this old was left by a killed one.
+STALE_TEMPORARY = 60.0
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    now = time.time()
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_TEMPORARY:
+                leftover.unlink()
+        except OSError:
+            pass  # gone meanwhile, or not ours to remove: the save goes on
+
+
 def read_chat_file(path: str | os.PathLike[str]) -> Any:
-    """The JSON of a saved chat; a UTF-8 byte-order mark (some editors add one) is accepted."""
-    return json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    """The JSON of a saved chat; a UTF-8 byte-order mark (some editors add one) is accepted.
+    Every failure to read it as JSON (nesting too deep included) is a ValueError."""
+    return parse_json_text(Path(path).read_text(encoding="utf-8-sig"), f"{os.fspath(path)!r}")

@@ -117,7 +117,7 @@ def text_events(
         }
     if finish_reason is None:
         finish_reason = "ERROR" if error is not None else "TOOL_CALL" if tool_calls else "COMPLETE"
-    end = {} if error is None else {"error": error}
+    end: dict[str, Any] = {} if error is None else {"error": error}
     end |= {"finish_reason": finish_reason, "usage": dict(usage)}
     events.append({"type": "message-end", "delta": end})
     return events

@@ -26,8 +26,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 def grounded_reply(request_json: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The events answering ``request_json`` from its documents, or None if it has none."""
-    documents = [_document(i, doc) for i, doc in enumerate(request_json.get("documents") or [])]
-    documents = [doc for doc in documents if doc is not None]
+    given = [_document(i, doc) for i, doc in enumerate(request_json.get("documents") or [])]
+    documents = [doc for doc in given if doc is not None]
     if not documents:
         return None
     question = set(_WORD.findall(last_user_text(request_json).lower()))

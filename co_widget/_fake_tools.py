@@ -107,7 +107,7 @@ def tool_history_problem(request_json: Any) -> str | None:
         if open_calls:
             return _unanswered(open_calls)
         for call in _calls(message):
-            call_id = call.get("id")
+            call_id = str(call.get("id"))
             if call_id in seen:
                 return "invalid request: cannot have duplicate tool ids"
             seen.add(call_id)

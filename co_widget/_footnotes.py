@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ._boundary import safe_link
 from ._citations import footnoted, place_citations
 
 __all__ = ["Footnotes", "source_snippet"]
@@ -57,7 +58,7 @@ class Footnotes:
             if (isinstance(content, list))
             else []
         )
-        new = {}
+        new: dict[int, Any] = {}
         for citation in citations:
             for source in citation["sources"]:
                 n = self.number(source)
@@ -85,8 +86,9 @@ def _describe(source: dict[str, Any]) -> str:
     data = source.get("document") or {}
     name = _name(data)
     parts = [f"**{name}**" if name else "", f"`{source.get('id')}`"]
-    if isinstance(data.get("url"), str):
-        parts.append(f"<{data['url']}>")
+    url = safe_link(data.get("url"))
+    if url:
+        parts.append(f"<{url}>")
     snippet = source_snippet(data)
     if snippet:
         parts.append(f"“{snippet}”")

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._boundary import DecompressionBomb, open_image
+
 __all__ = [
     "DETAILS",
     "MAX_IMAGES",
@@ -149,10 +151,11 @@ def _load(source: Any, i: int) -> _Local | str:
 
 
 def _from_bytes(data: bytes, i: int) -> _Local:
-    Image = pillow()
+    pillow()  # the ImportError that says how to install it
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        image = open_image(data, f"images[{i}]")
+    except DecompressionBomb:
+        raise  # the boundary's message says what to do
     except Exception as error:
         raise ValueError(
             f"images[{i}] is not an image Pillow can read ({error}); "
@@ -166,6 +169,9 @@ def _from_bytes(data: bytes, i: int) -> _Local:
 
 
 def _from_pil(image: Any) -> _Local:
+    from PIL import ImageOps
+
+    image = ImageOps.exif_transpose(image)  # PNG keeps no orientation tag: apply it now
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     buffer = io.BytesIO()
@@ -178,10 +184,9 @@ def _fit(image: _Local, budget: int, max_side: int | None) -> str | None:
     ``max_side``; return what was done (None if nothing)."""
     if len(image.url) <= budget and (max_side is None or max(image.size) <= max_side):
         return None
-    Image = pillow()
-    original = Image.open(io.BytesIO(image.data))
-    original.load()
-    before = image.size
+    # Upright first: the re-encoded image loses its EXIF orientation tag.
+    original = open_image(image.data, "the image", upright=True)
+    before = original.size
     width, height = before
     if max_side is not None and max(before) > max_side:
         scale = max_side / max(before)

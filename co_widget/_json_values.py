@@ -19,8 +19,10 @@ __all__ = [
     "MAX_DEPTH",
     "check_json",
     "check_text",
+    "deep_path",
     "json_depth_exceeds",
     "lone_surrogate",
+    "non_negative_number",
     "repair_json",
     "repair_surrogates",
 ]
@@ -43,6 +45,16 @@ def lone_surrogate(text: str) -> int | None:
     return None if match is None else match.start()
 
 
+def non_negative_number(value: Any) -> bool:
+    """A finite number >= 0 (not a bool): a token count, a price."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
 def repair_surrogates(text: str) -> str:
     """Join surrogate pairs into their characters; each lone surrogate becomes U+FFFD."""
     # Every delta of a stream passes here: ASCII text (a flag of the string) needs no search.
@@ -52,10 +64,13 @@ def repair_surrogates(text: str) -> str:
 
 
 def repair_json(value: Any) -> Any:
-    """``value`` with :func:`repair_surrogates` applied to every string (keys too). For values
-    from the stream parser, whose depth it has bounded."""
+    """``value`` with :func:`repair_surrogates` applied to every string (keys too), and NaN and
+    infinities (which ``json.loads`` accepts) as None. For values whose depth is bounded (the
+    stream parser's, or ones :func:`deep_path` passed)."""
     if isinstance(value, str):
         return repair_surrogates(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
         return {repair_surrogates(k): repair_json(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -108,12 +123,20 @@ def check_json(value: Any, path: str, max_depth: int = MAX_DEPTH) -> None:
 
 def json_depth_exceeds(value: Any, max_depth: int = MAX_DEPTH) -> bool:
     """True if ``value`` nests lists and dicts more than ``max_depth`` levels (iterative)."""
-    stack = [(value, 0)]
+    return deep_path(value, "", max_depth) is not None
+
+
+def deep_path(value: Any, path: str, max_depth: int = MAX_DEPTH) -> str | None:
+    """The path of the first list or dict in ``value`` nested more than ``max_depth`` levels
+    deep (``path`` names ``value`` itself), or None. Iterative: depth cannot crash it."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
+        item, where, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
             if depth >= max_depth:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
+                return where
+            if isinstance(item, dict):
+                stack.extend((child, f"{where}[{key!r}]", depth + 1) for key, child in item.items())
+            else:
+                stack.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
+    return None

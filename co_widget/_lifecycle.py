@@ -37,9 +37,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ._boundary import error_text
 from ._client import CohereClient
 from ._coalescer import DeltaCoalescer
 from ._commits import commit_fields
+from ._conversation import validate_history
 from ._errors import ChatBusyError, CohereError
 from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
 from ._reply import Reply
@@ -94,6 +96,9 @@ class ReplyRunner:
         self.active: Turn | None = None
         self._seq = 0
         self._reply_ids = itertools.count(1)
+        # Called after each commit, outside the lock, before the reply is released (file=:
+        # wait for the turn's autosave, so wait() returns with it on disk).
+        self.after_commit: Callable[[], None] | None = None
 
     # --- 1. start -------------------------------------------------------------------------------
 
@@ -205,12 +210,15 @@ class ReplyRunner:
             turn.coalescer.close()  # the coalescer's lock, before the chat's: see the lock order
             turn.reply._settle(error)
             message = {**turn.reply.message, "_co": turn.reply._metadata()}
+            steps = turn.tools.transcript() if turn.tools is not None else []
+            # The turn's own checks: what it adds must pass the chat's validator, or the next
+            # send and every save would fail. Then it is committed as an error instead.
+            added = validate_history([*steps, message])
         except Exception as exc:
             failure = _unexpected(exc)
             turn.reply._settle(failure, force=True)
-            message = {"role": "assistant", "content": "", "_co": _error_metadata(failure)}
-        steps = turn.tools.transcript() if turn.tools is not None else []
-        messages = [*turn.base, *([turn.user] if turn.user else []), *steps, message]
+            added = [{"role": "assistant", "content": "", "_co": _error_metadata(failure)}]
+        messages = [*turn.base, *([turn.user] if turn.user else []), *added]
         try:
             with self.lock:
                 self.active = None
@@ -225,7 +233,11 @@ class ReplyRunner:
             # waiters below wake all the same: nothing is left stuck.
             pass
         finally:
-            turn.reply._release()
+            try:
+                if self.after_commit is not None:
+                    self.after_commit()
+            finally:
+                turn.reply._release()
 
     # --- the conversation ------------------------------------------------------------------------
 
@@ -325,7 +337,7 @@ class ReplyRunner:
 
 def _unexpected(exc: BaseException) -> CohereError:
     return CohereError(
-        f"Streaming failed: {type(exc).__name__}: {exc}",
+        f"Streaming failed: {error_text(exc)}",
         hint="This is a co_widget bug or a hostile server; the chat is still usable.",
     )
 

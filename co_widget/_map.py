@@ -316,7 +316,7 @@ class MapHandle:
         rows = self._plan.rows
         if rows.labels is None:
             return records
-        import pandas as pd  # type: ignore[import-untyped]  # an optional extra, present here
+        import pandas as pd  # an optional extra, present here: the input was a DataFrame
 
         return pd.DataFrame(records, index=rows.labels, columns=list(COLUMNS))
 

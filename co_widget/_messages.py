@@ -20,12 +20,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ._boundary import check_citations
 from ._json_values import check_json
 
-__all__ = ["validate_messages"]
+__all__ = ["MESSAGE_KEYS", "validate_messages"]
 
 # "_co" is the widget's per-turn metadata; it is kept here and stripped before sending.
-_KEYS = {
+MESSAGE_KEYS = {
     "user": {"role", "content", "_co"},
     "assistant": {"role", "content", "tool_plan", "tool_calls", "citations", "_co"},
     "tool": {"role", "tool_call_id", "content", "_co"},
@@ -72,14 +73,14 @@ def _check_message(i: int, message: Any, tool_call_ids: set[str]) -> None:
             "a system message does not belong in the history; set chat.system "
             "(or pass system=...) instead.",
         )
-    if role not in _KEYS:
+    if not isinstance(role, str) or role not in MESSAGE_KEYS:
         raise _fail(i, f"role must be 'user', 'assistant' or 'tool', got {role!r}.")
-    unknown = sorted(set(message) - _KEYS[role])
+    unknown = sorted(set(message) - MESSAGE_KEYS[role])
     if unknown:
         raise _fail(
             i,
             f"unknown key(s) {unknown} for a {role} message; allowed: "
-            f"{sorted(_KEYS[role] - {'_co'})}.",
+            f"{sorted(MESSAGE_KEYS[role] - {'_co'})}.",
         )
 
     if role == "user":
@@ -94,9 +95,8 @@ def _check_message(i: int, message: Any, tool_call_ids: set[str]) -> None:
         if "tool_plan" in message and not isinstance(message["tool_plan"], str):
             raise _fail(i, "'tool_plan' must be a string.")
         tool_call_ids.update(_check_tool_calls(i, message.get("tool_calls", [])))
-        citations = message.get("citations", [])
-        if not (isinstance(citations, list) and all(isinstance(c, dict) for c in citations)):
-            raise _fail(i, "'citations' must be a list of citation objects.")
+        # The views, the transcript and reply.citations read their fields: shapes checked.
+        check_citations(message.get("citations", []), f"messages[{i}]")
     else:
         call_id = message.get("tool_call_id")
         if not isinstance(call_id, str) or not call_id:

@@ -15,7 +15,7 @@ import copy
 import re
 from typing import Any
 
-from ._documents import normalize_documents
+from ._boundary import documents as checked_documents
 from ._json_values import check_json, check_text
 from ._messages import validate_messages
 
@@ -75,9 +75,9 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
             if not _is_number(value) or not low <= value <= high:
                 raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}.")
         elif name in _INT_RANGES:
-            low, high = _INT_RANGES[name]
-            if not _is_int(value) or value < low or (high is not None and value > high):
-                bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+            least, most = _INT_RANGES[name]
+            if not _is_int(value) or value < least or (most is not None and value > most):
+                bounds = f">= {least}" if most is None else f"in [{least}, {most}]"
                 raise ValueError(f"{name} must be an integer {bounds}, got {value!r}.")
         elif name in _ENUMS:
             if value not in _ENUMS[name]:
@@ -88,8 +88,7 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         elif name == "stop_sequences":
             _check_stop_sequences(value)
         elif name == "documents":  # files and DataFrames become JSON documents first
-            result[name] = normalize_documents(value)
-            check_json(result[name], name)
+            result[name] = checked_documents(value)
         elif name in _OBJECTS:
             check_json(value, name)  # sent as JSON with every request: fail now, not then
             result[name] = _CHECK_OBJECT[name](value)
@@ -175,32 +174,36 @@ def _check_option_object(
         if not ok:
             what = f"one of {allowed}" if isinstance(allowed, tuple) else allowed.__name__
             raise ValueError(f"{name}[{key!r}] must be {what}, got {item!r}.")
-    return value
+    checked: dict[str, Any] = value
+    return checked
 
 
 def _check_thinking(value: Any) -> dict[str, Any]:
-    value = _check_option_object(
+    thinking = _check_option_object(
         "thinking", value, {"type": ("enabled", "disabled"), "token_budget": int}
     )
-    if "type" not in value:
-        if "token_budget" not in value:
+    if "type" not in thinking:
+        if "token_budget" not in thinking:
             raise ValueError("thinking needs 'type': 'enabled' or 'disabled'.")
         # Cohere's own docs example gives only a budget; the API requires the type.
-        value["type"] = "enabled"
-    budget = value.get("token_budget")
+        thinking["type"] = "enabled"
+    budget = thinking.get("token_budget")
     if budget is not None and (isinstance(budget, bool) or budget < 1):
         raise ValueError(f"thinking['token_budget'] must be an integer >= 1, got {budget!r}.")
-    return value
+    return thinking
 
 
 def _check_response_format(value: Any) -> dict[str, Any]:
-    fields = {"type": ("text", "json_object"), "json_schema": dict}
-    value = _check_option_object("response_format", value, fields)
-    if "type" not in value:
+    fields: dict[str, tuple[Any, ...] | type] = {
+        "type": ("text", "json_object"),
+        "json_schema": dict,
+    }
+    checked = _check_option_object("response_format", value, fields)
+    if "type" not in checked:
         raise ValueError("response_format needs 'type': 'text' or 'json_object'.")
-    if "json_schema" in value and value["type"] != "json_object":
+    if "json_schema" in checked and checked["type"] != "json_object":
         raise ValueError("response_format['json_schema'] needs 'type': 'json_object'.")
-    return value
+    return checked
 
 
 def _check_citation_options(value: Any) -> dict[str, Any]:

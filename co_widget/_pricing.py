@@ -13,6 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from ._json_values import non_negative_number
+
 __all__ = ["PRICES_AS_OF", "check_prices", "context_tokens", "cost_of", "price_of", "prices"]
 
 PRICES_AS_OF = "2025-09"  # when the table below was copied from https://cohere.com/pricing
@@ -112,10 +114,4 @@ def _text_of(message: Mapping[str, Any]) -> str:
     return ""
 
 
-def _is_price(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    )
+_is_price = non_negative_number

@@ -24,10 +24,11 @@ import threading
 from collections.abc import Generator
 from typing import Any
 
+from ._boundary import MAX_TOOL_RESULT, model_usage
 from ._citations import Citation, cited_tools, place_citations, tool_calls_of
 from ._errors import CohereError, GenerationError
 from ._events import ContentDelta, Event, MessageEnd
-from ._json_values import repair_json, repair_surrogates
+from ._json_values import repair_surrogates
 from ._logprobs import LogprobTrack, TokenLogprob
 from ._pricing import cost_of
 from ._reply_content import ReplyContent, Warnings, repaired
@@ -59,7 +60,9 @@ class Reply:
         # cancel the reply's own completion (``__await__`` stops the stream explicitly instead).
         self._done.set_running_or_notify_cancel()
         self._warnings = Warnings()
-        self._content = ReplyContent(self._warnings)  # what the current model call has said
+        self._call_ids: set[str] = set()  # tool call ids of every step: each unique
+        self._content = ReplyContent(self._warnings, self._call_ids)  # the current model call
+        self._max_arguments = MAX_TOOL_RESULT  # the chat's max_tool_result
         self._history_calls: dict[str, dict[str, Any]] = {}  # tool calls a citation may cite
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
@@ -104,7 +107,7 @@ class Reply:
             if type(event) is MessageEnd:
                 self._ended = True
                 self._finish_reason = repaired(event.finish_reason)
-                self._usage = repair_json(event.usage)
+                self._usage = model_usage(event.usage)
                 if event.finish_reason in _FAILED_FINISH_REASONS:
                     self._error = GenerationError(
                         repair_surrogates(event.error or "")
@@ -155,7 +158,7 @@ class Reply:
         with self._lock:
             self._usage_before = add_usage(self._usage_before, self._usage)
             self._plan_break = self._plan_break or bool(self._content.tool_plan.parts)
-            self._content = ReplyContent(self._warnings)
+            self._content = ReplyContent(self._warnings, self._call_ids)
             if self._logprobs is not None:  # reply.text is the last call's: so are these
                 self._logprobs = LogprobTrack()
             self._finish_reason = self._usage = self._stream = None
@@ -399,7 +402,7 @@ class Reply:
         broken stream) are left out, so the message stays valid for the API.
         """
         with self._lock:
-            return self._content.message(self._ended)
+            return self._content.message(self._ended, self._max_arguments)
 
     def __repr__(self) -> str:
         text = self.text

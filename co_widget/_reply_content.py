@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._boundary import MAX_TOOL_RESULT, arguments_text, model_citation, new_call_id
 from ._events import (
     CitationStart,
     ContentDelta,
@@ -23,7 +24,7 @@ from ._events import (
     ToolPlanDelta,
     UnknownEvent,
 )
-from ._json_values import lone_surrogate, repair_json, repair_surrogates
+from ._json_values import lone_surrogate, repair_surrogates
 
 __all__ = ["MAX_WARNINGS", "ReplyContent", "Warnings", "repaired"]
 
@@ -74,16 +75,21 @@ class _Block(_Pieces):
 
 @dataclass(slots=True)
 class _ToolCall:
-    id: str | None
+    id: str  # the model's, or one made up when it sent none (its tool message needs one)
     name: str
     arguments: _Pieces
     finished: bool = False
 
-    def as_cohere(self) -> dict[str, Any]:
+    def as_cohere(self, max_arguments: int | None = None) -> dict[str, Any]:
+        """The call in Cohere's shape; with ``max_arguments``, as the history keeps it (refused
+        arguments replaced by the boundary's note)."""
+        arguments = "".join(self.arguments.parts)
+        if max_arguments is not None:
+            arguments = arguments_text(arguments, max_arguments)
         return {
-            "id": self.id or "",
+            "id": self.id,
             "type": "function",
-            "function": {"name": self.name, "arguments": "".join(self.arguments.parts)},
+            "function": {"name": self.name, "arguments": arguments},
         }
 
 
@@ -119,7 +125,8 @@ class Warnings:
 class ReplyContent:
     """What one model call has said so far."""
 
-    def __init__(self, warnings: Warnings) -> None:
+    def __init__(self, warnings: Warnings, call_ids: set[str] | None = None) -> None:
+        self.call_ids = set() if call_ids is None else call_ids  # the reply's, across steps
         self.blocks: dict[int, _Block] = {}
         self.tool_plan = _Pieces()
         self.tool_calls: dict[int, _ToolCall] = {}
@@ -141,7 +148,8 @@ class ReplyContent:
             case ContentStart():
                 self._block(event.index, event.kind)
             case ToolCallStart():
-                call = _ToolCall(repaired(event.id), repair_surrogates(event.name), _Pieces())
+                call_id = self._call_id(repaired(event.id))
+                call = _ToolCall(call_id, repair_surrogates(event.name), _Pieces())
                 self.tool_calls[event.index] = call
                 self._piece(call.arguments, None, event.arguments)
             case ToolCallDelta():
@@ -149,7 +157,10 @@ class ReplyContent:
             case ToolCallEnd():
                 self._tool_call(event.index).finished = True
             case CitationStart():
-                citation = repair_json(event.citation)
+                citation, problem = model_citation(event.citation)
+                if citation is None:
+                    self.warnings.add(f"Skipped a citation of an unusable shape: {problem}.")
+                    return None
                 self.citations.append(citation)
                 # Sent on at once: the view highlights a span as soon as both its text and its
                 # citation have arrived.
@@ -179,12 +190,13 @@ class ReplyContent:
             for part in block.parts
         )
 
-    def message(self, ended: bool) -> dict[str, Any]:
+    def message(self, ended: bool, max_arguments: int = MAX_TOOL_RESULT) -> dict[str, Any]:
         """The assistant message in Cohere v2 shape. Tool calls cut off mid-arguments (the
-        stream did not ``end``) are left out, so the message stays valid for the API."""
+        stream did not ``end``) are left out, so the message stays valid for the API; calls
+        whose arguments the boundary refuses keep a note instead of them."""
         message: dict[str, Any] = {"role": "assistant"}
         calls = [
-            call.as_cohere()
+            call.as_cohere(max_arguments)
             for _, call in sorted(self.tool_calls.items())
             if call.finished or ended
         ]
@@ -224,8 +236,14 @@ class ReplyContent:
         # A delta for a call whose start never came still keeps its arguments, under no name.
         call = self.tool_calls.get(index)
         if call is None:
-            call = self.tool_calls[index] = _ToolCall(None, "", _Pieces())
+            call = self.tool_calls[index] = _ToolCall(self._call_id(None), "", _Pieces())
         return call
+
+    def _call_id(self, given: str | None) -> str:
+        # Each call's tool message names it, so an id must exist and be unique in the reply.
+        call_id = given if given and given not in self.call_ids else new_call_id()
+        self.call_ids.add(call_id)
+        return call_id
 
     def _content(self) -> str | list[dict[str, str]]:
         blocks = [

@@ -282,7 +282,8 @@ def _bounded(value: Any, what: str) -> Any:
 
 def _message(obj: dict[str, Any]) -> dict[str, Any]:
     """``delta.message``, where every payload-carrying event but message-end keeps its payload."""
-    return obj["delta"]["message"]
+    message: dict[str, Any] = obj["delta"]["message"]
+    return message
 
 
 def _message_start(obj: dict[str, Any]) -> MessageStart:
@@ -308,10 +309,10 @@ def _content_delta(obj: dict[str, Any]) -> ContentDelta:
     elif "thinking" in content:
         kind = "thinking"
     else:  # named by its "type", or by its one payload key as text and thinking are
-        kind = content.get("type") or next(iter(content), None)
-        if kind is None:
+        named: str | None = content.get("type") or next(iter(content), None)
+        if named is None:
             raise KeyError("text")
-        return ContentDelta(_index(obj), _str(kind, "type"), "", None)
+        return ContentDelta(_index(obj), _str(named, "type"), "", None)
     return ContentDelta(_index(obj), kind, _str(content[kind], kind), obj.get("logprobs"))
 
 

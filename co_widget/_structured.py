@@ -15,9 +15,10 @@ Outputs" page of Cohere's docs); they are found here first and listed in one Val
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from ._boundary import parse_json_text
 
 __all__ = ["ResponseFormat", "resolve_response_format", "schema_problems"]
 
@@ -58,7 +59,7 @@ class ResponseFormat:
             )
         if self.model is not None:
             return self.model.model_validate_json(text)
-        return json.loads(text)
+        return parse_json_text(text, "The reply's JSON")
 
 
 def resolve_response_format(value: Any) -> ResponseFormat | None:

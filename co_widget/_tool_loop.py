@@ -19,13 +19,20 @@ import asyncio
 import concurrent.futures
 import copy
 import dataclasses
-import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from ._tool_schema import Tool, ToolArgumentsError, ToolSet, tool_content
+from ._boundary import (
+    MAX_TOOL_RESULT,
+    error_text,
+    materialise,
+    preview,
+    tool_arguments,
+    tool_result,
+)
+from ._tool_schema import Tool, ToolArgumentsError, ToolSet
 
 __all__ = ["StepOutcome", "ToolCallRecord", "ToolLoop", "check_approve", "check_max_steps"]
 
@@ -60,14 +67,19 @@ class ToolCallRecord:
     error: str | None = None
     duration: float | None = None
     _started: float | None = dataclasses.field(default=None, repr=False)
+    # What the boundary made of the call: its result's tool-message content (once "done"), and
+    # why its arguments were refused (then it never runs).
+    _content: list[dict[str, Any]] | None = dataclasses.field(default=None, repr=False)
+    _refused: str | None = dataclasses.field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready summary for the views and the saved notebook (no Python objects)."""
-        content = tool_content(self.result) if self.status == "done" else None
+        """A JSON-ready summary for the views and the saved notebook (no Python objects); the
+        arguments as a bounded preview (the history keeps them whole)."""
+        content = self._content if self.status == "done" else None
         return {
             "id": self.id,
             "name": self.name,
-            "arguments": self.arguments,
+            "arguments": preview(self.arguments),
             "status": self.status,
             "error": self.error,
             "duration": self.duration,
@@ -129,12 +141,16 @@ class ToolLoop:
         max_steps: int = 10,
         on_update: Callable[[ToolCallRecord], None] | None = None,
         on_archive: Callable[[dict[str, Any]], None] | None = None,
+        max_result: int = MAX_TOOL_RESULT,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self._tools = tools
         self._approve = approve
         self._max_steps = max_steps
+        self._max_result = max_result  # bytes of a result or of a call's arguments
         self._on_update = on_update or (lambda record: None)
         self._on_archive = on_archive or (lambda message: None)
+        self._on_warning = on_warning or (lambda text: None)
         self._steps: list[dict[str, Any]] = []  # archived assistant messages with tool calls
         self._lock = threading.Lock()
         self._records: list[ToolCallRecord] = []
@@ -164,7 +180,7 @@ class ToolLoop:
             decision = self._decisions.get(call_id)
         if decision is None or decision.done():
             return False
-        decision.set_result(bool(approved))
+        decision.set_result(approved is True)  # only a real True approves, as with approve=
         return True
 
     def run(
@@ -249,11 +265,13 @@ class ToolLoop:
 
     def _add_record(self, call: dict[str, Any], step: int) -> ToolCallRecord:
         function = call["function"]
+        arguments = tool_arguments(function.get("arguments"), self._max_result)
         record = ToolCallRecord(
             id=call["id"],
             name=function["name"],
-            arguments=_decoded(function.get("arguments")),
+            arguments=arguments.value,
             step=step,
+            _refused=arguments.problem,
         )
         with self._lock:
             self._records.append(record)
@@ -272,7 +290,7 @@ class ToolLoop:
         try:
             self._call(record, tool, raw)
         except BaseException as error:  # the model sees every failure
-            self._finish(record, "error", error=f"{type(error).__name__}: {error}")
+            self._finish(record, "error", error=error_text(error))
         finally:
             future.set_result(None)
 
@@ -282,6 +300,8 @@ class ToolLoop:
             self._finish(record, "error", error=f"unknown tool {record.name!r} (tools: {known})")
             return
         try:
+            if record._refused is not None:
+                raise ToolArgumentsError(record._refused)
             arguments = tool.parse_arguments(raw)
         except ToolArgumentsError as error:
             self._finish(record, "error", error=f"invalid arguments: {error}")
@@ -299,7 +319,13 @@ class ToolLoop:
         value = tool.call(arguments)
         if tool.is_async:
             value = asyncio.run(value)
-        self._finish(record, "done", result=value)
+        value = materialise(value)  # read a generator once: the model and the card see it all
+        try:
+            content = tool_result(value, self._max_result)
+        except ValueError as error:
+            self._finish(record, "error", error=f"the result was refused: {error}")
+            return
+        self._finish(record, "done", result=value, _content=content)
 
     def _approved(self, record: ToolCallRecord) -> bool:
         if self._approve is False:
@@ -310,7 +336,14 @@ class ToolLoop:
             if self._stop.is_set():
                 return False
             return decision.result()
-        return bool(self._approve(record.name, copy.deepcopy(record.arguments)))
+        verdict = self._approve(record.name, copy.deepcopy(record.arguments))
+        if not isinstance(verdict, bool):  # "no" is truthy: only a real True approves
+            self._on_warning(
+                f"approve returned a {type(verdict).__name__}, not a bool: the call "
+                f"{record.name!r} was denied. Return True or False."
+            )
+            return False
+        return verdict
 
     def _finish(self, record: ToolCallRecord, status: str, **fields: Any) -> None:
         with self._lock:
@@ -329,19 +362,9 @@ class ToolLoop:
         self._on_update(snapshot)
 
 
-def _decoded(arguments: str | None) -> Any:
-    text = (arguments or "").strip()
-    if text in ("", "null"):
-        return {}
-    try:
-        return json.loads(text)
-    except ValueError:
-        return arguments
-
-
 def _tool_message(record: ToolCallRecord) -> dict[str, Any]:
-    if record.status == "done":
-        content = tool_content(record.result)
+    if record.status == "done" and record._content is not None:
+        content = record._content
     elif record.status == "denied":
         content = [{"type": "text", "text": DENIED_TEXT}]
     elif record.status == "error":

@@ -209,10 +209,12 @@ def _field_info(
     )
     default = ... if param.default is inspect.Parameter.empty else param.default
     description = None if described else doc_params.get(param.name)
+    field: pydantic.fields.FieldInfo
     if description:
-        return pydantic.Field(default, alias=param.name, description=description.strip())
-    # No description=None here: an explicit None would override the Annotated Field's.
-    return pydantic.Field(default, alias=param.name)
+        field = pydantic.Field(default, alias=param.name, description=description.strip())
+    else:  # no description=None here: an explicit None would override the Annotated Field's
+        field = pydantic.Field(default, alias=param.name)
+    return field
 
 
 def _arguments_model(

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ._boundary import MAX_TOOL_RESULT, preview
 from ._errors import CohereError
 from ._events import Event, ToolCallDelta, ToolCallEnd, ToolCallStart
 from ._reply import Reply
@@ -44,6 +45,7 @@ class ToolTurn:
         max_steps: int,
         reply: Reply,
         send_card: Callable[[dict[str, Any]], None],
+        max_result: int = MAX_TOOL_RESULT,
     ) -> None:
         self._send_card = send_card
         self._ask = approve is True
@@ -58,6 +60,8 @@ class ToolTurn:
             max_steps,
             on_update=self._on_record,
             on_archive=lambda message: reply._next_step(),
+            max_result=max_result,
+            on_warning=reply._note,
         )
         reply._loop = self.loop  # reply.calls, and Stop reaches the loop
 
@@ -130,7 +134,8 @@ class ToolTurn:
             card = {
                 "id": call["id"],
                 "name": call["name"],
-                "arguments": "".join(call["parts"]),
+                # A bounded preview: a 6 MB argument must not cost the views 6 MB per card.
+                "arguments": preview("".join(call["parts"])),
                 "status": "streaming",
             }
         self._publish(card)

@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from ._boundary import safe_link, safe_markdown_links
 from ._footnotes import Footnotes
 
 __all__ = ["to_markdown"]
@@ -24,7 +25,8 @@ def to_markdown(system: str | None, messages: list[dict[str, Any]]) -> str:
     sections = [f"## System\n\n{system}"] if system else []
     footnotes = Footnotes()
     sections += [_message(message, footnotes) for message in messages]
-    return "\n\n".join(sections) + "\n"
+    # Model output and tool results are untrusted: no javascript: (or other non-web) links.
+    return safe_markdown_links("\n\n".join(sections) + "\n")
 
 
 def _message(message: dict[str, Any], footnotes: Footnotes) -> str:
@@ -62,8 +64,8 @@ def _content(content: Any, *, as_code: bool) -> list[str]:
         elif kind == "text":
             parts.append(_code(block["text"]) if as_code else block["text"])
         elif kind == "image_url":
-            url = block["image_url"]["url"]
-            parts.append("*[image]*" if url.startswith("data:") else f"[image]({url})")
+            url = safe_link(block["image_url"]["url"])
+            parts.append(f"[image]({url})" if url else "*[image]*")
         else:  # a tool's document
             parts.append(_code(json.dumps(block.get("document"), indent=2, ensure_ascii=False)))
     return parts

@@ -25,7 +25,16 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ._autosave import check_file, read_messages
+from ._autosave import (
+    AUTOSAVE_WAIT,
+    Autosaver,
+    check_file,
+    claim_file,
+    read_messages,
+    release_file,
+)
+from ._boundary import MAX_TOOL_RESULT, check_max_tool_result
+from ._boundary import documents as checked_documents
 from ._client import DEFAULT_TIMEOUT, CohereClient
 from ._conversation import (
     dump_chat,
@@ -40,7 +49,7 @@ from ._conversation import (
 )
 from ._corpus import Corpus
 from ._corpus_turn import ChatRetrieval, documents_size_note
-from ._documents import normalize_documents, with_turn_documents
+from ._documents import with_turn_documents
 from ._header import Header, chat_cost, context_used
 from ._images import image_blocks
 from ._json_values import check_text
@@ -114,6 +123,9 @@ class Chat(anywidget.AnyWidget):
     # The header's model picker and gauges (see ``_header``).
     _models = traitlets.List(traitlets.Dict()).tag(sync=True)
     _header = traitlets.Dict().tag(sync=True)
+    # file=: the last autosave failure ("Could not save PATH: reason"), None after a good save.
+    # The widget shows it as a notice.
+    autosave_error = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
 
     def __init__(
         self,
@@ -131,9 +143,11 @@ class Chat(anywidget.AnyWidget):
         prices: dict[str, dict[str, float]] | None = None,
         corpus: Any = None,
         retrieve: Any = None,
+        max_tool_result: int = MAX_TOOL_RESULT,
         **params: Any,
     ) -> None:
         check_model(model)
+        self._max_tool_result = check_max_tool_result(max_tool_result)
         check_system(system)
         self._toolset = build_toolset(tools)
         self._approve = check_approve(approve)
@@ -150,6 +164,8 @@ class Chat(anywidget.AnyWidget):
         check_request({"model": model, **self._params})
         self._store = KernelStore()  # full images and documents; the trait holds less
         self._file = None if file is None else check_file(file)
+        if self._file is not None:
+            claim_file(self._file, self)  # first: an older chat of the file writes its last
         saved = [] if self._file is None else read_messages(self._file)
         self._client = CohereClient(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
@@ -167,7 +183,12 @@ class Chat(anywidget.AnyWidget):
         _warn_documents(self._params.get("documents", []))
         super().__init__(model=model, system=system, title=title, messages=self._store.slim(saved))
         self._model_changed({"new": model})
+        self._autosaver: Autosaver | None = None
         if self._file is not None:
+            self._autosaver = Autosaver(self._file, self._saved_form, self._autosaved)
+            # A reply is released once its turn is on disk (or after AUTOSAVE_WAIT), outside the
+            # chat's lock: a slow disk never blocks send().
+            self._runner.after_commit = lambda: self._autosaver_flush(AUTOSAVE_WAIT)
             self.observe(self._autosave, names="messages")
         self._view_actions = ViewActions(self)
         self.on_msg(self._view_actions.handle)
@@ -351,6 +372,7 @@ class Chat(anywidget.AnyWidget):
         if user is not None:
             user = self._store.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
+        reply._max_arguments = self._max_tool_result
         reply._model, reply._prices = self.model, self._prices
         if (self._params if params is None else params).get("logprobs"):
             reply._logprobs = LogprobTrack()
@@ -360,7 +382,14 @@ class Chat(anywidget.AnyWidget):
         if self._toolset.functions:
 
             def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
-                return ToolTurn(self._toolset, self._approve, self._max_steps, reply, send_card)
+                return ToolTurn(
+                    self._toolset,
+                    self._approve,
+                    self._max_steps,
+                    reply,
+                    send_card,
+                    self._max_tool_result,
+                )
 
         if prepare is None and self._retrieval is not None:  # regenerate, edit: retrieve again
             prepare = self._retrieval.prepare()
@@ -420,6 +449,7 @@ class Chat(anywidget.AnyWidget):
         with self._runner.lock:
             self._runner.check_idle()
             self._runner.commit(change(self.messages))
+        self._autosaver_flush()  # the change is on disk when undo(), clear()... return
 
     @traitlets.observe("messages")
     def _forget_unused(self, change: dict[str, Any]) -> None:
@@ -460,17 +490,49 @@ class Chat(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save model, system, parameters and messages (with metadata) as JSON; never the key
         or connection settings. Open it again with ``Chat.load``."""
-        messages = self._store.full(self.messages)
-        write_chat_file(path, dump_chat(self.model, self.system, self._params, messages))
+        write_chat_file(path, self._saved_form())
+
+    def _saved_form(self) -> dict[str, Any]:
+        # Under the chat's lock: the autosaver's thread must not read messages while a commit
+        # swaps them and drops the kernel-kept data the old ones refer to.
+        with self._runner.lock:
+            messages = self._store.full(self.messages)
+            return dump_chat(self.model, self.system, self._params, messages)
 
     def _autosave(self, _change: Any = None) -> None:
-        """``file=``: save after every change. Runs wherever ``messages`` changes (the worker
-        thread, for a reply's commit). A full disk must not break the chat: the failure goes to
-        the log, and the next change tries again."""
-        try:
-            self.save(self._file)
-        except OSError:
-            self.log.warning("co_widget: could not write file=%s.", self._file, exc_info=True)
+        """``file=``: save after every change, in the autosaver's thread (see ``_autosave``)."""
+        if self._autosaver is not None:
+            self._autosaver.schedule()
+
+    def _autosaver_flush(self, timeout: float | None = None) -> None:
+        autosaver: Autosaver | None = getattr(self, "_autosaver", None)
+        if autosaver is not None:
+            autosaver.flush(timeout)
+
+    def _autosaved(self, error: str | None) -> None:
+        """A write's outcome: a failure (full disk, read-only folder, locked file) must not break
+        the chat; it is kept on ``autosave_error`` and shown in the widget until a good save."""
+        problem = None if error is None else f"Could not save {self._file}: {error}"
+        if problem is not None:
+            self.log.warning("co_widget: %s", problem)
+        self.set_trait("autosave_error", problem)
+
+    def _detach_file(self, why: str) -> None:
+        """Another chat took ``file=`` over: write what is pending, then save no more."""
+        autosaver, self._autosaver = self._autosaver, None
+        if autosaver is not None:
+            autosaver.flush(AUTOSAVE_WAIT)
+        self._runner.after_commit = None
+        self.set_trait("autosave_error", why)
+
+    def close(self) -> None:
+        """Close the widget (its views go away); its ``file=`` is free for another chat."""
+        self._closed = True
+        file = getattr(self, "_file", None)  # close() also runs for a chat whose __init__ failed
+        if file is not None:
+            self._autosaver_flush(AUTOSAVE_WAIT)
+            release_file(file, self)
+        super().close()
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> Chat:
@@ -544,7 +606,7 @@ def _user_turn(
             max_side=caps.max_image_side if caps else None,
         )
     user = _user_message(text, blocks)
-    turn_documents = normalize_documents(documents)
+    turn_documents = checked_documents(documents)
     if turn_documents:
         user["_co"] = {"documents": turn_documents}
     return user, notes

@@ -59,13 +59,10 @@ export function citedSpans(text, citations, blockStart = () => 0) {
     const shift = blockStart(citation.content_index);
     const start = shift + Number(citation.start ?? 0);
     const end = shift + Number(citation.end ?? 0);
-    if (!(end > start && end <= length)) return;
-    spans.push({
-      k,
-      start: toUnits(start),
-      end: toUnits(end),
-      numbers: sourceNumbers(citation, sources),
-    });
+    const numbers = sourceNumbers(citation, sources);
+    // A span needs a source to point at (a hostile saved state may have none).
+    if (!(end > start && end <= length) || !numbers.length) return;
+    spans.push({ k, start: toUnits(start), end: toUnits(end), numbers });
   });
   return { spans, sources };
 }
@@ -76,7 +73,7 @@ export function numberSources(citations) {
   /** @type {Sources} */
   const sources = new Map();
   citations.forEach((citation, k) => {
-    for (const source of citation?.sources ?? []) {
+    for (const source of sourcesOf(citation)) {
       const key = `${source?.type}:${source?.id}`;
       if (!sources.has(key)) sources.set(key, { n: sources.size + 1, source, citations: [] });
       sources.get(key)?.citations.push(k);
@@ -85,9 +82,17 @@ export function numberSources(citations) {
   return sources;
 }
 
+// A citation's sources that are objects: a hostile saved state (`"sources": "abc"`) draws the
+// answer without them instead of stopping the view at that message.
+/** @param {Citation} citation @returns {Source[]} */
+function sourcesOf(citation) {
+  const sources = citation?.sources;
+  return Array.isArray(sources) ? sources.filter((s) => s !== null && typeof s === "object") : [];
+}
+
 /** @param {Citation} citation @param {Sources} sources (numbered from all citations) */
 function sourceNumbers(citation, sources) {
-  const numbers = (citation?.sources ?? []).map(
+  const numbers = sourcesOf(citation).map(
     (s) => /** @type {{n: number}} */ (sources.get(`${s?.type}:${s?.id}`)).n,
   );
   return [...new Set(numbers)];
@@ -372,6 +377,7 @@ export function renderCitedAnswer(message) {
   if (!Array.isArray(citations) || !citations.length) return null;
   const { text, blockStart } = answerOf(message);
   const { spans, sources } = citedSpans(text, citations, blockStart);
+  if (!sources.size) return null; // nothing to number: the plain rendering
   return {
     answer: text ? renderCited(text, spans) : null,
     sources: sourceList(sources, citations, message._co?.tools ?? {}),

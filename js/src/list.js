@@ -11,8 +11,9 @@ import { renderMessage } from "./messages.js";
 
 // This close to the bottom counts as "at the bottom": auto-scroll resumes.
 const STICKY_PX = 32;
-// Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz).
-const SLICE_MS = 8;
+// Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz; style,
+// layout and paint of what was added come after it, in the same frame).
+const SLICE_MS = 6;
 
 /** @typedef {import("./stream.js").StreamingReply} StreamingReply */
 
@@ -32,6 +33,8 @@ export class MessageList {
     this.finishing = null;
     this.announceIndex = -1; // the message to announce once rendered: a reply that just ended
     this.stick = true;
+    this.renderedInSlice = 0; // messages rendered in the current frame's slice
+    this.typicalMs = 1; // a running mean of what rendering one message costs
     this.focus = new RovingFocus(list);
     list.addEventListener("scroll", () => this.onScroll(), { passive: true });
   }
@@ -49,6 +52,7 @@ export class MessageList {
   /** @param {any[]} messages @param {number} shown @param {HTMLElement[]} tail */
   render(messages, shown, tail) {
     const deadline = performance.now() + SLICE_MS;
+    this.renderedInSlice = 0;
     const wanted = [];
     let complete = true;
     for (let i = shown - 1; i >= 0; i--) {
@@ -90,11 +94,16 @@ export class MessageList {
       hit.message = message;
       return hit.el;
     }
-    if (performance.now() > deadline) return null;
+    // A message is started only if one of typical cost still fits the slice (a message with
+    // code, tables and math costs several ms): the frame stays short. One per frame at least.
+    const start = performance.now();
+    if (this.renderedInSlice && start + this.typicalMs > deadline) return null;
     let el = renderMessage(message, index);
     demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
     if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
     this.cache.set(index, { message, el });
+    this.renderedInSlice++;
+    this.typicalMs += (performance.now() - start - this.typicalMs) / 4;
     return el;
   }
 

@@ -1,6 +1,7 @@
 // What the widget tells the user besides the messages: an error next to the composer, the
 // "Undo" toast after a Clear or an edit that dropped messages, the notice of a saved view with
-// no kernel behind it, and the screen-reader announcement of each completed reply.
+// no kernel behind it, a failed autosave of `file=`, and the screen-reader announcement of each
+// completed reply.
 import { button, h } from "./dom.js";
 
 // How long the Undo toast stays.
@@ -18,8 +19,15 @@ export class Notices {
     });
     // Polite, and written once per reply: never per token.
     this.live = h("div", { cls: "co-sr-only", attrs: { "aria-live": "polite" } });
+    // The kernel's `autosave_error` trait: path and reason, until the next good save.
+    this.saveError = h("div", { cls: "co-save-error", attrs: { role: "alert" } });
     this.toastTimer = 0;
-    this.el = h("div", { cls: "co-notices" }, [this.offline, this.toast, this.error]);
+    this.el = h("div", { cls: "co-notices" }, [
+      this.offline,
+      this.saveError,
+      this.toast,
+      this.error,
+    ]);
   }
 
   /** @param {string} text */
@@ -29,6 +37,11 @@ export class Notices {
 
   clearError() {
     this.error.textContent = "";
+  }
+
+  /** @param {unknown} problem the `autosave_error` trait: a string, or null after a good save */
+  showSaveError(problem) {
+    this.saveError.textContent = typeof problem === "string" && problem ? problem : "";
   }
 
   /** @param {import("./protocol.js").DroppedMsg} dropped the kernel's message */

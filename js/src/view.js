@@ -31,7 +31,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: any[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
  */
 
 export class ChatView {
@@ -87,10 +87,12 @@ export class ChatView {
       ["change:_models", () => this.renderHeader()],
       ["change:_header", () => this.renderHeader()],
       ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
+      ["change:autosave_error", () => this.notices.showSaveError(model.get("autosave_error"))],
       ["msg:custom", (msg, buffers) => this.onKernelMsg(msg, buffers)],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
     this.renderHeader();
+    this.notices.showSaveError(model.get("autosave_error"));
     this.onStatus();
     this.frame();
     // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with

@@ -22,7 +22,7 @@ def test_reply_streams_into_the_bubble(server, notebook):
     assert_streamed(samples, LONG)
     assert ui.texts() == ["user: What is Coca-Cola?", f"assistant: {LONG}"]
     usage = ui.replies.last.locator(".co-usage")
-    expect(usage).to_have_text(re.compile(r"^\d+ in · \d+ out tokens$"))
+    expect(usage).to_have_text(re.compile(r"^\d+ in · \d+ out tokens · \$\d+\.\d+$"))
 
 
 @pytest.mark.parametrize("how", ["button", "escape"])

@@ -68,3 +68,27 @@ def test_saved_notebook_keeps_the_conversation_but_not_the_key(server, notebook)
     notebook.open(name)
     assert notebook.chat().texts() == conversation
     assert not before & {kernel["id"] for kernel in server.kernels()}
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_a_model_that_missed_commits_gets_the_whole_conversation(server, notebook, app):
+    # The chat talks before any view of it exists: its model in the page saw the commits go by
+    # with no view to apply them, so it is behind the kernel. The first view finds that out
+    # from the revision in its snapshot and asks for the whole conversation.
+    name = server.write_notebook(
+        f"missed-{app}.ipynb",
+        "fake.add('One.', 'Two.')\nchat.ask('first')\nchat.ask('second')\n"
+        # Which snapshots the views ask for: the first view must ask for a full one.
+        "asked = []\nanswer = chat._runner.answer_snapshot\n"
+        "chat._runner.answer_snapshot = lambda full=False: (asked.append(full), answer(full))",
+    )
+    notebook.open(name, app=app).run_all()
+    notebook.run_cell("chat")
+    ui = notebook.chat()
+    expect(ui.root.locator(".co-msg")).to_have_count(4)
+    assert ui.texts() == ["user: first", "assistant: One.", "user: second", "assistant: Two."]
+    notebook.run_cell("assert asked == [False, True], asked")
+    # And it follows the next commit as usual.
+    ui.send("third")
+    assert ui.texts()[-2:] == ["user: third", "assistant: third"]
+    notebook.run_cell("assert len(chat.messages) == 6, chat.messages")
