@@ -26,7 +26,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from ._protocol import LIST_KINDS, STREAM_KINDS
+from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
 
 __all__ = ["DeltaCoalescer"]
 
@@ -99,7 +99,7 @@ class DeltaCoalescer:
             elif due < self._wake_at:
                 self._cond.notify()
 
-    def snapshot(self, send: Callable[[dict[str, Any]], None]) -> None:
+    def snapshot(self, send: Callable[[Partial], None]) -> None:
         """Call ``send(partial)`` with everything sent so far, after sending what is pending.
 
         The partial then equals the sum of all deltas before it, so the deltas after it
@@ -108,8 +108,15 @@ class DeltaCoalescer:
         with self._cond:
             if self._pending_chars:
                 self._flush()
-            partial: dict[str, Any] = {kind: "".join(self._sent[kind]) for kind in STREAM_KINDS}
-            send(partial | {kind: list(self._sent[kind]) for kind in LIST_KINDS})
+            sent = self._sent
+            send(
+                Partial(
+                    text="".join(sent["text"]),
+                    thinking="".join(sent["thinking"]),
+                    tool_plan="".join(sent["tool_plan"]),
+                    citations=list(sent["citations"]),
+                )
+            )
 
     def _due(self) -> float:
         """When the pending text may go (monotonic time; inf when nothing is pending)."""

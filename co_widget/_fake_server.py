@@ -45,7 +45,7 @@ def dump_json(obj: Any) -> bytes:
 
 
 def encode_events(
-    events: Sequence[dict | bytes],
+    events: Sequence[dict[str, Any] | bytes],
     framing: str,
     *,
     done_marker: bool = True,
@@ -65,7 +65,7 @@ def encode_events(
     return units
 
 
-def _encode_event(event: dict | bytes, framing: str) -> bytes:
+def _encode_event(event: dict[str, Any] | bytes, framing: str) -> bytes:
     if isinstance(event, bytes):
         return event
     data = dump_json(event)
@@ -73,21 +73,22 @@ def _encode_event(event: dict | bytes, framing: str) -> bytes:
         return data + b"\n"
     if "type" not in event:
         return b"data: " + data + b"\n\n"
-    return b"event: " + event["type"].encode() + b"\ndata: " + data + b"\n\n"
+    kind: str = event["type"]
+    return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
 
 
-def chat_response(events: Iterable[dict | bytes]) -> dict[str, Any]:
+def chat_response(events: Iterable[dict[str, Any] | bytes]) -> dict[str, Any]:
     """The non-streaming response (``stream: false``) that carries the same reply as ``events``."""
     reply: dict[str, Any] = {"id": None, "finish_reason": None, "message": {"role": "assistant"}}
-    blocks: dict[int, dict] = {}
-    calls: dict[int, dict] = {}
+    blocks: dict[int, dict[str, Any]] = {}
+    calls: dict[int, dict[str, Any]] = {}
     plan: list[str] = []
-    citations: list[dict] = []
-    logprobs: list[dict] = []
+    citations: list[dict[str, Any]] = []
+    logprobs: list[dict[str, Any]] = []
     for event in events:
         if isinstance(event, bytes):
             continue
-        kind, index, delta = event.get("type"), event.get("index"), event.get("delta", {})
+        kind, index, delta = event.get("type"), event.get("index", 0), event.get("delta", {})
         message = delta.get("message", {})
         if kind == "message-start":
             reply["id"] = event.get("id")

@@ -91,7 +91,7 @@ class ImageStore:
         for message in result:
             co = message.get("_co")
             ids = co.get("images") if isinstance(co, dict) else None
-            if not ids:
+            if not ids or not isinstance(co, dict):
                 continue
             for j, key in ids.items():
                 full = self._full.get(key)
@@ -115,6 +115,6 @@ class ImageStore:
 def _data_url(block: Any) -> str | None:
     if isinstance(block, dict) and block.get("type") == "image_url":
         url = block["image_url"]["url"]
-        if url.startswith("data:"):
+        if isinstance(url, str) and url.startswith("data:"):
             return url
     return None

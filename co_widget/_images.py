@@ -21,6 +21,7 @@ import binascii
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ def image_blocks(
     sources: Any,
     *,
     detail: str | None = None,
-    history: list[dict[str, Any]] = (),
+    history: Sequence[dict[str, Any]] = (),
     max_side: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """``image_url`` blocks for ``sources``, and notes on the images that had to be shrunk.

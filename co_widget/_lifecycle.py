@@ -43,7 +43,7 @@ from ._coalescer import DeltaCoalescer
 from ._commits import commit_fields
 from ._conversation import validate_history
 from ._errors import ChatBusyError, CohereError
-from ._protocol import LIST_KINDS, STREAM_KINDS, Partial
+from ._protocol import Partial
 from ._reply import Reply
 from ._tool_turn import ToolTurn
 
@@ -54,10 +54,7 @@ Messages = list[dict[str, Any]]
 # How long a stopped reply may take to end on its own before the runner ends it (the client
 # normally ends a cancelled stream within a few milliseconds).
 STOP_GRACE = 0.3
-_NO_PARTIAL: Partial = {  # type: ignore[assignment]
-    **{kind: "" for kind in STREAM_KINDS},
-    **{kind: [] for kind in LIST_KINDS},
-}
+_NO_PARTIAL = Partial(text="", thinking="", tool_plan="", citations=[])
 
 
 class Host(Protocol):

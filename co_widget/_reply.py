@@ -55,7 +55,7 @@ class Reply:
         self._format = response_format
         self._parsed: Any = _UNPARSED
         self._lock = threading.Lock()
-        self._done = concurrent.futures.Future()
+        self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
         # A running future cannot be cancelled: cancelling a task that awaits the reply must not
         # cancel the reply's own completion (``__await__`` stops the stream explicitly instead).
         self._done.set_running_or_notify_cancel()

@@ -115,7 +115,8 @@ class LoopEnd:
 
 def check_approve(approve: Any) -> Approve:
     if isinstance(approve, bool) or callable(approve):
-        return approve
+        checked: Approve = approve
+        return checked
     raise TypeError(
         "approve must be False (run tool calls without asking), True (ask in the widget) or "
         f"a function(name, arguments) -> bool, got {type(approve).__name__}."
@@ -197,13 +198,14 @@ class ToolLoop:
         """
         for step in range(self._max_steps):
             outcome = stream_step([*messages, *self.transcript()])
-            calls = (outcome.message or {}).get("tool_calls") or []
-            if not calls:
-                return LoopEnd(outcome.message)
+            message = outcome.message
+            calls = (message or {}).get("tool_calls") or []
+            if message is None or not calls:
+                return LoopEnd(message)
             going = outcome.ok and not self._stop.is_set()
             if going and self._hands_back(calls):
                 # Raw dict tools are the user's to run: the reply ends at TOOL_CALL as before.
-                return LoopEnd(outcome.message, handed_back=True)
+                return LoopEnd(message, handed_back=True)
             # Stopped or broken after some calls were complete: they are never run, but each
             # still gets its tool message, or the next request would be rejected.
             records = [self._add_record(call, step) for call in calls]
@@ -214,8 +216,8 @@ class ToolLoop:
                     else:
                         self._finish(record, "error", error=BROKEN_TEXT)
             with self._lock:
-                self._steps.append(copy.deepcopy(outcome.message))
-            self._on_archive(outcome.message)
+                self._steps.append(copy.deepcopy(message))
+            self._on_archive(message)
             if not going:
                 return LoopEnd(None)
             self._run_calls(records, calls)

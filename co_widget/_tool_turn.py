@@ -119,6 +119,7 @@ class ToolTurn:
             return
         now = time.monotonic()
         with self._lock:
+            call: dict[str, Any] | None
             if isinstance(event, ToolCallStart):
                 call = {"id": event.id or "", "name": event.name, "parts": [event.arguments]}
                 self._streaming[event.index] = {**call, "sent": now}

@@ -84,7 +84,7 @@ def _status(meta: dict[str, Any]) -> list[str]:
     error = meta.get("error")
     if error:
         return [f"> **{error.get('type')}**: {error.get('message')}"]
-    note = _STATUS_NOTES.get(meta.get("status"))
+    note = _STATUS_NOTES.get(str(meta.get("status")))
     return [note] if note else []
 
 

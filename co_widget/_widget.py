@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -206,7 +206,7 @@ class Chat(anywidget.AnyWidget):
 
     # --- asking -----------------------------------------------------------------------------
 
-    def send(  # type: ignore[override]  # Widget.send: see _send_custom
+    def send(  # overrides Widget.send: that one is _send_custom here
         self,
         text: str,
         documents: Any = None,
@@ -239,7 +239,8 @@ class Chat(anywidget.AnyWidget):
         params = self._params
         if response_format is not None:
             fmt = resolve_response_format(response_format)
-            params = validate_params({**params, "response_format": fmt.body})
+            if fmt is not None:
+                params = validate_params({**params, "response_format": fmt.body})
         if logprobs is not None:
             params = validate_params({**params, "logprobs": logprobs})
         user, notes = _user_turn(self.model, text, images, detail, documents, lambda: self.history)
@@ -348,10 +349,10 @@ class Chat(anywidget.AnyWidget):
     def _start(
         self,
         base_of: Callable[[Messages], Messages],
-        user: dict | None,
+        user: dict[str, Any] | None,
         params: dict[str, Any] | None = None,
         fmt: ResponseFormat | None = None,
-        notes: list[str] = (),
+        notes: Sequence[str] = (),
         prepare: Any = None,
     ) -> Reply:
         """Begin a reply to ``base_of(messages)`` plus ``user``. The request carries the full
@@ -612,7 +613,7 @@ def _user_turn(
     return user, notes
 
 
-def _user_message(text: Any, images: Messages = ()) -> dict[str, Any]:
+def _user_message(text: Any, images: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """A user message: the text, then the image blocks (Cohere's documented order)."""
     if not isinstance(text, str):
         raise ValueError(f"The message must be a string, got {type(text).__name__}.")

@@ -203,7 +203,8 @@ class FakeCohere:
         if self._server is None:
             raise RuntimeError("FakeCohere is not running: use `with FakeCohere() as fake:`")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def add(self, *replies: Reply | Script, endpoint: str = "chat") -> None:
         """Queue replies for the next requests, first in first out. A reply may be a function
@@ -243,6 +244,7 @@ class FakeCohere:
         server, thread, self._server, self._thread = self._server, self._thread, None, None
         if server is not None:
             server.close()
+        if thread is not None:
             thread.join()
 
     def __enter__(self) -> FakeCohere:
@@ -354,4 +356,6 @@ class FakeCohere:
             except Exception as exc:
                 # A broken script fails that request visibly, not the whole connection.
                 return Error(500, f"FakeCohere responder failed: {exc!r}")
-        return reply if isinstance(reply, (Stream, Error)) else Stream(reply)
+        if isinstance(reply, (Stream, Error)):
+            return reply
+        return Stream(reply if isinstance(reply, str) else [dict(event) for event in reply])

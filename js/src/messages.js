@@ -155,27 +155,6 @@ function jsonArgs(args) {
   }
 }
 
-/** @param {any[]} citations */
-function citationList(citations) {
-  const list = h("ol", { cls: "co-citations" });
-  for (const citation of citations) {
-    const names = [...new Set((citation?.sources ?? []).map(sourceName).filter(Boolean))];
-    list.append(
-      h("li", {}, [
-        h("q", { text: citation?.text ?? "" }),
-        names.length ? h("span", { cls: "co-cite-src", text: ` — ${names.join(", ")}` }) : null,
-      ]),
-    );
-  }
-  return h("div", { cls: "co-sources" }, [h("div", { cls: "co-label", text: "Sources" }), list]);
-}
-
-/** @param {any} source */
-function sourceName(source) {
-  const doc = source?.document ?? source?.tool_output ?? {};
-  return doc.title || doc.id || source?.id || source?.type;
-}
-
 // `empty`: nothing of the reply arrived, so there is no partial reply to speak of.
 /** @param {string} status @param {boolean} empty */
 function partialMarker(status, empty) {
