@@ -73,6 +73,7 @@ class CohereClient:
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        pool_size: int = 10,
     ) -> None:
         if (
             isinstance(timeout, bool)
@@ -93,7 +94,8 @@ class CohereClient:
         self._warned_insecure = False
         self._check_transport(base_url or os.environ.get("CO_API_URL"), api_key)
         self._session = requests.Session()
-        adapter = TrackingAdapter()
+        # pool_size: connections kept for reuse per host (chat.map runs many requests at once).
+        adapter = TrackingAdapter(pool_maxsize=pool_size)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 

@@ -181,6 +181,9 @@ class FakeServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False  # close() joins the handler threads itself, with a bound.
+    # socketserver's default backlog of 5 drops the SYNs of a burst of new connections (chat.map
+    # opens 16 at once), and the client then waits a whole second to try again.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: Callable[[Handler], None]) -> None:
         super().__init__(address, Handler)

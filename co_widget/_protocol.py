@@ -34,6 +34,9 @@ __all__ = [
     "EndMsg",
     "KernelMsg",
     "ListKind",
+    "MapMsg",
+    "MapRecent",
+    "MapStopMsg",
     "Partial",
     "ProgressMsg",
     "RejectedMsg",
@@ -181,6 +184,37 @@ class DroppedMsg(TypedDict):
     token: str
 
 
+class MapRecent(TypedDict):
+    """One of the latest rows a ``chat.map`` finished, as its progress card lists them."""
+
+    label: Any  # the row's index label (a DataFrame's) or its position
+    status: str  # "done" or "failed"
+    text: str  # the start of the reply, or of the error
+
+
+class MapMsg(TypedDict):
+    """Progress of the ``chat.map`` run ``run``: the views show (or update) its progress card.
+    Sent a few times a second, and once more when it ends (``state`` "finished" or "stopped")."""
+
+    type: Literal["map"]
+    run: str
+    total: int
+    done: int
+    failed: int
+    running: int
+    resumed: int  # done by an earlier run, read from the results file
+    stopped: int
+    rate: float  # rows a second
+    eta: float | None  # seconds
+    elapsed: float
+    cost: float | None
+    state: Literal["running", "stopping", "finished", "stopped"]
+    # The cell waits for the map (``wait=True``): the kernel handles no button until it ends,
+    # so the card says to interrupt the kernel instead of offering Stop.
+    blocking: bool
+    recent: list[MapRecent]
+
+
 class AssetMsg(TypedDict):
     """A front-end module the view asked for (``_assets``): its code is the one binary buffer."""
 
@@ -231,6 +265,7 @@ KernelMsg = (
     | AssetMsg
     | ProgressMsg
     | RetrievedMsg
+    | MapMsg
 )
 
 
@@ -312,6 +347,13 @@ class SettingsMsg(TypedDict):
     thinking: NotRequired[dict[str, Any] | None]
 
 
+class MapStopMsg(TypedDict):
+    """The Stop button of the progress card of ``chat.map`` run ``run``."""
+
+    type: Literal["map_stop"]
+    run: str
+
+
 ViewMsg = (
     SendMsg
     | StopMsg
@@ -323,4 +365,5 @@ ViewMsg = (
     | RestoreMsg
     | ViewAssetMsg
     | SettingsMsg
+    | MapStopMsg
 )

@@ -60,6 +60,8 @@ class ViewActions:
                     turn = chat._runner.active
                     if turn is not None and turn.tools is not None:
                         turn.tools.loop.decide(call, approved)
+                case {"type": "map_stop", "run": str(run)} if run in chat._maps:
+                    chat._maps[run].stop()
                 case _:
                     chat.log.warning("co_widget: ignored an unknown front-end message.")
         except (ValueError, TypeError, ChatBusyError) as error:

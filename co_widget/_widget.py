@@ -171,6 +171,7 @@ class Chat(anywidget.AnyWidget):
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._runner = ReplyRunner(self, self._client)
+        self._maps: dict[str, Any] = {}  # the running chat.map calls, by run id (their Stop)
         self._quiet: set[str] = set()  # traits not to sync (see quiet)
         self._prices = {} if prices is None else check_prices(prices)
         self._header_ctl = Header(self, self._client.endpoint)
@@ -242,21 +243,8 @@ class Chat(anywidget.AnyWidget):
                 params = validate_params({**params, "response_format": fmt.body})
         if logprobs is not None:
             params = validate_params({**params, "logprobs": logprobs})
-        notes: list[str] = []
-        blocks: list[dict[str, Any]] = []
-        if images is not None:
-            caps = capabilities(self.model)
-            blocks, notes = image_blocks(
-                images,
-                detail=detail,
-                history=self.history,
-                max_side=caps.max_image_side if caps else None,
-            )
-        user = _user_message(text, blocks)
-        turn_documents = checked_documents(documents)
-        if turn_documents:
-            user["_co"] = {"documents": turn_documents}
-            _warn_documents(turn_documents)
+        user, notes = _user_turn(self.model, text, images, detail, documents, lambda: self.history)
+        _warn_documents(user.get("_co", {}).get("documents", []))
         if corpus is not None and self._retrieval is None:
             self._retrieval = ChatRetrieval(None, None, self._client, self._publish)
         prepare = None if self._retrieval is None else self._retrieval.prepare(corpus)
@@ -268,6 +256,56 @@ class Chat(anywidget.AnyWidget):
     def ask(self, text: str, timeout: float | None = None) -> str:
         """``send(text).result(timeout)``: the reply's text, or its CohereError raised."""
         return self.send(text).result(timeout)
+
+    def map(
+        self,
+        rows: Any,
+        template: Any,
+        response_format: Any = None,
+        concurrency: int = 8,
+        file: str | os.PathLike[str] | None = None,
+        executor: Any = None,
+        wait: bool = True,
+        dry_run: bool = False,
+        *,
+        rate_limit: Any = None,
+        priority: int = 999,
+        progress: bool = True,
+    ) -> Any:
+        """Ask the same prompt for many rows, each its own conversation; see ``_map``.
+
+        ``rows``: a pandas DataFrame, a list of dicts or a list of strings. ``template``: a
+        ``str.format`` template over a row's fields (``"{}"``/``"{text}"`` for a string), or a
+        function ``row -> str | dict`` (a dict holds ``text`` and any of ``documents``,
+        ``history`` (``[]``: no chat history), ``images``, ``response_format`` and parameters).
+        Each row starts from the chat's system, history, documents, tools and parameters.
+
+        Returns the results aligned with the input (a DataFrame for a DataFrame, else a list of
+        dicts): ``status`` ("done", "failed", "stopped"), ``text``, ``parsed``, ``error``,
+        ``usage``, ``cost`` and ``citations``. A row that fails is recorded, never raised.
+        ``concurrency`` rows run at once (``executor``: any concurrent.futures Executor; default
+        a thread pool); the pace adapts to the server's 429s, or ``rate_limit`` ("trial",
+        "production", or requests a minute). ``file``: finished rows are appended there as JSON
+        lines, and a re-run skips them. ``wait=False`` returns a handle (``progress``,
+        ``results()``, ``await``, ``stop()``). ``dry_run=True`` sends nothing and says what
+        would be sent. Requests go with ``priority`` 999 (served after interactive chat).
+        """
+        from ._map import start_map
+
+        return start_map(
+            self,
+            rows,
+            template,
+            response_format=response_format,
+            concurrency=concurrency,
+            file=file,
+            executor=executor,
+            wait=wait,
+            dry_run=dry_run,
+            rate_limit=rate_limit,
+            priority=priority,
+            progress=progress,
+        )
 
     def regenerate(self) -> Reply:
         """Drop the last reply (or failed turn) and ask again for the same history.
@@ -546,6 +584,33 @@ def _warn_documents(documents: list[dict[str, Any]]) -> None:
     note = documents_size_note(documents)
     if note is not None:
         warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _user_turn(
+    model: str,
+    text: Any,
+    images: Any,
+    detail: str | None,
+    documents: Any,
+    history: Callable[[], Messages],
+) -> tuple[dict[str, Any], list[str]]:
+    """A turn's user message, with its images (shrunk to fit Cohere's limits, given the
+    ``history`` they join) and its documents; and the notes on the images that were shrunk."""
+    notes: list[str] = []
+    blocks: list[dict[str, Any]] = []
+    if images is not None:
+        caps = capabilities(model)
+        blocks, notes = image_blocks(
+            images,
+            detail=detail,
+            history=history(),
+            max_side=caps.max_image_side if caps else None,
+        )
+    user = _user_message(text, blocks)
+    turn_documents = checked_documents(documents)
+    if turn_documents:
+        user["_co"] = {"documents": turn_documents}
+    return user, notes
 
 
 def _user_message(text: Any, images: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:

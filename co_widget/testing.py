@@ -147,6 +147,8 @@ class FakeCohere:
             the wire. An exception it raises cuts that connection.
         framing, transfer, chunk_size, delay: defaults for every streamed reply
             (see :class:`Stream`).
+        latency: seconds every request waits before its answer (its status line), as a real
+            server takes to start a reply; requests wait side by side, not in turn.
         host, port: where to listen (port 0 picks a free port).
 
     ``GET /v1/models`` answers with :attr:`models` (a small realistic list, one model of it
@@ -167,10 +169,14 @@ class FakeCohere:
         transfer: str = "chunked",
         chunk_size: int | None = None,
         delay: float = 0.0,
+        latency: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         check_options(framing, transfer, chunk_size, delay)
+        if latency < 0:
+            raise ValueError("latency must be >= 0")
+        self.latency = latency
         self._api_key = api_key
         self.responder = responder
         self.strict = strict
@@ -272,6 +278,8 @@ class FakeCohere:
             self._answer_retrieval(handler, request, path)
             return
         reply = self._reply_to(request)
+        if self.latency and handler.server.stopping.wait(self.latency):
+            return  # closing
         if isinstance(reply, Error):
             handler.send_json(reply.status, *reply._response(), self.on_write)
             return

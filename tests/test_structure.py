@@ -91,6 +91,7 @@ def test_every_message_has_the_same_fields_and_types_on_both_sides():
         _protocol.ToolCard,
         _protocol.ImageMeta,
         _protocol.RetrievedItem,
+        _protocol.MapRecent,
     ):
         assert js[part.__name__] == fields(part), part.__name__
 

@@ -119,7 +119,29 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"embed" | "rerank"} mode
  *  @property {RetrievedItem[]} items */
 
-/** @typedef {BeginMsg | DeltaMsg | CommitMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg | ProgressMsg | RetrievedMsg} KernelMsg */
+/** @typedef {object} MapRecent
+ *  @property {any} label
+ *  @property {string} status
+ *  @property {string} text */
+
+/** @typedef {object} MapMsg
+ *  @property {"map"} type
+ *  @property {string} run
+ *  @property {number} total
+ *  @property {number} done
+ *  @property {number} failed
+ *  @property {number} running
+ *  @property {number} resumed
+ *  @property {number} stopped
+ *  @property {number} rate
+ *  @property {number | null} eta
+ *  @property {number} elapsed
+ *  @property {number | null} cost
+ *  @property {"running" | "stopping" | "finished" | "stopped"} state
+ *  @property {boolean} blocking
+ *  @property {MapRecent[]} recent */
+
+/** @typedef {BeginMsg | DeltaMsg | CommitMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg | ProgressMsg | RetrievedMsg | MapMsg} KernelMsg */
 
 // --- view -> kernel -------------------------------------------------------------------------
 
@@ -164,6 +186,10 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {string} [model]
  *  @property {object | null} [thinking] */
 
-/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg | SettingsMsg} ViewMsg */
+/** @typedef {object} MapStopMsg
+ *  @property {"map_stop"} type
+ *  @property {string} run */
+
+/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg | SettingsMsg | MapStopMsg} ViewMsg */
 
 export {};

@@ -14,6 +14,7 @@ import { HeaderControls } from "./header.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
 import { MessageList } from "./list.js";
 import { toggleConfidence } from "./logprobs.js";
+import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
 import { brokenTextError, Notices } from "./notices.js";
 import { EmbedProgress } from "./retrieved.js";
@@ -72,6 +73,8 @@ export class ChatView {
     this.input = ui.input;
     this.sendBtn = ui.sendBtn;
     this.list = new MessageList(ui.list, ui.root, this.notices);
+    this.mapCards = new MapCards(); // chat.map progress, above the notices and the composer
+    ui.root.insertBefore(this.mapCards.el, this.notices.el);
     // The view may be built before the notebook attaches it; once it gets a size, show the end.
     this.resizeObserver = new ResizeObserver(() => this.list.followBottom());
     this.wire(el);
@@ -131,6 +134,9 @@ export class ChatView {
         break;
       case "retrieved":
         if (this.sync.pending?.reply === msg.reply) this.stream?.showRetrieved(msg);
+        break;
+      case "map":
+        this.mapCards.update(msg);
         break;
       default:
         if (msg?.type === "begin") {
@@ -346,6 +352,10 @@ export class ChatView {
         return;
       case "jump":
         this.list.jump();
+        break;
+      case "map-stop":
+        btn.disabled = true;
+        this.post({ type: "map_stop", run: btn.dataset.run ?? "" });
         break;
       default:
         return;
