@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
 from co_widget import ApprovalBlockedError
-from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT
+from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
+from co_widget._tool_schema import build_toolset
 from co_widget.testing import FakeCohere
 from tests.test_tool_loop import (
     SLOW,
@@ -144,3 +146,41 @@ def test_an_interrupted_approval_is_stopped_never_denied(strict, comms, how):
         assert DENIED_TEXT not in str(chat.history)
         next_send_is_accepted(chat, strict)
         chat.close()
+
+
+def test_a_stop_with_slow_cards_still_never_denies():
+    """The loop on its own, with a view that is slow to take each card (a real comm sends over
+    ZeroMQ): the workers released by Stop must not record a denial meanwhile."""
+
+    def launch(target: str) -> str:
+        """Launch something."""
+        return target
+
+    def slow_card(record) -> None:
+        if record.status == "stopped":
+            time.sleep(0.05)  # the other waiting workers get the GIL now
+
+    asked = {
+        "role": "assistant",
+        "tool_calls": [
+            {
+                "id": f"c{i}",
+                "type": "function",
+                "function": {"name": "launch", "arguments": f'{{"target": "{i}"}}'},
+            }
+            for i in range(3)
+        ],
+    }
+    loop = ToolLoop(build_toolset([launch]), approve=True, on_update=slow_card)
+    runner = threading.Thread(
+        target=loop.run, args=([], lambda messages: StepOutcome(asked, "TOOL_CALL", ok=True))
+    )
+    runner.start()
+    until(lambda: len(loop.asking()) == 3)
+    loop.stop()
+    runner.join(SLOW)
+    time.sleep(0.1)  # a late worker would have finished its call by now
+    assert [call.status for call in loop.calls] == ["stopped"] * 3
+    assert [message["content"][0]["text"] for message in loop.transcript()[1:]] == [
+        STOPPED_TEXT
+    ] * 3
