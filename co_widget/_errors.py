@@ -163,11 +163,12 @@ class ApprovalBlockedError(RuntimeError):
     while a cell awaits, so the call would wait forever. The reply goes on, still waiting."""
 
     def __init__(self, names: list[str]) -> None:
-        unique = list(dict.fromkeys(names))
-        listed = ", ".join(repr(name) for name in unique)
-        calls = "tool call" if len(names) == 1 else "tool calls"
+        listed = ", ".join(repr(name) for name in dict.fromkeys(names))
+        calls = (
+            f"the tool call {listed}" if len(names) == 1 else f"{len(names)} tool calls ({listed})"
+        )
         super().__init__(
-            f"The reply is waiting for your approval of the {calls} {listed} in the widget, "
+            f"The reply is waiting for your approval of {calls} in the widget, "
             "but a blocking ask(), result() or wait() keeps the kernel busy, so the widget's "
             "answer could never arrive. Use `await chat.send(...)` (the widget's buttons work "
             "while a cell awaits), or Chat(approve=callable) to decide in Python. The reply "
