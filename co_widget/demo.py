@@ -48,6 +48,8 @@ def copy_notebooks(target: Path | None = None) -> Path:
     sources = sorted(notebooks_dir().glob("*.ipynb"))
     if target is None:
         target = Path(tempfile.mkdtemp(prefix="co_widget-demo-"))
+    # Absolute: JupyterLab starts inside the folder, where a relative path would mean another.
+    target = target.expanduser().resolve()
     target.mkdir(parents=True, exist_ok=True)
     taken = [source.name for source in sources if (target / source.name).exists()]
     if taken:

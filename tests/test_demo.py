@@ -90,6 +90,13 @@ def test_a_folder_holding_a_demo_is_never_overwritten(tmp_path, originals):
     assert [path.name for path in tmp_path.iterdir()] == ["02_history.ipynb"]
 
 
+def test_a_relative_dir_is_made_absolute(tmp_path, originals):
+    done = run_demo("--dry-run", "--dir", "demos", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"--ServerApp.root_dir={tmp_path.resolve() / 'demos'}" in done.stdout.split()
+    assert digests(tmp_path / "demos") == originals
+
+
 @pytest.mark.parametrize("root", [True, False])
 def test_the_command_adds_allow_root_only_as_root(tmp_path, root):
     command = demo.lab_command(tmp_path, ["--no-browser", "--port", "8899"], root=root)
