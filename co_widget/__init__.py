@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import (
     APIStatusError,
+    ApprovalBlockedError,
     BadRequestError,
     ChatBusyError,
     ClientClosedRequestError,
@@ -57,6 +58,7 @@ _LAZY = {
 
 __all__ = [
     "APIStatusError",
+    "ApprovalBlockedError",
     "BadRequestError",
     "Chat",
     "ChatBusyError",

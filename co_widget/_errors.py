@@ -157,6 +157,25 @@ class ChatBusyError(CohereError):
     default_hint = "Wait for it (reply.wait()) or stop it (chat.stop()) before sending again."
 
 
+class ApprovalBlockedError(RuntimeError):
+    """A blocking ``ask()``, ``result()`` or ``wait()`` met a tool call waiting for approval in
+    the widget (``approve=True``): the widget's answer reaches the kernel only between cells or
+    while a cell awaits, so the call would wait forever. The reply goes on, still waiting."""
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(repr(name) for name in dict.fromkeys(names))
+        calls = (
+            f"the tool call {listed}" if len(names) == 1 else f"{len(names)} tool calls ({listed})"
+        )
+        super().__init__(
+            f"The reply is waiting for your approval of {calls} in the widget, "
+            "but a blocking ask(), result() or wait() keeps the kernel busy, so the widget's "
+            "answer could never arrive. Use `await chat.send(...)` (the widget's buttons work "
+            "while a cell awaits), or Chat(approve=callable) to decide in Python. The reply "
+            "still waits: answer it in the widget once this cell has ended, or chat.stop() it."
+        )
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: UnauthorizedError,

@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 from collections.abc import Generator
 from typing import Any
 
 from ._boundary import MAX_TOOL_RESULT, model_usage
 from ._citations import Citation, cited_tools, place_citations, tool_calls_of
-from ._errors import CohereError, GenerationError
+from ._errors import ApprovalBlockedError, CohereError, GenerationError
 from ._events import ContentDelta, Event, MessageEnd
 from ._json_values import repair_surrogates
 from ._logprobs import LogprobTrack, TokenLogprob
@@ -41,6 +42,8 @@ __all__ = ["Reply"]
 _FAILED_FINISH_REASONS = ("ERROR", "TIMEOUT")
 _REPR_TEXT_CHARS = 40
 _UNPARSED = object()
+# How often a blocking wait on a reply that may ask for approval looks for a waiting call.
+_APPROVAL_POLL = 0.05
 
 
 class Reply:
@@ -209,14 +212,34 @@ class Reply:
         """Block until the reply is done or ``timeout`` seconds pass; never raises API errors.
 
         A KeyboardInterrupt (a kernel interrupt) stops the stream, keeping the partial reply,
-        and is re-raised.
+        and is re-raised. With ``approve=True``, a tool call waiting for the widget's answer
+        raises ApprovalBlockedError at once on the kernel's main thread (see ``_await_done``).
         """
         try:
-            concurrent.futures.wait([self._done], timeout)
+            self._await_done(timeout)
         except KeyboardInterrupt:
             self.cancel()
             raise
         return self
+
+    def _await_done(self, timeout: float | None) -> None:
+        loop = self._loop
+        on_main = threading.current_thread() is threading.main_thread()
+        if loop is None or not loop.asks or not on_main:
+            concurrent.futures.wait([self._done], timeout)
+            return
+        # The widget's Approve/Deny is handled by the kernel's main thread, between cells or
+        # while a cell awaits: blocking it while a call waits for that answer would hang.
+        # So look for such a call every _APPROVAL_POLL seconds, and say what to do instead.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.done():
+            names = loop.asking()
+            if names:
+                raise ApprovalBlockedError(names)
+            left = _APPROVAL_POLL if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                return
+            concurrent.futures.wait([self._done], min(left, _APPROVAL_POLL))
 
     def result(self, timeout: float | None = None) -> str:
         """The reply's text, once done. Raises its CohereError if it failed, or TimeoutError if

@@ -34,7 +34,13 @@ from ._boundary import (
 )
 from ._tool_schema import Tool, ToolArgumentsError, ToolSet
 
-__all__ = ["StepOutcome", "ToolCallRecord", "ToolLoop", "check_approve", "check_max_steps"]
+__all__ = [
+    "StepOutcome",
+    "ToolCallRecord",
+    "ToolLoop",
+    "check_approve",
+    "check_max_steps",
+]
 
 FINAL_STATUSES = ("done", "error", "denied", "stopped")
 # How often a waiting loop looks at the Stop flag: well inside the 0.5 s Stop budget.
@@ -156,6 +162,7 @@ class ToolLoop:
         self._lock = threading.Lock()
         self._records: list[ToolCallRecord] = []
         self._decisions: dict[str, concurrent.futures.Future[bool]] = {}
+        self._asking: dict[str, str] = {}  # id -> name of each call waiting for the widget now
         self._stop = threading.Event()
 
     @property
@@ -163,17 +170,32 @@ class ToolLoop:
         with self._lock:
             return [dataclasses.replace(record) for record in self._records]
 
+    @property
+    def asks(self) -> bool:
+        """True when calls wait for the widget's Approve/Deny (``approve=True``)."""
+        return self._approve is True
+
+    def asking(self) -> list[str]:
+        """The names of the calls waiting for the widget's answer at this moment."""
+        with self._lock:  # an answered call no longer waits, even before its worker wakes
+            return [
+                name
+                for call_id, name in self._asking.items()
+                if not self._decisions[call_id].done()
+            ]
+
     def stop(self) -> None:
-        """Stop (any thread): unfinished calls end "stopped" now, pending approvals are denied."""
+        """Stop (any thread): unfinished calls end "stopped" now (a pending approval too: it
+        was never answered, so it is no denial), then the waiting workers are released."""
         self._stop.set()
         with self._lock:
             pending = [r for r in self._records if r.status not in FINAL_STATUSES]
             decisions = list(self._decisions.values())
+        for record in pending:
+            self._finish(record, "stopped")
         for decision in decisions:
             if not decision.done():
                 decision.set_result(False)
-        for record in pending:
-            self._finish(record, "stopped")
 
     def decide(self, call_id: str, approved: bool) -> bool:
         """The user's answer for a call waiting for approval; False if none was waiting."""
@@ -310,7 +332,8 @@ class ToolLoop:
             return
         self._update(record)  # the card appears, waiting
         if not self._approved(record):
-            self._finish(record, "denied")
+            # Released by Stop (or a kernel interrupt), the call was never answered: stopped.
+            self._finish(record, "stopped" if self._stop.is_set() else "denied")
             return
         with self._lock:
             if record.status in FINAL_STATUSES:
@@ -337,7 +360,13 @@ class ToolLoop:
                 decision = self._decisions[record.id]
             if self._stop.is_set():
                 return False
-            return decision.result()
+            with self._lock:
+                self._asking[record.id] = record.name
+            try:
+                return decision.result()
+            finally:
+                with self._lock:
+                    del self._asking[record.id]
         verdict = self._approve(record.name, copy.deepcopy(record.arguments))
         if not isinstance(verdict, bool):  # "no" is truthy: only a real True approves
             self._on_warning(
