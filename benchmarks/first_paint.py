@@ -176,58 +176,38 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, tmp: Path) -> dict:
     # The browser tests' server and drivers.
-    from playwright.sync_api import sync_playwright
+    from tests.e2e.e2e_support import Notebook, lab_page
 
-    from tests.e2e.e2e_support import WAIT_MS, JupyterServer, Notebook
-    from tests.support.browser import NetworkGuard, launch_chromium
-
-    server = JupyterServer(tmp)
-    server.start()
-    try:
+    with lab_page(tmp, WEBSOCKET_HOOK) as (server, _, page):
         name = server.write_notebook(
             "first_paint.ipynb", SETUP_CELL.format(reply=REPLY, stall=args.stall), setup=False
         )
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            context = browser.new_context(viewport={"width": 1200, "height": 900})
-            network = NetworkGuard()
-            network.attach(context)
-            context.add_init_script(WEBSOCKET_HOOK)
-            page = context.new_page()
-            network.attach_page(page)
-            page.set_default_timeout(WAIT_MS)
-            notebook = Notebook(page, server).open(name).run_all()
-            ui = notebook.chat()
-            offsets = [page.evaluate(CLOCK_OFFSET)]
+        notebook = Notebook(page, server).open(name).run_all()
+        ui = notebook.chat()
+        offsets = [page.evaluate(CLOCK_OFFSET)]
 
-            rounds = []
-            for i in range(args.rounds + 1):  # the first one warms up, and is reported apart
-                ui.root.evaluate(ARM)
-                ui.type_and_enter(f"Round {i}: say hello.")
-                stamps = page.evaluate("() => window.__firstPaintRound")
-                if stamps is None or stamps["message"] is None:
-                    raise RuntimeError(f"round {i}: no first delta reached the page in 30 s")
-                rounds.append(stamps)
-                ui.wait_settled(i + 1)
+        rounds = []
+        for i in range(args.rounds + 1):  # the first one warms up, and is reported apart
+            ui.root.evaluate(ARM)
+            ui.type_and_enter(f"Round {i}: say hello.")
+            stamps = page.evaluate("() => window.__firstPaintRound")
+            if stamps is None or stamps["message"] is None:
+                raise RuntimeError(f"round {i}: no first delta reached the page in 30 s")
+            rounds.append(stamps)
+            ui.wait_settled(i + 1)
 
-            notebook.run_cell(f"probe({args.rounds}, {PROBE_GAP_S})")
-            page.wait_for_function(
-                f"() => window.__firstPaint.probes.length >= {args.rounds}",
-                timeout=args.rounds * PROBE_GAP_S * 1000 + 30_000,
-            )
-            probes = page.evaluate("() => window.__firstPaint.probes")
-            offsets.append(page.evaluate(CLOCK_OFFSET))
-            stamps_file = server.root / "first_bytes.json"
-            notebook.run_cell(
-                f"import pathlib; pathlib.Path({str(stamps_file)!r})"
-                ".write_text(json.dumps(first_bytes))"
-            )
-            context.close()
-            browser.close()
-        if network.outside():
-            raise RuntimeError(f"requests left 127.0.0.1: {network.outside()}")
-    finally:
-        server.stop()
+        notebook.run_cell(f"probe({args.rounds}, {PROBE_GAP_S})")
+        page.wait_for_function(
+            f"() => window.__firstPaint.probes.length >= {args.rounds}",
+            timeout=args.rounds * PROBE_GAP_S * 1000 + 30_000,
+        )
+        probes = page.evaluate("() => window.__firstPaint.probes")
+        offsets.append(page.evaluate(CLOCK_OFFSET))
+        stamps_file = server.root / "first_bytes.json"
+        notebook.run_cell(
+            f"import pathlib; pathlib.Path({str(stamps_file)!r})"
+            ".write_text(json.dumps(first_bytes))"
+        )
     first_bytes = json.loads(stamps_file.read_text(encoding="utf-8"))
     if len(first_bytes) != len(rounds):
         raise RuntimeError(f"{len(rounds)} rounds but {len(first_bytes)} first-byte stamps")

@@ -189,35 +189,14 @@ def main() -> None:
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> dict:
-    from playwright.sync_api import sync_playwright
+    from tests.e2e.e2e_support import Notebook, lab_page
 
-    from tests.e2e.e2e_support import WAIT_MS, JupyterServer, Notebook
-    from tests.support.browser import NetworkGuard, launch_chromium
-
-    server = JupyterServer(tmp)
-    server.start()
-    try:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            context = browser.new_context(viewport={"width": 1200, "height": 900})
-            network = NetworkGuard()
-            network.attach(context)
-            context.add_init_script(WATCH)
-            page = context.new_page()
-            network.attach_page(page)
-            page.set_default_timeout(WAIT_MS)
-            notebook = Notebook(page, server)
-            results = {
-                "open": open_scene(page, browser, notebook, server, args.open),
-                "reopen": reopen_scene(page, browser, notebook, server, args.reopen),
-            }
-            context.close()
-            browser.close()
-        if network.outside():
-            raise RuntimeError(f"requests left 127.0.0.1: {network.outside()}")
-    finally:
-        server.stop()
-    return results
+    with lab_page(tmp, WATCH) as (server, browser, page):
+        notebook = Notebook(page, server)
+        return {
+            "open": open_scene(page, browser, notebook, server, args.open),
+            "reopen": reopen_scene(page, browser, notebook, server, args.reopen),
+        }
 
 
 def report(args: argparse.Namespace, results: dict) -> None:

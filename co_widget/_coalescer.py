@@ -45,7 +45,10 @@ class DeltaCoalescer:
 
     def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
         self._emit = emit
-        self._cond = threading.Condition()
+        # add() takes the plain lock (a Condition's own __enter__ is a Python call, and add runs
+        # once per streamed piece); the flusher waits on the Condition built on the same lock.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._pending: dict[str, list[Any]] = {kind: [] for kind in (*STREAM_KINDS, *LIST_KINDS)}
         # Sizes are counted in characters, not UTF-8 bytes: never more than the bytes, so the
         # byte budget is met with some margin for non-ASCII text.
@@ -86,7 +89,7 @@ class DeltaCoalescer:
         """Queue a non-empty piece of text of one of ``STREAM_KINDS``, or one object of
         ``LIST_KINDS`` (a citation: its JSON size counts as text, as it costs that on the wire)."""
         now = time.monotonic()
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             if not self._pending_chars:

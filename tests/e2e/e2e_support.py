@@ -10,6 +10,7 @@ written outside a tmp dir. The kernels run `co_widget` from this checkout and ta
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -20,11 +21,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
+
+from tests.support.browser import NetworkGuard, launch_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 # Screenshots land here on every run (gitignored); docs/ is only rewritten on request.
@@ -438,3 +442,32 @@ class ChatUI:
         # textContent, not innerText: no layout, and it reads the same when scrolled away.
         text = md.first.text_content() if md.count() else ""
         return " ".join((text or "").split())
+
+
+@contextlib.contextmanager
+def lab_page(tmp: Path, init_script: str | None = None) -> Iterator[tuple]:
+    """For the benchmarks: a JupyterServer in ``tmp`` and a page of Debian's Chromium (with
+    ``init_script`` run before every document) that may talk to 127.0.0.1 only. Yields
+    ``(server, browser, page)``; raises if the page tried to leave 127.0.0.1."""
+    server = JupyterServer(tmp)
+    server.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            network = NetworkGuard()
+            network.attach(context)
+            if init_script is not None:
+                context.add_init_script(init_script)
+            page = context.new_page()
+            network.attach_page(page)
+            page.set_default_timeout(WAIT_MS)
+            try:
+                yield server, browser, page
+            finally:
+                context.close()
+                browser.close()
+        if network.outside():
+            raise RuntimeError(f"requests left 127.0.0.1: {network.outside()}")
+    finally:
+        server.stop()
