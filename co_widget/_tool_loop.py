@@ -43,8 +43,6 @@ __all__ = [
 ]
 
 FINAL_STATUSES = ("done", "error", "denied", "stopped")
-# How often a waiting loop looks at the Stop flag: well inside the 0.5 s Stop budget.
-_POLL = 0.02
 
 DENIED_TEXT = "The user denied this tool call, so it was not run. Answer without its result."
 BROKEN_TEXT = "not run: the model's reply broke off before it was complete"
@@ -164,6 +162,9 @@ class ToolLoop:
         self._decisions: dict[str, concurrent.futures.Future[bool]] = {}
         self._asking: dict[str, str] = {}  # id -> name of each call waiting for the widget now
         self._stop = threading.Event()
+        # Done once stop() was called: running calls are waited for together with it, so a
+        # Stop ends the wait at once instead of at the next poll.
+        self._stopped: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     @property
     def calls(self) -> list[ToolCallRecord]:
@@ -191,6 +192,8 @@ class ToolLoop:
         with self._lock:
             pending = [r for r in self._records if r.status not in FINAL_STATUSES]
             decisions = list(self._decisions.values())
+            if not self._stopped.done():
+                self._stopped.set_result(None)
         for record in pending:
             self._finish(record, "stopped")
         for decision in decisions:
@@ -282,10 +285,12 @@ class ToolLoop:
                 daemon=True,
             ).start()
             futures.append(future)
-        while not self._stop.is_set():
-            _, pending = concurrent.futures.wait(futures, timeout=_POLL)
-            if not pending:
-                break
+        running = set(futures)
+        while running and not self._stopped.done():
+            _, running = concurrent.futures.wait(
+                [*running, self._stopped], return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            running.discard(self._stopped)
 
     def _add_record(self, call: dict[str, Any], step: int) -> ToolCallRecord:
         function = call["function"]
