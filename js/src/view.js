@@ -13,6 +13,7 @@ import { markFocused } from "./keys.js";
 import { HeaderControls } from "./header.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
 import { MessageList } from "./list.js";
+import { isWarm, warmUp } from "./markdown.js";
 import { toggleConfidence } from "./logprobs.js";
 import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
@@ -94,7 +95,15 @@ export class ChatView {
     this.renderHeader();
     this.notices.showSaveError(model.get("autosave_error"));
     this.onStatus();
-    this.frame();
+    // A cold page first warms the markdown pipeline up in a task of its own (see warmUp), and
+    // renders in the next frame; a warm one renders at once.
+    this.warmTimer = 0;
+    if (isWarm()) this.frame();
+    else
+      this.warmTimer = setTimeout(() => {
+        warmUp();
+        this.invalidate("list");
+      });
     // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
     // no kernel behind it finds out by getting no answer.
     this.offlineTimer = setTimeout(() => this.setOffline(true), OFFLINE_MS);
@@ -200,6 +209,7 @@ export class ChatView {
     cancelAnimationFrame(this.frameId);
     clearTimeout(this.resyncTimer);
     clearTimeout(this.offlineTimer);
+    clearTimeout(this.warmTimer);
     this.notices.destroy();
     this.removeAsker?.();
     this.resizeObserver.disconnect();
