@@ -14,7 +14,6 @@ Every wait is cut short by the caller's ``cancel`` event (Stop).
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from typing import Any
 
 import requests
 
-from ._chat_stream import _BearerAuth
+from ._chat_stream import _backoff, _BearerAuth
 from ._client import CohereClient
 from ._errors import CohereError, RateLimitError
 from ._http_errors import Redactor, status_error, transport_error
@@ -100,12 +99,13 @@ class ApiCaller:
                 return None
             if isinstance(error, RateLimitError):
                 rate_waits += 1
-                pause = error.retry_after if error.retry_after is not None else _backoff(rate_waits)
+                wait = error.retry_after
+                pause = wait if wait is not None else _backoff(rate_waits, _BACKOFF_CAP)
                 if rate_waits > MAX_RATE_WAITS or pause > MAX_WAIT:
                     raise _named(error, what)
             elif _retryable(error) and failures < self._client.max_retries:
                 failures += 1
-                pause = _backoff(failures)
+                pause = _backoff(failures, _BACKOFF_CAP)
             else:
                 raise _named(error, what)
             if on_wait is not None:
@@ -161,10 +161,6 @@ def _retryable(error: CohereError) -> bool:
     return (status is None and "connect" in error.message.lower()) or (
         status is not None and status >= 500
     )
-
-
-def _backoff(attempt: int) -> float:
-    return min(_BACKOFF_CAP, 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
 def _named(error: CohereError, what: str) -> CohereError:

@@ -245,6 +245,6 @@ class ChatStream:
         )
 
 
-def _backoff(attempt: int) -> float:
+def _backoff(attempt: int, cap: float = _BACKOFF_CAP) -> float:
     """Exponential back-off with jitter, so many clients do not retry in lockstep."""
-    return min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt) * random.uniform(0.5, 1.0)
+    return min(cap, _BACKOFF_BASE * 2.0**attempt) * random.uniform(0.5, 1.0)

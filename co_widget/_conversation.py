@@ -21,13 +21,13 @@ import glob
 import json
 import os
 import stat
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ._boundary import forward_compatible, is_count, parse_json_text
+from ._files import replace_atomically
 from ._messages import MESSAGE_KEYS, validate_messages
 from ._params import validate_params
 
@@ -271,18 +271,7 @@ def write_chat_file(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
     except FileNotFoundError:
         mode = None
     _remove_stale_temporaries(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            if mode is not None:
-                os.fchmod(file.fileno(), mode)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(target, lambda file: file.write(data), mode=mode, durable=True)
 
 
 # A save in progress takes milliseconds: a temporary file this old was left by a killed one.

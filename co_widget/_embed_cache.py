@@ -17,32 +17,23 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import threading
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._files import replace_atomically
+
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["EmbedCache", "default_cache_dir"]
+__all__ = ["EmbedCache"]
 
 # The kernel's vectors, per namespace: shared by every chat and corpus of the process.
 _MEMORY: dict[str, dict[str, Any]] = {}
 _READ: dict[tuple[str, str], set[str]] = {}  # files each (folder, namespace) has read
 _LOCK = threading.Lock()
-
-
-def default_cache_dir() -> Path:
-    """``$CO_WIDGET_CACHE_DIR``, else the user's cache folder for co_widget."""
-    configured = os.environ.get("CO_WIDGET_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    import platformdirs  # the corpus extra
-
-    return Path(platformdirs.user_cache_dir("co_widget", appauthor=False))
 
 
 class EmbedCache:
@@ -76,14 +67,10 @@ class EmbedCache:
         name = hashlib.sha256("".join(keys).encode()).hexdigest()[:32] + ".npz"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    np.savez(file, keys=np.array(list(keys)), vectors=vectors)
-                os.replace(tmp, self.folder / name)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_atomically(
+                self.folder / name,
+                lambda file: np.savez(file, keys=np.array(list(keys)), vectors=vectors),
+            )
         except OSError:
             return
         with _LOCK:

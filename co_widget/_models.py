@@ -16,12 +16,9 @@ no secret: the key goes out as a Bearer header only.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 import warnings
@@ -32,6 +29,7 @@ from typing import Any
 
 import requests
 
+from ._files import cache_dir, replace_atomically
 from ._model_rules import MODELS, Capabilities, capabilities
 
 __all__ = [
@@ -214,15 +212,6 @@ def fetch(base_url: str, key: str, timeout: float = FETCH_TIMEOUT) -> list[dict[
 # --- the disk cache --------------------------------------------------------------------------
 
 
-def cache_dir() -> Path:
-    override = os.environ.get("CO_WIDGET_CACHE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs  # only when there is something to cache
-
-    return Path(platformdirs.user_cache_dir("co_widget", appauthor=False))
-
-
 def _cache_path(base_url: str) -> Path:
     # One file per endpoint: FakeCohere's list must never stand in for Cohere's.
     digest = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
@@ -249,15 +238,10 @@ def _write_cache(base_url: str, listed: list[dict[str, Any]]) -> None:
     path = _cache_path(base_url)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
-        ) as tmp:
-            json.dump({"base_url": base_url.rstrip("/"), "models": listed}, tmp)
-        os.replace(tmp.name, path)
+        data = json.dumps({"base_url": base_url.rstrip("/"), "models": listed}).encode()
+        replace_atomically(path, lambda file: file.write(data))
     except OSError:
         _log.debug("co_widget: could not cache the model list in %s.", path.parent)
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp.name)
 
 
 # --- what users see --------------------------------------------------------------------------

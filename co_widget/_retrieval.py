@@ -25,8 +25,9 @@ from typing import Any
 from ._api_calls import ApiCaller, Pacer
 from ._client import CohereClient
 from ._corpus import Chunk, Corpus, origin_label
-from ._embed_cache import EmbedCache, default_cache_dir
+from ._embed_cache import EmbedCache
 from ._errors import CohereError
+from ._files import cache_dir
 
 __all__ = [
     "EmbedReport",
@@ -61,7 +62,7 @@ class RetrieveOptions:
     embedding_type: str = "float"
     mode: str = "embed"  # "embed": the whole loop; "rerank": rerank the whole corpus
     turns: int = 3  # user turns the question is built from
-    cache_dir: Path | None = field(default_factory=default_cache_dir)
+    cache_dir: Path | None = field(default_factory=cache_dir)
     embed_rate: float | None = None  # embed inputs a minute (None: the server's 429s pace)
     rerank_rate: float | None = None  # rerank calls a minute
 
