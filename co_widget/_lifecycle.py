@@ -221,7 +221,6 @@ class ReplyRunner:
                 self.active = None
                 try:
                     self.commit(messages, turn)
-                    self.host.status = "idle"
                 finally:
                     self.host.status = "idle"
                     self._publish("end", reply=turn.rid)
