@@ -6,14 +6,15 @@
 // to its committed message (stream.js adopt). The list follows the bottom while the user has not
 // scrolled up.
 import { demoteControls, RovingFocus } from "./keys.js";
+import { frameDeadline } from "./budget.js";
 import { reconcile } from "./layout.js";
 import { renderMessage } from "./messages.js";
 
 // This close to the bottom counts as "at the bottom": auto-scroll resumes.
 const STICKY_PX = 32;
-// Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz; style,
-// layout and paint of what was added come after it, in the same frame).
-const SLICE_MS = 6;
+
+// The rendering budget of a view's first frame (see render).
+const FIRST_FRAME_MS = 2;
 
 /** @typedef {import("./stream.js").StreamingReply} StreamingReply */
 
@@ -48,10 +49,16 @@ export class MessageList {
   }
 
   // Shows `messages[0:shown]` followed by `tail` (the pending reply's bubbles). Returns false
-  // when the time slice ran out before the oldest messages: render again next frame.
-  /** @param {any[]} messages @param {number} shown @param {HTMLElement[]} tail */
-  render(messages, shown, tail) {
-    const deadline = performance.now() + SLICE_MS;
+  // when the frame's budget (budget.js; `time` is the animation frame's timestamp) ran out
+  // before the oldest messages: render again next frame.
+  /** @param {any[]} messages @param {number} shown @param {HTMLElement[]} tail @param {number} [time] */
+  render(messages, shown, tail, time) {
+    // A view's first frame lays out the whole widget (and the notebook around it) for the first
+    // time: it renders only the newest messages, and the next frames fill in the rest.
+    const first = this.el.childElementCount === 0;
+    const deadline = first
+      ? Math.min(frameDeadline(time), performance.now() + FIRST_FRAME_MS)
+      : frameDeadline(time);
     this.renderedInSlice = 0;
     const wanted = [];
     let complete = true;
