@@ -50,7 +50,8 @@ export function renderUser(message) {
   // The documents sent with this turn (kept in the kernel, resent by regenerate and edit): the
   // trait holds their number; a conversation saved by 0.1.0 holds the documents themselves.
   const docs = message._co?.attached?.documents ?? message._co?.documents?.length ?? 0;
-  if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
+  const noun = docs === 1 ? "document" : "documents";
+  if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} ${noun} attached` }));
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
     button("copy", "Copy message", "copy"),
