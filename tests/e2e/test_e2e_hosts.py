@@ -14,6 +14,7 @@ replaces docs/screenshot-marimo.png, the README's picture.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -40,11 +41,12 @@ def wait_showcase(ui: ChatUI) -> None:
 
 
 def send_and_watch(ui: ChatUI) -> None:
-    """Send MESSAGE from the page and see its echo stream into a new bubble."""
-    before = ui.replies.count()
+    """Send MESSAGE from the page and see its echo stream into a new bubble. (No count of
+    bubbles: how many the history takes is the renderer's business.)"""
     ui.type_and_enter(MESSAGE)
     samples = ui.sample_stream(every_ms=20)
-    ui.wait_settled(before + 1)
+    expect(ui.streaming).to_have_count(0)
+    expect(ui.root).not_to_have_class(re.compile(r"\bco-busy\b"))
     assert ui.reply_text() == MESSAGE
     assert_streamed(samples, MESSAGE, at_least=2)
 
@@ -107,6 +109,7 @@ def test_jupyterlab_and_emulated_vscode_and_colab_keep_every_text_readable(serve
 
 @pytest.mark.parametrize(("mode", "theme"), [("edit", "light"), ("edit", "dark"), ("run", "dark")])
 def test_marimo_streams_a_reply_and_follows_its_theme(page, tmp_path, mode, theme):
+    pytest.importorskip("marimo", reason="marimo comes with the dev extra")
     with marimo_server(tmp_path, mode=mode, theme=theme) as url:
         page.goto(url)
         ui = ChatUI(page.locator(".co-widget").first)
@@ -120,11 +123,12 @@ def test_marimo_streams_a_reply_and_follows_its_theme(page, tmp_path, mode, them
         assert (background == "rgb(255, 255, 255)") == (theme == "light"), background
         lowest = assert_readable(ui.root, f"marimo {mode} {theme}")
         print(f"marimo {mode} {theme}: lowest contrast per kind of text: {lowest}")
-        shoot(ui, f"marimo-{mode}-{theme}", readme=(mode, theme) == ("edit", "dark"))
+        shoot(ui, f"marimo-{mode}-{theme}", readme=(mode, theme) == ("run", "dark"))
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_voila_renders_the_chat_and_streams_a_reply(page, network, tmp_path, theme):
+    pytest.importorskip("voila", reason="voila comes with the dev extra")
     with voila_server(tmp_path, theme=theme) as url:
         page.goto(url)
         ui = ChatUI(page.locator(".co-widget").first)
