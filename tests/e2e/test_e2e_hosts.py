@@ -107,22 +107,29 @@ def test_jupyterlab_and_emulated_vscode_and_colab_keep_every_text_readable(serve
     }
 
 
+def check_host_page(page, url: str, label: str) -> ChatUI:
+    """Open `url`, wait for the showcase chat, send a message and watch the reply stream, then
+    check every text's contrast; returns the chat's view."""
+    page.goto(url)
+    ui = ChatUI(page.locator(".co-widget").first)
+    ui.root.wait_for()
+    wait_showcase(ui)
+    send_and_watch(ui)
+    ui.input.blur()
+    lowest = assert_readable(ui.root, label)
+    print(f"{label}: lowest contrast per kind of text: {lowest}")
+    return ui
+
+
 @pytest.mark.parametrize(("mode", "theme"), [("edit", "light"), ("edit", "dark"), ("run", "dark")])
 def test_marimo_streams_a_reply_and_follows_its_theme(page, tmp_path, mode, theme):
     pytest.importorskip("marimo", reason="marimo comes with the dev extra")
     with marimo_server(tmp_path, mode=mode, theme=theme) as url:
-        page.goto(url)
-        ui = ChatUI(page.locator(".co-widget").first)
-        ui.root.wait_for()
-        wait_showcase(ui)
-        send_and_watch(ui)
-        ui.input.blur()
+        ui = check_host_page(page, url, f"marimo {mode} {theme}")
         background = ui.root.evaluate("(el) => getComputedStyle(el).backgroundColor")
         # marimo's dark page sets color-scheme: dark, which the widget inherits into its shadow
         # root: a dark card, not a white one.
         assert (background == "rgb(255, 255, 255)") == (theme == "light"), background
-        lowest = assert_readable(ui.root, f"marimo {mode} {theme}")
-        print(f"marimo {mode} {theme}: lowest contrast per kind of text: {lowest}")
         shoot(ui, f"marimo-{mode}-{theme}", readme=(mode, theme) == ("run", "dark"))
 
 
@@ -130,15 +137,7 @@ def test_marimo_streams_a_reply_and_follows_its_theme(page, tmp_path, mode, them
 def test_voila_renders_the_chat_and_streams_a_reply(page, network, tmp_path, theme):
     pytest.importorskip("voila", reason="voila comes with the dev extra")
     with voila_server(tmp_path, theme=theme) as url:
-        page.goto(url)
-        ui = ChatUI(page.locator(".co-widget").first)
-        ui.root.wait_for()
-        wait_showcase(ui)
-        send_and_watch(ui)
-        ui.input.blur()
-        lowest = assert_readable(ui.root, f"voila {theme}")
-        print(f"voila {theme}: lowest contrast per kind of text: {lowest}")
-        shoot(ui, f"voila-{theme}")
+        shoot(check_host_page(page, url, f"voila {theme}"), f"voila-{theme}")
     # Voilà's own lab template links Font Awesome from a CDN (templates/lab/index.html.j2): the
     # guard blocked it; anything else off 127.0.0.1 still fails the test.
     for urls in (network.requests, network.blocked):

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .colours import COLOUR_HELPERS_JS, contrast
+
 REPO = Path(__file__).resolve().parents[2]
 
 # One cell that leaves a chat showing every kind of text the widget draws: a tool card with its
@@ -84,28 +86,11 @@ AA_LARGE = 3.0
 # placeholder), with its colour over the stacked backgrounds behind it, as opaque sRGB, and the
 # kinds (TEXT_KINDS) it belongs to. Elements inside a shadow root are reached from the widget
 # root itself, so this works in marimo too. Argument: [root, kinds].
-TEXTS_JS = """([root, kinds]) => {
-    const ctx = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
-    const rgba = (css) => {
-        ctx.clearRect(0, 0, 1, 1);
-        ctx.fillStyle = '#000';
-        ctx.fillStyle = css;
-        ctx.fillRect(0, 0, 1, 1);
-        const [r, g, b, a] = ctx.getImageData(0, 0, 1, 1).data;
-        return [r, g, b, a / 255];
-    };
-    const over = (top, below) => below.map((c, i) => top[i] * top[3] + c * (1 - top[3]));
-    const background = (el) => {
-        const layers = [];
-        for (let node = el; node; node = node.parentElement ?? node.getRootNode().host) {
-            const bg = rgba(getComputedStyle(node).backgroundColor);
-            if (bg[3] > 0) layers.push(bg);
-            if (bg[3] >= 1) break;
-        }
-        let colour = [255, 255, 255];
-        for (const layer of layers.reverse()) colour = over(layer, colour);
-        return colour;
-    };
+TEXTS_JS = (
+    """([root, kinds]) => {
+"""
+    + COLOUR_HELPERS_JS
+    + """
     const visible = (el) => el.getClientRects().length > 0
         && getComputedStyle(el).visibility !== 'hidden';
     const ownText = (el) => [...el.childNodes]
@@ -140,20 +125,7 @@ TEXTS_JS = """([root, kinds]) => {
     }
     return out;
 }"""
-
-
-def luminance(rgb: list[float]) -> float:
-    def linear(channel: float) -> float:
-        c = channel / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: list[float], b: list[float]) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
+)
 
 
 def measure_texts(root) -> list[dict]:
@@ -214,94 +186,93 @@ _VSCODE_FONTS = {
     "--vscode-editor-font-family": 'Menlo, Monaco, "Courier New", monospace',
 }
 _VSCODE_OUTPUT_CSS = ".cell-output-ipywidget-background { background: white !important; }"
+
+
+def _vscode(kind: str, **colours: str) -> Emulation:
+    """A VS Code theme of `kind` (the body class's suffix); `colours` by their theme key, with
+    dots as underscores (editor_background is editor.background, --vscode-editor-background)."""
+    variables = {f"--vscode-{key.replace('_', '-')}": value for key, value in colours.items()}
+    return Emulation(
+        f"vscode-{kind}",
+        body_classes=(f"vscode-{kind}",),
+        variables={**_VSCODE_FONTS, **variables},
+        css=_VSCODE_OUTPUT_CSS,
+    )
+
+
 VSCODE = {
-    "vscode-light": Emulation(
-        "vscode-light",
-        body_classes=("vscode-light",),
-        variables={
-            **_VSCODE_FONTS,
-            "--vscode-editor-background": "#ffffff",
-            "--vscode-editor-foreground": "#000000",
-            "--vscode-foreground": "#616161",
-            "--vscode-descriptionForeground": "#717171",
-            "--vscode-panel-border": "rgba(128, 128, 128, 0.35)",
-            "--vscode-input-border": "#cecece",
-            "--vscode-button-background": "#007acc",
-            "--vscode-button-foreground": "#ffffff",
-            "--vscode-textLink-foreground": "#006ab1",
-            "--vscode-errorForeground": "#a1260d",
-            "--vscode-editorWarning-foreground": "#bf8803",
-        },
-        css=_VSCODE_OUTPUT_CSS,
-    ),
-    "vscode-dark": Emulation(
-        "vscode-dark",
-        body_classes=("vscode-dark",),
-        variables={
-            **_VSCODE_FONTS,
-            "--vscode-editor-background": "#1e1e1e",
-            "--vscode-editor-foreground": "#d4d4d4",
-            "--vscode-foreground": "#cccccc",
-            "--vscode-descriptionForeground": "rgba(204, 204, 204, 0.7)",
-            "--vscode-panel-border": "rgba(128, 128, 128, 0.35)",
-            "--vscode-input-border": "transparent",
-            "--vscode-button-background": "#0e639c",
-            "--vscode-button-foreground": "#ffffff",
-            "--vscode-textLink-foreground": "#3794ff",
-            "--vscode-errorForeground": "#f48771",
-            "--vscode-editorWarning-foreground": "#cca700",
-        },
-        css=_VSCODE_OUTPUT_CSS,
-    ),
-    "vscode-high-contrast": Emulation(
-        "vscode-high-contrast",
-        body_classes=("vscode-high-contrast",),
-        variables={
-            **_VSCODE_FONTS,
-            "--vscode-editor-background": "#000000",
-            "--vscode-editor-foreground": "#ffffff",
-            "--vscode-foreground": "#ffffff",
-            "--vscode-descriptionForeground": "rgba(255, 255, 255, 0.7)",
-            "--vscode-contrastBorder": "#6fc3df",
-            "--vscode-contrastActiveBorder": "#f38518",
-            "--vscode-panel-border": "#6fc3df",
-            "--vscode-input-border": "#6fc3df",
-            "--vscode-button-background": "#000000",
-            "--vscode-button-foreground": "#ffffff",
-            "--vscode-button-border": "#6fc3df",
-            "--vscode-textLink-foreground": "#21a6ff",
-            "--vscode-errorForeground": "#f48771",
-            "--vscode-editorWarning-foreground": "#ffd370",
-        },
-        css=_VSCODE_OUTPUT_CSS,
-    ),
+    emulation.name: emulation
+    for emulation in (
+        _vscode(
+            "light",
+            editor_background="#ffffff",
+            editor_foreground="#000000",
+            foreground="#616161",
+            descriptionForeground="#717171",
+            panel_border="rgba(128, 128, 128, 0.35)",
+            input_border="#cecece",
+            button_background="#007acc",
+            button_foreground="#ffffff",
+            textLink_foreground="#006ab1",
+            errorForeground="#a1260d",
+            editorWarning_foreground="#bf8803",
+        ),
+        _vscode(
+            "dark",
+            editor_background="#1e1e1e",
+            editor_foreground="#d4d4d4",
+            foreground="#cccccc",
+            descriptionForeground="rgba(204, 204, 204, 0.7)",
+            panel_border="rgba(128, 128, 128, 0.35)",
+            input_border="transparent",
+            button_background="#0e639c",
+            button_foreground="#ffffff",
+            textLink_foreground="#3794ff",
+            errorForeground="#f48771",
+            editorWarning_foreground="#cca700",
+        ),
+        _vscode(
+            "high-contrast",
+            editor_background="#000000",
+            editor_foreground="#ffffff",
+            foreground="#ffffff",
+            descriptionForeground="rgba(255, 255, 255, 0.7)",
+            contrastBorder="#6fc3df",
+            contrastActiveBorder="#f38518",
+            panel_border="#6fc3df",
+            input_border="#6fc3df",
+            button_background="#000000",
+            button_foreground="#ffffff",
+            button_border="#6fc3df",
+            textLink_foreground="#21a6ff",
+            errorForeground="#f48771",
+            editorWarning_foreground="#ffd370",
+        ),
+    )
 }
 
 # Colab (late 2026), from its output frame's stylesheet: <html theme="dark"> in dark mode, and only
 # four --jp-* defined, mapped to its --colab-* palette (dark: surface #383838, text #d5d5d5; light:
 # white, #212121). --jp-layout-color0 and the rest stay undefined. See also quak issue #45, which
 # met the same mix of Colab's text colour with a white fallback.
+
+
+def _colab(theme: str, *, surface: str, text: str) -> Emulation:
+    return Emulation(
+        f"colab-{theme}",
+        html_attrs={"theme": theme},
+        jp_variables={
+            "--jp-ui-font-color1": text,
+            "--jp-widgets-color": text,
+            "--jp-layout-color2": surface,
+            "--jp-widgets-input-background-color": surface,
+        },
+    )
+
+
 COLAB = {
-    "colab-light": Emulation(
-        "colab-light",
-        html_attrs={"theme": "light"},
-        jp_variables={
-            "--jp-ui-font-color1": "#212121",
-            "--jp-widgets-color": "#212121",
-            "--jp-layout-color2": "#ffffff",
-            "--jp-widgets-input-background-color": "#ffffff",
-        },
-    ),
-    "colab-dark": Emulation(
-        "colab-dark",
-        html_attrs={"theme": "dark"},
-        jp_variables={
-            "--jp-ui-font-color1": "#d5d5d5",
-            "--jp-widgets-color": "#d5d5d5",
-            "--jp-layout-color2": "#383838",
-            "--jp-widgets-input-background-color": "#383838",
-        },
-    ),
+    "colab-light": _colab("light", surface="#ffffff", text="#212121"),
+    "colab-dark": _colab("dark", surface="#383838", text="#d5d5d5"),
 }
 EMULATIONS = {**VSCODE, **COLAB}
 
