@@ -60,6 +60,7 @@ from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
 from ._pricing import check_prices
 from ._reply import Reply
+from ._shared_copy import SharedCopy, shared_copy_html
 from ._structured import ResponseFormat, resolve_response_format
 from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
@@ -144,6 +145,7 @@ class Chat(anywidget.AnyWidget):
         corpus: Any = None,
         retrieve: Any = None,
         max_tool_result: int = MAX_TOOL_RESULT,
+        shared_copy: bool = True,
         **params: Any,
     ) -> None:
         check_model(model)
@@ -192,6 +194,29 @@ class Chat(anywidget.AnyWidget):
             self.observe(self._autosave, names="messages")
         self._view_actions = ViewActions(self)
         self.on_msg(self._view_actions.handle)
+        # shared_copy=: the conversation as static HTML beside the widget, for notebooks opened
+        # where no kernel runs (see _shared_copy).
+        self._shared_copy: SharedCopy | None = None
+        if shared_copy:
+            self._shared_copy = SharedCopy(
+                lambda: shared_copy_html(self.messages, self.title or self.model)
+            )
+            self.observe(self._update_shared_copy, "messages")
+
+    def _update_shared_copy(self, _change: Any = None) -> None:
+        if self._shared_copy is not None:
+            self._shared_copy.update()
+
+    def _ipython_display_(self) -> None:
+        # The widget's own output, as ipywidgets shows it; then the shared copy's output.
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()  # anywidget's: (data, metadata)
+        if bundle is not None:
+            data, metadata = bundle
+            display(data, metadata=metadata, raw=True)
+        if self._shared_copy is not None:
+            self._shared_copy.display()
 
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:
