@@ -29,11 +29,11 @@ from typing import Any
 from ._boundary import safe_link
 from ._footnotes import source_snippet
 
-__all__ = ["MAX_SHARED_COPY", "SharedCopy", "shared_copy_html"]
+__all__ = ["MAX_SHARED_COPY", "SharedCopy", "display_with_copy", "shared_copy_html"]
 
-# Bytes of HTML at most: about a dozen long replies. It crosses the wire once per commit and is
-# saved in the notebook, so it must not grow with the conversation.
-MAX_SHARED_COPY = 32 * 1024
+# Bytes of HTML at most: the last few long replies, or a dozen short turns. It crosses the wire
+# once per commit and is saved in the notebook, so it must not grow with the conversation.
+MAX_SHARED_COPY = 16 * 1024
 # A single message is cut to this share of the whole, so the copy always shows a few turns.
 _MESSAGE_SHARE = 2
 _TOOL_CHARS = 600  # characters of a tool call's arguments or a tool result
@@ -227,3 +227,17 @@ def _ipython_publish(data: dict[str, Any], display_id: str, update: bool) -> Non
     from IPython.display import display
 
     display(data, raw=True, display_id=display_id, update=update)  # type: ignore[no-untyped-call]
+
+
+def display_with_copy(
+    bundle: tuple[dict[str, Any], dict[str, Any]] | None, copy: SharedCopy | None
+) -> None:
+    """A chat's display: its widget output (anywidget's ``(data, metadata)`` bundle), then, right
+    under it, the output of its shared copy."""
+    from IPython.display import display
+
+    if bundle is not None:
+        data, metadata = bundle
+        display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]
+    if copy is not None:
+        copy.display()

@@ -60,7 +60,7 @@ from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
 from ._pricing import check_prices
 from ._reply import Reply
-from ._shared_copy import SharedCopy, shared_copy_html
+from ._shared_copy import SharedCopy, display_with_copy, shared_copy_html
 from ._structured import ResponseFormat, resolve_response_format
 from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
@@ -95,7 +95,8 @@ class Chat(anywidget.AnyWidget):
     says which calls run; ``max_steps`` caps the model calls of one reply. ``prices``
     (``{model: {"input": usd, "output": usd}}`` per million billed tokens) wins over
     ``co_widget.prices`` for ``cost`` (see ``_pricing``); ``logprobs=True`` keeps them for
-    every reply.
+    every reply. ``shared_copy=False``: no static HTML copy of the conversation under the widget
+    (it shows where no kernel runs, see ``_shared_copy``).
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -209,14 +210,7 @@ class Chat(anywidget.AnyWidget):
 
     def _ipython_display_(self) -> None:
         # The widget's own output, as ipywidgets shows it; then the shared copy's output.
-        from IPython.display import display
-
-        bundle = self._repr_mimebundle_()  # anywidget's: (data, metadata)
-        if bundle is not None:
-            data, metadata = bundle
-            display(data, metadata=metadata, raw=True)
-        if self._shared_copy is not None:
-            self._shared_copy.display()
+        display_with_copy(self._repr_mimebundle_(), self._shared_copy)
 
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:
