@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -204,23 +205,28 @@ class SharedCopy:
         self.display_id = f"co-shared-copy-{uuid.uuid4().hex}"
         self.shown = False  # displayed at least once: updates have an output to go to
         self.last = ""  # the HTML last sent
+        # A display (the caller's thread) and a commit (the reply's worker) may race: each
+        # renders and sends under it, so an older page never lands after a newer one.
+        self.lock = threading.Lock()
 
     def display(self) -> None:
         """A new output for the copy, right under the chat's. It starts empty (no mimetype: no
         host draws it) and the HTML comes as its update, the one way the copy ever changes."""
-        self.publish({}, self.display_id, False)
-        self.shown = True
-        self.last = ""
+        with self.lock:
+            self.publish({}, self.display_id, False)
+            self.shown = True
+            self.last = ""
         self.update()
 
     def update(self) -> None:
         """Send the current HTML to every output of the copy, if it changed."""
-        if not self.shown:
-            return
-        page = self.render()
-        if page != self.last:
-            self.publish({"text/html": page}, self.display_id, True)
-            self.last = page
+        with self.lock:
+            if not self.shown:
+                return
+            page = self.render()
+            if page != self.last:
+                self.publish({"text/html": page}, self.display_id, True)
+                self.last = page
 
 
 def _ipython_publish(data: dict[str, Any], display_id: str, update: bool) -> None:
