@@ -13,6 +13,8 @@ import pytest
 from nbconvert import HTMLExporter
 from playwright.sync_api import expect
 
+from tests.support.browser import NetworkGuard
+
 from .e2e_support import API_KEY, HOSTS
 
 pytestmark = pytest.mark.browser
@@ -72,7 +74,9 @@ def copy_text(page) -> str:
 
 
 @pytest.mark.parametrize("app", HOSTS)
-def test_the_copy_follows_each_turn_without_disturbing_the_view(server, notebook, page, app):
+def test_the_copy_follows_each_turn_without_disturbing_the_view(
+    server, notebook, page, browser, app
+):
     name = server.write_notebook(
         f"shared-copy-{app}.ipynb", f"chat.history = {HISTORY!r}", "fake.add('Noted.')", "chat"
     )
@@ -124,7 +128,36 @@ def test_the_copy_follows_each_turn_without_disturbing_the_view(server, notebook
     assert "application/vnd.jupyter.widget-view+json" in outputs[0]["data"]
     saved = outputs[1]["data"]["text/html"]
     assert "Asked from a cell" in saved and "Answered from a cell." in saved
+    assert "Chat(model=" in json.dumps(outputs[0]["data"])  # the widget's text/plain is kept
+
+    # An HTML export with the widget state, opened with no network: the widget's script (from a
+    # CDN) never loads, so no view is drawn and the copy shows the conversation instead.
+    exported, _ = HTMLExporter().from_notebook_node(nb)
+    assert "application/vnd.jupyter.widget-state+json" in exported
+    offline = open_offline(browser, exported)
+    expect(offline.locator(".co-shared-copy")).to_be_visible()
+    expect(offline.locator(".co-shared-copy")).to_contain_text("Answered from a cell.")
+    offline.context.close()
+
+    # Saved as JupyterLab saves by default (no widget state) and opened again with no cell run:
+    # the widget's output has no model to draw, and the copy shows instead.
     nb.metadata.pop("widgets", None)
     body, _ = HTMLExporter().from_notebook_node(nb)
     assert "Answered from a cell." in body and "Typed in the widget" in body
-    assert "Chat(model=" in json.dumps(outputs[0]["data"])  # the widget's text/plain is kept
+    nbformat.write(nb, server.root / name)
+    server.shutdown_kernels()
+    notebook.open(name, app=app)
+    expect(copy).to_be_visible()
+    expect(copy).to_contain_text("Asked from a cell")
+
+
+def open_offline(browser, html_page: str):
+    """A page of ``html_page`` in a context of its own that reaches no network at all."""
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    guard = NetworkGuard()
+    guard.attach(context)
+    page = context.new_page()
+    page.set_content(html_page, wait_until="load")
+    page.wait_for_timeout(500)  # the blocked scripts have failed by now
+    assert all("cdn" in url or "unpkg" in url for url in guard.outside()), guard.outside()
+    return page
