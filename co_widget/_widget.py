@@ -202,7 +202,7 @@ class Chat(anywidget.AnyWidget):
             self._shared_copy = SharedCopy(
                 lambda: shared_copy_html(self.messages, self.title or self.model)
             )
-            self.observe(self._update_shared_copy, "messages")
+            self.observe(self._update_shared_copy, ["messages", "title", "model"])
 
     def _update_shared_copy(self, _change: Any = None) -> None:
         if self._shared_copy is not None:

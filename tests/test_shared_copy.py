@@ -11,6 +11,8 @@ from typing import Any
 
 import nbformat
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
@@ -80,6 +82,33 @@ def test_bounded_latest_messages_and_the_count_of_the_rest() -> None:
     # The latest message shows even when it alone is bigger than the copy.
     huge = shared_copy_html([{"role": "assistant", "content": "<" * 200_000}], "m")
     assert len(huge.encode()) <= MAX_SHARED_COPY and "(shortened)" in huge
+
+
+ALLOWED_TAGS = {"div", "p", "strong", "em", "br", "pre", "code", "ol", "li", "a"}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["user", "assistant", "tool"]),
+            # Backticks left out: a fence's language line is not shown, by design.
+            st.text(st.characters(blacklist_characters="`"), max_size=3000),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.text(max_size=50),
+)
+def test_any_text_stays_text_within_the_bound(items: list[tuple[str, str]], title: str) -> None:
+    messages = [{"role": role, "content": text} for role, text in items]
+    page = shared_copy_html(messages, title, limit=4096)
+    assert len(page.encode()) <= 4096
+    assert set(re.findall(r"<([^\s>/]+)", page)) <= ALLOWED_TAGS
+    assert "<a " not in page  # no sources: no link at all
+    # The newest message always shows, whole or shortened.
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    newest = "".join(items[-1][1].split())[:20]
+    assert newest in "".join(shown.split())
 
 
 def test_sent_only_when_the_conversation_changes() -> None:
