@@ -186,7 +186,8 @@ def _cut(text: str, chars: int) -> str:
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    # A lone surrogate (a broken paste in a tool's result) cannot be sent as UTF-8: a "?" then.
+    return html.escape(text.encode("utf-8", "replace").decode("utf-8"), quote=True)
 
 
 class SharedCopy:

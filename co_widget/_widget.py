@@ -205,8 +205,12 @@ class Chat(anywidget.AnyWidget):
             self.observe(self._update_shared_copy, ["messages", "title", "model"])
 
     def _update_shared_copy(self, _change: Any = None) -> None:
+        # Runs inside a turn's commit: a failure here must never undo the turn.
         if self._shared_copy is not None:
-            self._shared_copy.update()
+            try:
+                self._shared_copy.update()
+            except Exception as exc:
+                self.log.warning("co_widget: the shared copy was not updated: %s", exc)
 
     def _ipython_display_(self) -> None:
         # The widget's own output, as ipywidgets shows it; then the shared copy's output.

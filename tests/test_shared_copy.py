@@ -107,7 +107,7 @@ def test_any_text_stays_text_within_the_bound(items: list[tuple[str, str]], titl
     assert "<a " not in page  # no sources: no link at all
     # The newest message always shows, whole or shortened.
     shown = html.unescape(re.sub(r"<[^>]+>", "", page))
-    newest = "".join(items[-1][1].split())[:20]
+    newest = "".join(items[-1][1].encode("utf-8", "replace").decode().split())[:20]
     assert newest in "".join(shown.split())
 
 
@@ -129,6 +129,23 @@ def test_sent_only_when_the_conversation_changes() -> None:
         chat.history = chat.history  # the same conversation: no new bytes
         assert len(sent) == 3
         assert all(SECRET not in str(data) for data, _, _ in sent)
+        chat.close()
+
+
+def test_a_failing_copy_never_costs_a_turn() -> None:
+    with FakeCohere() as fake:
+        chat = Chat(base_url=fake.url, api_key=SECRET)
+        copy = chat._shared_copy
+        assert copy is not None
+        copy.shown = True  # as if displayed, with a publisher that fails
+
+        def broken(*_: Any) -> None:
+            raise OSError("iopub is gone")
+
+        copy.publish = broken
+        fake.add("Still here.")
+        assert chat.ask("hello") == "Still here."
+        assert [m["role"] for m in chat.history] == ["user", "assistant"]
         chat.close()
 
 
