@@ -39,7 +39,7 @@ from co_widget import Chat
 from co_widget._client import CohereClient
 from co_widget._events import ContentDelta
 from co_widget._params import build_chat_body
-from co_widget._shared_copy import MAX_SHARED_COPY
+from co_widget._shared_copy import MAX_SHARED_COPY, shared_copy_html
 from co_widget.testing import FakeCohere, Stream, text_events
 from tests.support.comm_recorder import RecordedMessage, RecordingComm, recording_comms
 
@@ -244,7 +244,10 @@ def print_shared_copy(fake: FakeCohere, stream: Stream) -> bool:
         "\n3. The shared copy: one display update per committed turn, on iopub, apart from the "
         "turn's comm bytes above."
     )
-    print(f"{'before the turn':<27} {'updates':>8} {'bytes':>9} {'bound':>9}")
+    print(
+        f"{'before the turn':<27} {'updates':>8} {'bytes':>9} {'bound':>9} {'render':>8}   "
+        f"{'whole history':>13}"
+    )
     verdicts = []
     cases = [(f"{p:,} messages, short reply", p, "Hello there.") for p in PRIORS]
     cases.append(("2,000 messages, long reply", 2000, stream))
@@ -258,7 +261,18 @@ def print_shared_copy(fake: FakeCohere, stream: Stream) -> bool:
             chat.send("hi").result()
             turn = sizes[mark:]
             bound = MAX_SHARED_COPY + 512  # the HTML, plus its JSON escaping and envelope
-            print(f"{label:<27} {len(turn):>8} {sum(turn):>9,} {bound:>9,}")
+            title = chat.title or chat.model
+            started = time.perf_counter()
+            shared_copy_html(chat.messages, title)
+            render = time.perf_counter() - started
+            # The reference: the same HTML of the whole conversation, with no bound.
+            page = shared_copy_html(chat.messages, title, 1 << 40)
+            envelope = {"metadata": {}, "transient": {"display_id": "co-shared-copy-" + "0" * 32}}
+            whole = len(json_packer({"data": {"text/html": page}, **envelope}))
+            print(
+                f"{label:<27} {len(turn):>8} {sum(turn):>9,} {bound:>9,} "
+                f"{render * 1000:>6.2f}ms   {whole:>13,}"
+            )
             verdicts.append(len(turn) == 1 and sum(turn) <= bound)
             chat.close()
     return all(verdicts)
