@@ -60,6 +60,7 @@ from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
 from ._pricing import check_prices
 from ._reply import Reply
+from ._shared_copy import SharedCopy, display_with_copy, shared_copy_html
 from ._structured import ResponseFormat, resolve_response_format
 from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
@@ -94,7 +95,8 @@ class Chat(anywidget.AnyWidget):
     says which calls run; ``max_steps`` caps the model calls of one reply. ``prices``
     (``{model: {"input": usd, "output": usd}}`` per million billed tokens) wins over
     ``co_widget.prices`` for ``cost`` (see ``_pricing``); ``logprobs=True`` keeps them for
-    every reply.
+    every reply. ``shared_copy=False``: no static HTML copy of the conversation under the widget
+    (it shows where no kernel runs, see ``_shared_copy``).
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -144,6 +146,7 @@ class Chat(anywidget.AnyWidget):
         corpus: Any = None,
         retrieve: Any = None,
         max_tool_result: int = MAX_TOOL_RESULT,
+        shared_copy: bool = True,
         **params: Any,
     ) -> None:
         check_model(model)
@@ -192,6 +195,26 @@ class Chat(anywidget.AnyWidget):
             self.observe(self._autosave, names="messages")
         self._view_actions = ViewActions(self)
         self.on_msg(self._view_actions.handle)
+        # shared_copy=: the conversation as static HTML beside the widget, for notebooks opened
+        # where no kernel runs (see _shared_copy).
+        self._shared_copy: SharedCopy | None = None
+        if shared_copy:
+            self._shared_copy = SharedCopy(
+                lambda: shared_copy_html(self.messages, self.title or self.model)
+            )
+            self.observe(self._update_shared_copy, ["messages", "title", "model"])
+
+    def _update_shared_copy(self, _change: Any = None) -> None:
+        # Runs inside a turn's commit: a failure here must never undo the turn.
+        if self._shared_copy is not None:
+            try:
+                self._shared_copy.update()
+            except Exception as exc:
+                self.log.warning("co_widget: the shared copy was not updated: %s", exc)
+
+    def _ipython_display_(self) -> None:
+        # The widget's own output, as ipywidgets shows it; then the shared copy's output.
+        display_with_copy(self._repr_mimebundle_(), self._shared_copy)
 
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:

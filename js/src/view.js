@@ -17,7 +17,7 @@ import { isWarm, warmUp } from "./markdown.js";
 import { toggleConfidence } from "./logprobs.js";
 import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
-import { brokenTextError, Notices } from "./notices.js";
+import { brokenTextError, isExportedPage, Notices, offlineText } from "./notices.js";
 import { EmbedProgress } from "./retrieved.js";
 import { StreamingReply } from "./stream.js";
 import { ReplySync } from "./sync.js";
@@ -106,7 +106,8 @@ export class ChatView {
       });
     // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
     // no kernel behind it finds out by getting no answer.
-    this.offlineTimer = setTimeout(() => this.setOffline(true), OFFLINE_MS);
+    const wait = isExportedPage() ? 0 : OFFLINE_MS; // an exported page has no kernel at all
+    this.offlineTimer = setTimeout(() => this.setOffline(true), wait);
     this.sync.requestSnapshot();
   }
 
@@ -402,9 +403,7 @@ export class ChatView {
   // Checks the text before it leaves; on a problem, says so next to the composer and keeps it.
   /** @param {string} text */
   checkText(text) {
-    const problem = this.offline
-      ? "Saved conversation: run the cell to continue"
-      : brokenTextError(text);
+    const problem = this.offline ? offlineText() : brokenTextError(text);
     if (problem) this.notices.showError(problem);
     return !problem;
   }
