@@ -43,6 +43,7 @@ from ._coalescer import DeltaCoalescer
 from ._commits import commit_fields
 from ._conversation import validate_history
 from ._errors import ChatBusyError, CohereError
+from ._parts import error_record, with_record
 from ._protocol import Partial
 from ._reply import Reply
 from ._tool_turn import ToolTurn
@@ -206,7 +207,7 @@ class ReplyRunner:
         try:
             turn.coalescer.close()  # the coalescer's lock, before the chat's: see the lock order
             turn.reply._settle(error)
-            message = {**turn.reply.message, "_co": turn.reply._metadata()}
+            message = with_record(turn.reply.message, turn.reply._metadata())
             steps = turn.tools.transcript() if turn.tools is not None else []
             # The turn's own checks: what it adds must pass the chat's validator, or the next
             # send and every save would fail. Then it is committed as an error instead.
@@ -214,7 +215,7 @@ class ReplyRunner:
         except Exception as exc:
             failure = _unexpected(exc)
             turn.reply._settle(failure, force=True)
-            added = [{"role": "assistant", "content": "", "_co": _error_metadata(failure)}]
+            added = [{"role": "assistant", "content": "", "_co": error_record(failure.to_dict())}]
         messages = [*turn.base, *([turn.user] if turn.user else []), *added]
         try:
             with self.lock:
@@ -336,14 +337,3 @@ def _unexpected(exc: BaseException) -> CohereError:
         f"Streaming failed: {error_text(exc)}",
         hint="This is a co_widget bug or a hostile server; the chat is still usable.",
     )
-
-
-def _error_metadata(error: CohereError) -> dict[str, Any]:
-    """The ``_co`` record of a turn whose own message could not be built."""
-    return {
-        "status": "error",
-        "finish_reason": None,
-        "usage": None,
-        "error": error.to_dict(),
-        "warnings": [],
-    }

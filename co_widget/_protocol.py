@@ -23,6 +23,8 @@ from typing import Any, Literal, TypedDict, get_args
 
 from typing_extensions import NotRequired
 
+from ._parts import ChatMessage
+
 __all__ = [
     "LIST_KINDS",
     "STREAM_KINDS",
@@ -60,7 +62,7 @@ STREAM_KINDS: tuple[StreamKind, ...] = get_args(StreamKind)
 ListKind = Literal["citations"]
 LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
 
-Message = dict[str, Any]  # a Cohere v2 message, possibly with the widget's "_co" metadata
+Message = ChatMessage  # a Cohere v2 message, possibly with the widget's "_co" record
 
 
 class Partial(TypedDict):

@@ -31,6 +31,7 @@ from ._errors import ApprovalBlockedError, CohereError, GenerationError
 from ._events import ContentDelta, Event, MessageEnd
 from ._json_values import repair_surrogates
 from ._logprobs import LogprobTrack, TokenLogprob
+from ._parts import CoRecord, reply_record
 from ._pricing import cost_of
 from ._reply_content import ReplyContent, Warnings, repaired
 from ._structured import ResponseFormat
@@ -177,34 +178,37 @@ class Reply:
         """Wake everyone waiting for the reply (after the chat committed the turn)."""
         self._done.set_result(None)
 
-    def _metadata(self) -> dict[str, Any]:
+    def _metadata(self) -> CoRecord:
         """The turn's ``_co`` record in the chat's ``messages`` (plain JSON, no secrets)."""
+        extra: dict[str, Any] = {}
         with self._lock:
             usage = add_usage(self._usage_before, self._usage)
-            meta: dict[str, Any] = {
-                "status": self._status,
-                "finish_reason": self._finish_reason,
-                "usage": usage,
-                "error": self._error.to_dict() if self._error else None,
-                "warnings": self._warnings.lines(),
-            }
             # What the footer and the header gauges show (see ``_pricing``).
             if self._model is not None:
-                meta["model"] = self._model
-                meta["cost"] = cost_of(usage, self._model, self._prices)
+                extra["model"] = self._model
+                extra["cost"] = cost_of(usage, self._model, self._prices)
             context = _context_of(self._usage)
             if context is not None:
-                meta["context"] = context
+                extra["context"] = context
             if self._logprobs is not None:
-                meta["logprobs"] = self._logprobs.compact()
+                extra["logprobs"] = self._logprobs.compact()
             tools = cited_tools(self._content.citations, self._history_calls)
+            status, finish_reason, error = self._status, self._finish_reason, self._error
+            warnings = self._warnings.lines()
         if tools:  # so the bubble names the tool of a cited result without the history
-            meta["tools"] = tools
+            extra["tools"] = tools
         if self._format is not None and self._format.is_json:
-            meta["format"] = "json"  # the views show the text as highlighted JSON
+            extra["format"] = "json"  # the views show the text as highlighted JSON
         if self._retrieved is not None:  # the bubble's chip: "8 of 4,310 rows retrieved"
-            meta["retrieved"] = self._retrieved.metadata()
-        return meta
+            extra["retrieved"] = self._retrieved.metadata()
+        return reply_record(
+            status=status,
+            finish_reason=finish_reason,
+            usage=usage,
+            error=error.to_dict() if error else None,
+            warnings=warnings,
+            **extra,
+        )
 
     # --- waiting --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from typing import Any
 from ._boundary import MAX_TOOL_RESULT, preview
 from ._errors import CohereError
 from ._events import Event, ToolCallDelta, ToolCallEnd, ToolCallStart
+from ._parts import step_record, with_record
 from ._reply import Reply
 from ._tool_loop import Approve, StepOutcome, ToolCallRecord, ToolLoop
 from ._tool_schema import ToolSet
@@ -101,10 +102,10 @@ class ToolTurn:
         cards = {record.id: self._card(record) for record in self.loop.calls}
         steps = []
         for message in self.loop.transcript():
-            meta: dict[str, Any] = {"step": True}
+            calls: list[Any] | None = None
             if message["role"] == "assistant":
-                meta["calls"] = [cards[call["id"]] for call in message["tool_calls"]]
-            steps.append({**message, "_co": meta})
+                calls = [cards[call["id"]] for call in message["tool_calls"]]
+            steps.append(with_record(message, step_record(calls)))
         return steps
 
     def cards(self) -> list[dict[str, Any]]:

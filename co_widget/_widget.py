@@ -58,6 +58,7 @@ from ._lifecycle import STOP_GRACE, ReplyRunner
 from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
+from ._parts import check_trait, user_record, with_record
 from ._pricing import check_prices
 from ._reply import Reply
 from ._structured import ResponseFormat, resolve_response_format
@@ -343,7 +344,7 @@ class Chat(anywidget.AnyWidget):
             user = _user_message(text, images)
             kept = (edited.get("_co") or {}).get("documents")
             if kept:  # the edited message keeps the documents it was sent with
-                user["_co"] = {"documents": kept}
+                user = with_record(user, user_record(kept))
             return self._start(lambda messages: messages[:index], user)
 
     def _start(
@@ -451,6 +452,12 @@ class Chat(anywidget.AnyWidget):
             self._runner.check_idle()
             self._runner.commit(change(self.messages))
         self._autosaver_flush()  # the change is on disk when undo(), clear()... return
+
+    @traitlets.validate("messages")
+    def _check_messages(self, proposal: dict[str, Any]) -> Messages:
+        # Every write, from code or a view, holds messages the views and the transcript can
+        # read (the parts model's checks; the messages kept from before are not checked again).
+        return check_trait(proposal["value"], self._trait_values.get("messages"))
 
     @traitlets.observe("messages")
     def _forget_unused(self, change: dict[str, Any]) -> None:
@@ -609,7 +616,7 @@ def _user_turn(
     user = _user_message(text, blocks)
     turn_documents = checked_documents(documents)
     if turn_documents:
-        user["_co"] = {"documents": turn_documents}
+        user = with_record(user, user_record(turn_documents))
     return user, notes
 
 

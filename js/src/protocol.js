@@ -13,6 +13,8 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
 
 // --- parts of messages ----------------------------------------------------------------------
 
+/** @typedef {import("./parts.js").ChatMessage} ChatMessage */
+
 /** @typedef {object} Partial
  *  @property {string} text
  *  @property {string} thinking
@@ -41,7 +43,7 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} seq
  *  @property {number} reply
  *  @property {number} base
- *  @property {object | null} user */
+ *  @property {ChatMessage | null} user */
 
 /** @typedef {object} DeltaMsg
  *  @property {"delta"} type
@@ -59,7 +61,7 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} revision
  *  @property {number} base_revision
  *  @property {number} base
- *  @property {object[]} messages
+ *  @property {ChatMessage[]} messages
  *  @property {string[]} streamed */
 
 /** @typedef {object} EndMsg
@@ -78,11 +80,11 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} seq
  *  @property {number | null} reply
  *  @property {number} base
- *  @property {object | null} user
+ *  @property {ChatMessage | null} user
  *  @property {Partial} partial
  *  @property {ToolCard[]} calls
  *  @property {number} revision
- *  @property {object[]} [messages] */
+ *  @property {ChatMessage[]} [messages] */
 
 /** @typedef {object} RejectedMsg
  *  @property {"rejected"} type
