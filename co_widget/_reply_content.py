@@ -2,7 +2,8 @@
 
 :class:`ReplyContent` keeps the content blocks, the tool plan, the tool calls, the citations and
 the warnings of one model call, and turns them into a Cohere v2 assistant message. It is not
-thread-safe on its own: the :class:`~co_widget._reply.Reply` that owns it guards it with its lock.
+thread-safe on its own: the :class:`~co_widget._turn_state.TurnState` that owns it guards it
+with its lock.
 """
 
 from __future__ import annotations

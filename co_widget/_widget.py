@@ -66,6 +66,7 @@ from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
 from ._tool_turn import ToolTurn
 from ._transcript import to_markdown
+from ._turn_state import TurnState
 from ._view_actions import ViewActions
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
@@ -374,22 +375,22 @@ class Chat(anywidget.AnyWidget):
         if user is not None:
             user = self._store.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
-        reply._max_arguments = self._max_tool_result
-        reply._model, reply._prices = self.model, self._prices
+        state = reply._state  # what the turn's record prices and shows
+        state.max_arguments = self._max_tool_result
+        state.model, state.prices = self.model, self._prices
         if (self._params if params is None else params).get("logprobs"):
-            reply._logprobs = LogprobTrack()
+            state.logprobs_track = LogprobTrack()
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
-            reply._note(note)
+            state.note(note)
         tools = None
         if self._toolset.functions:
 
-            def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
+            def tools(state: TurnState) -> ToolTurn:
                 return ToolTurn(
                     self._toolset,
                     self._approve,
                     self._max_steps,
-                    reply,
-                    send_card,
+                    state.note,
                     self._max_tool_result,
                 )
 
