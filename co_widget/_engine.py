@@ -7,7 +7,8 @@ and the next model call, until the answer, a Stop, a failure or ``max_steps``. I
 the runner (``_lifecycle``) only consumes what it yields:
 
 * :class:`PartAppended`: a streamed piece of a part (``kind`` "text", "thinking" or "tool_plan"
-  with its text, or "citations" with one citation object): the coalescer's input;
+  with its text, "citations" with one citation object, then "spans" with that citation placed
+  on the text: ``_parts.PlacedSpan``): the coalescer's input;
 * :class:`PartPatched`: a tool call's card changed (its arguments streamed, it waits for
   approval, runs, ends);
 * :class:`StepArchived`: a model call that asked for tools is done; its message joined the
@@ -40,8 +41,8 @@ _CALLS_POLL = 0.5
 
 
 class PartAppended(NamedTuple):
-    kind: str  # "text", "thinking", "tool_plan" or "citations"
-    piece: Any  # the text appended, or one citation object
+    kind: str  # "text", "thinking", "tool_plan", "citations" or "spans"
+    piece: Any  # the text appended, one citation object, or its placed span
 
 
 class PartPatched(NamedTuple):
@@ -104,6 +105,8 @@ class Engine:
                 piece = feed(event)
                 if piece is not None:
                     yield _appended(PartAppended, piece)
+                    if piece[0] == "citations":  # placed once, here, for the view
+                        yield PartAppended("spans", self.state.placed_citation())
                 if tools is not None:
                     card = tools.stream_card(event)  # the card follows the streaming call
                     if card is not None:

@@ -60,7 +60,7 @@ Messages = list[dict[str, Any]]
 # How long a stopped reply may take to end on its own before the runner ends it (the client
 # normally ends a cancelled stream within a few milliseconds).
 STOP_GRACE = 0.3
-_NO_PARTIAL = Partial(text="", thinking="", tool_plan="", citations=[])
+_NO_PARTIAL = Partial(text="", thinking="", tool_plan="", citations=[], spans=[])
 
 
 class Host(Protocol):

@@ -52,6 +52,7 @@ __all__ = [
     "error_record",
     "message_of",
     "parts_of",
+    "place_citation",
     "place_span",
     "record_problem",
     "reply_record",
@@ -417,28 +418,34 @@ def _blocks(message: Mapping[str, Any]) -> list[tuple[int, str, str]]:
     return blocks
 
 
+def place_citation(
+    citation: Mapping[str, Any], index: int, blocks: list[tuple[int, str, str]], plan: str
+) -> PlacedSpan:
+    """Citation number ``index`` placed on the joined text of its kind: the ``(content index,
+    kind, text)`` blocks' text or thinking, or the tool ``plan``. The one placement, used when
+    a citation streams in and for a whole message (:func:`spans_of`)."""
+    kind = _KIND_OF_TYPE.get(str(citation.get("type") or "TEXT_CONTENT").upper(), "text")
+    if kind == "plan":
+        return place_span(citation, plan, 0, index)
+    block = citation.get("content_index")
+    if block is None:
+        # Cohere leaves content_index out when the reply has a single block of that kind.
+        block = next((i for i, k, _ in blocks if k == kind), None)
+    texts = [(i, text) for i, k, text in blocks if k == kind]
+    shift = sum(len(text) for i, text in texts if block is not None and i < block)
+    return place_span(citation, "".join(text for _, text in texts), shift, index)
+
+
 def spans_of(message: Mapping[str, Any]) -> list[PlacedSpan]:
     """The message's citations placed on the joined text of their kind (its text, thinking or
     tool plan), in order: what ``_co.spans`` keeps, and what a loaded file without it gets."""
     blocks = _blocks(message)
     plan = message.get("tool_plan")
-    joined = {
-        "text": "".join(t for _, k, t in blocks if k == "text"),
-        "thinking": "".join(t for _, k, t in blocks if k == "thinking"),
-        "plan": plan if isinstance(plan, str) else "",
-    }
-    spans = []
-    for index, citation in enumerate(message.get("citations") or []):
-        if not isinstance(citation, dict):
-            continue
-        kind = _KIND_OF_TYPE.get(str(citation.get("type") or "TEXT_CONTENT").upper(), "text")
-        block = citation.get("content_index")
-        if kind != "plan" and block is None:
-            # Cohere leaves content_index out when the reply has a single block of that kind.
-            block = next((i for i, k, _ in blocks if k == kind), None)
-        shift = sum(len(t) for i, k, t in blocks if k == kind and block is not None and i < block)
-        spans.append(place_span(citation, joined[kind], 0 if kind == "plan" else shift, index))
-    return spans
+    return [
+        place_citation(citation, index, blocks, plan if isinstance(plan, str) else "")
+        for index, citation in enumerate(message.get("citations") or [])
+        if isinstance(citation, dict)
+    ]
 
 
 # --- to and from a Cohere v2 message ------------------------------------------------------------

@@ -26,6 +26,7 @@ from ._events import (
     UnknownEvent,
 )
 from ._json_values import lone_surrogate, repair_surrogates
+from ._parts import PlacedSpan, place_citation
 
 __all__ = ["MAX_WARNINGS", "ReplyContent", "Warnings", "repaired"]
 
@@ -211,6 +212,12 @@ class ReplyContent:
         if self.citations:
             message["citations"] = copy.deepcopy(self.citations)
         return message
+
+    def placed(self, index: int) -> PlacedSpan:
+        """Citation ``index`` placed on the text that has arrived (see ``_parts``)."""
+        blocks = [(i, block.kind, "".join(block.parts)) for i, block in sorted(self.blocks.items())]
+        plan = "".join(self.tool_plan.parts)
+        return place_citation(self.citations[index], index, blocks, plan)
 
     def has_output(self) -> bool:
         return bool(self.tool_plan.parts or self.tool_calls or self.citations) or any(

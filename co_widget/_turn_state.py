@@ -20,7 +20,7 @@ from ._errors import CohereError, GenerationError
 from ._events import ContentDelta, Event, MessageEnd
 from ._json_values import repair_surrogates
 from ._logprobs import LogprobTrack, TokenLogprob
-from ._parts import CoRecord, reply_record
+from ._parts import CoRecord, PlacedSpan, reply_record
 from ._pricing import cost_of
 from ._reply_content import ReplyContent, Warnings, repaired
 from ._structured import ResponseFormat
@@ -106,6 +106,12 @@ class TurnState:
                 self._plan_break = False
                 piece = ("tool_plan", "\n" + piece[1])
             return piece
+
+    def placed_citation(self) -> PlacedSpan:
+        """The citation that arrived last, placed on the text so far: the view highlights its
+        span with these offsets as they are."""
+        with self._lock:
+            return self.content.placed(len(self.content.citations) - 1)
 
     def settle(self, error: CohereError | None, *, force: bool = False) -> None:
         """Fix the final status once the stream is over (``error``: what the stream raised).

@@ -13,6 +13,7 @@ import typing_extensions
 from test_structure import js_type, js_typedefs
 
 from co_widget import Chat, _parts
+from tests.support.comm_recorder import recorder_of
 
 PARTS_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "parts.js"
 
@@ -161,3 +162,23 @@ def test_a_cited_turn_carries_its_placed_spans_in_the_trait_only(fake, tmp_path)
     assert "_co" not in chat.history[-1]
     chat.save(tmp_path / "c.chat.json")
     assert '"spans"' not in (tmp_path / "c.chat.json").read_text("utf-8")
+
+
+def test_a_streamed_citation_arrives_placed_for_the_view(fake, comms):
+    chat = Chat(base_url=fake.url, api_key="k")
+    chat.send("Where?", documents=[{"title": "a", "text": "🍾 Paris is in France."}]).wait(10)
+    sent = recorder_of(chat, comms).messages
+    deltas = [m.custom for m in sent if (m.custom or {}).get("type") == "delta"]
+    text = "".join(delta.get("text", "") for delta in deltas)
+    citations = [c for delta in deltas for c in delta.get("citations", [])]
+    spans = [s for delta in deltas for s in delta.get("spans", [])]
+    assert citations and len(spans) == len(citations)
+    units = text.encode("utf-16-le")
+    for span, citation in zip(spans, citations, strict=True):
+        # The view slices its JavaScript string with the UTF-16 offsets as they are.
+        assert (
+            units[2 * span["start16"] : 2 * span["end16"]].decode("utf-16-le") == citation["text"]
+        )
+        assert text[span["start"] : span["end"]] == citation["text"]
+    # The committed turn keeps the same placement.
+    assert chat.messages[-1]["_co"]["spans"] == spans

@@ -14,12 +14,14 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
 // --- parts of messages ----------------------------------------------------------------------
 
 /** @typedef {import("./parts.js").ChatMessage} ChatMessage */
+/** @typedef {import("./parts.js").PlacedSpan} PlacedSpan */
 
 /** @typedef {object} Partial
  *  @property {string} text
  *  @property {string} thinking
  *  @property {string} tool_plan
- *  @property {object[]} citations */
+ *  @property {object[]} citations
+ *  @property {PlacedSpan[]} spans */
 
 /** @typedef {object} ToolCard
  *  @property {string} id
@@ -52,7 +54,8 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {string} [text]
  *  @property {string} [thinking]
  *  @property {string} [tool_plan]
- *  @property {object[]} [citations] */
+ *  @property {object[]} [citations]
+ *  @property {PlacedSpan[]} [spans] */
 
 /** @typedef {object} CommitMsg
  *  @property {"commit"} type
