@@ -177,7 +177,7 @@ class ReplyRunner:
         add = turn.coalescer.add
         for event in turn.engine.events():
             if type(event) is PartAppended:
-                add(event.kind, event.piece)
+                add(*event)  # once per delta: the fastest call
             elif type(event) is PartPatched:
                 self._send_card(turn.rid, event.card)
             elif type(event) is Ended:
