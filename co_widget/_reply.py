@@ -108,8 +108,9 @@ class Reply:
                 f"The reply is still streaming after {timeout:g} s; "
                 "wait longer, or stop it with reply.cancel() / chat.stop()."
             )
-        if self._state.error is not None:
-            raise self._state.error
+        error = self._state.error
+        if error is not None:
+            raise error
         return self.text
 
     def __await__(self) -> Generator[Any, None, str]:

@@ -2,8 +2,11 @@
 
 It knows nothing of HTTP or widgets. :meth:`ToolLoop.run` takes ``stream_step(messages)``, which
 streams one model call for ``messages`` and returns a :class:`StepOutcome`, and returns the
-messages the loop added (assistant turns and tool messages, ready for the history). So the reply
-lifecycle plugs it in with one function, and tests drive it with FakeCohere or a plain list.
+messages the loop added (assistant turns and tool messages, ready for the history); tests drive
+it with FakeCohere or a plain list. The turn's engine (``_engine``) owns the loop instead and uses
+its steps one by one: :meth:`ToolLoop.after_step` (archive a model call's message, make the
+records of its calls), :meth:`ToolLoop.start_calls`, and the ``on_update`` snapshots, which it
+drains from a queue while the calls run.
 
 Threads: the loop runs in the reply's worker thread; each tool call runs in a daemon thread of
 its own (parallel calls run concurrently, and never on the kernel's main thread). A call goes
