@@ -58,6 +58,7 @@ from ._lifecycle import STOP_GRACE, ReplyRunner
 from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
+from ._parts import check_trait, user_record, with_record
 from ._pricing import check_prices
 from ._reply import Reply
 from ._shared_copy import SharedCopy, display_with_copy, shared_copy_html
@@ -66,6 +67,7 @@ from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
 from ._tool_turn import ToolTurn
 from ._transcript import to_markdown
+from ._turn_state import TurnState
 from ._view_actions import ViewActions
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
@@ -366,7 +368,7 @@ class Chat(anywidget.AnyWidget):
             user = _user_message(text, images)
             kept = (edited.get("_co") or {}).get("documents")
             if kept:  # the edited message keeps the documents it was sent with
-                user["_co"] = {"documents": kept}
+                user = with_record(user, user_record(kept))
             return self._start(lambda messages: messages[:index], user)
 
     def _start(
@@ -396,22 +398,22 @@ class Chat(anywidget.AnyWidget):
         if user is not None:
             user = self._store.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
-        reply._max_arguments = self._max_tool_result
-        reply._model, reply._prices = self.model, self._prices
+        state = reply._state  # what the turn's record prices and shows
+        state.max_arguments = self._max_tool_result
+        state.model, state.prices = self.model, self._prices
         if (self._params if params is None else params).get("logprobs"):
-            reply._logprobs = LogprobTrack()
+            state.logprobs_track = LogprobTrack()
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
-            reply._note(note)
+            state.note(note)
         tools = None
         if self._toolset.functions:
 
-            def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
+            def tools(state: TurnState) -> ToolTurn:
                 return ToolTurn(
                     self._toolset,
                     self._approve,
                     self._max_steps,
-                    reply,
-                    send_card,
+                    state.note,
                     self._max_tool_result,
                 )
 
@@ -474,6 +476,12 @@ class Chat(anywidget.AnyWidget):
             self._runner.check_idle()
             self._runner.commit(change(self.messages))
         self._autosaver_flush()  # the change is on disk when undo(), clear()... return
+
+    @traitlets.validate("messages")
+    def _check_messages(self, proposal: dict[str, Any]) -> Messages:
+        # Every write, from code or a view, holds messages the views and the transcript can
+        # read (the parts model's checks; the messages kept from before are not checked again).
+        return check_trait(proposal["value"], self._trait_values.get("messages"))
 
     @traitlets.observe("messages")
     def _forget_unused(self, change: dict[str, Any]) -> None:
@@ -632,7 +640,7 @@ def _user_turn(
     user = _user_message(text, blocks)
     turn_documents = checked_documents(documents)
     if turn_documents:
-        user["_co"] = {"documents": turn_documents}
+        user = with_record(user, user_record(turn_documents))
     return user, notes
 
 

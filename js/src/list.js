@@ -49,7 +49,7 @@ export class MessageList {
 
   // Shows `messages[0:shown]` followed by `tail` (the pending reply's bubbles). Returns false
   // when the time slice ran out before the oldest messages: render again next frame.
-  /** @param {any[]} messages @param {number} shown @param {HTMLElement[]} tail */
+  /** @param {import("./parts.js").ChatMessage[]} messages @param {number} shown @param {HTMLElement[]} tail */
   render(messages, shown, tail) {
     const deadline = performance.now() + SLICE_MS;
     this.renderedInSlice = 0;
@@ -86,7 +86,7 @@ export class MessageList {
   // "unchanged"; a full snapshot brings new objects, whose JSON text is then compared (only
   // then: a long list renders without encoding every message).
   // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
-  /** @param {any} message @param {number} index @param {number} deadline */
+  /** @param {import("./parts.js").ChatMessage} message @param {number} index @param {number} deadline */
   messageElement(message, index, deadline) {
     const hit = this.cache.get(index);
     if (hit && hit.message === message) return hit.el;

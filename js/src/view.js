@@ -32,7 +32,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: import("./parts.js").ChatMessage[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
  */
 
 export class ChatView {
