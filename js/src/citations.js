@@ -222,11 +222,14 @@ function sourceBody(source, tools) {
   }
   const data = source?.document ?? {};
   const url = typeof data.url === "string" && /^https?:\/\//i.test(data.url) ? data.url : null;
+  const id = source?.id == null ? "" : String(source.id);
+  // An untitled document is titled by its id: the id is then not shown a second time.
+  const title = data.title ?? rowName(source?.id);
   body.append(
     h("div", { cls: "co-source-head" }, [
       h("span", {
         cls: "co-source-title",
-        text: String(data.title ?? rowName(source?.id) ?? source?.id ?? "Document") + part(data),
+        text: String(title ?? (id || "Document")) + part(data),
       }),
       url
         ? h("a", {
@@ -235,7 +238,7 @@ function sourceBody(source, tools) {
             attrs: { href: url, target: "_blank", rel: "noopener noreferrer" },
           })
         : null,
-      h("code", { cls: "co-source-id", text: String(source?.id ?? "") }),
+      title != null && id ? h("code", { cls: "co-source-id", text: id }) : null,
     ]),
   );
   const snippet = snippetOf(data);
@@ -256,6 +259,8 @@ function rowName(id) {
   return typeof id === "string" && id.startsWith("row:") ? `Row ${id.slice(4)}` : null;
 }
 
+const HEADING_MARK = /^[ \t]{0,3}#{1,6}(?:[ \t]+|$)/gm;
+
 /** @param {Record<string, unknown>} data */
 function snippetOf(data) {
   const texts = Object.entries(data)
@@ -263,7 +268,8 @@ function snippetOf(data) {
       /** @returns {entry is [string, string]} */
       (entry) => !LABEL_FIELDS.has(entry[0]) && typeof entry[1] === "string" && !!entry[1].trim(),
     )
-    .map(([, value]) => value.split(/\s+/).filter(Boolean).join(" "));
+    // Markdown heading markers ("# Intro") are markup, not text: a snippet reads without them.
+    .map(([, value]) => value.replace(HEADING_MARK, "").split(/\s+/).filter(Boolean).join(" "));
   return shorten(texts.join(" "), SNIPPET_CHARS);
 }
 
