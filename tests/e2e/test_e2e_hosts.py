@@ -1,8 +1,8 @@
 """Every host a chat is shown in, and every text in it readable (WCAG AA, from computed colours).
 
-- JupyterLab, light and dark, for real; VS Code (Light+, Dark+, High Contrast) and Colab (light,
-  dark) emulated around the widget in the same JupyterLab page (tests/support/hosts.py says how
-  and where the values come from).
+- JupyterLab and Notebook 7, light and dark, for real; VS Code (Light+, Dark+, High Contrast)
+  and Colab (light, dark) emulated around the widget in the same page (tests/support/hosts.py
+  says how, and where the values come from).
 - marimo (`marimo edit` light and dark, `marimo run` dark) and Voilà (light, dark), for real.
 
 The chat shows a tool card, a cited answer, code, an error notice and the composer
@@ -70,9 +70,12 @@ def set_lab_theme(page, theme: str) -> None:
     )
 
 
-def test_jupyterlab_and_emulated_vscode_and_colab_keep_every_text_readable(server, notebook, page):
-    name = server.write_notebook("hosts.ipynb", SHOWCASE, "chat", setup=False)
-    notebook.open(name).run_all()
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_jupyter_and_emulated_vscode_and_colab_keep_every_text_readable(
+    server, notebook, page, app
+):
+    name = server.write_notebook(f"hosts-{app}.ipynb", SHOWCASE, "chat", setup=False)
+    notebook.open(name, app=app).run_all()
     ui = notebook.chat()
     wait_showcase(ui)
     send_and_watch(ui)
@@ -83,7 +86,7 @@ def test_jupyterlab_and_emulated_vscode_and_colab_keep_every_text_readable(serve
     def check(host: str) -> None:
         lowest[host] = assert_readable(ui.root, host)
         backgrounds[host] = ui.root.evaluate("(el) => getComputedStyle(el).backgroundColor")
-        shoot(ui, host)
+        shoot(ui, f"{app}-{host}")
 
     try:
         for theme in ("JupyterLab Light", "JupyterLab Dark"):
