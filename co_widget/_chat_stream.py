@@ -30,6 +30,11 @@ _BACKOFF_CAP = 8.0
 _MAX_SERVER_WAIT = 60.0
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _READ_SIZE = 64 * 1024
+# After message-end a server still sends the body's end (the chunked terminator, a [DONE]).
+# Reading it lets the connection go back to the pool, so the next turn skips the TCP (and TLS)
+# handshake; but the turn must not wait for a slow one, nor read an unbounded tail.
+_TAIL_WAIT = 0.025
+_TAIL_BYTES = 4096
 # Events whose text the server controls and that may reach the widget's state: redacted.
 _REDACTED_EVENTS = (MessageEnd, MalformedEvent, UnknownEvent)
 
@@ -218,7 +223,27 @@ class ChatStream:
             for event in events:
                 yield redact(event) if isinstance(event, _REDACTED_EVENTS) else event
             if parser.finished:
+                self._release_if_ended(response)
                 return
+
+    def _release_if_ended(self, response: requests.Response) -> None:
+        """Gives the connection back to the pool if the body's end is already there (or comes
+        within _TAIL_WAIT); otherwise leaves it to be closed, as any unfinished body is."""
+        with self._lock:
+            sock = self._conn.sock if self._conn is not None else None
+        if sock is None or self.cancelled:
+            return
+        left = _TAIL_BYTES
+        try:
+            sock.settimeout(_TAIL_WAIT)
+            while chunk := response.raw.read1(left):
+                left -= len(chunk)
+                if left <= 0:
+                    return  # a long tail after message-end: not worth reading
+        except Exception:  # a slow or broken tail: the connection is closed, as before
+            return
+        # The pool sets the next request's own timeouts on this socket.
+        response.raw.release_conn()
 
     def _redact(self, event: Event) -> Event:
         """The server's own texts that may reach the widget: in-band errors, skipped records."""

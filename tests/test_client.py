@@ -205,6 +205,59 @@ def test_stops_at_message_end_when_the_server_keeps_the_connection_open(fake):
     assert isinstance(got[-1], MessageEnd)
 
 
+# --- connection reuse ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def accepted(monkeypatch) -> list:
+    """The TCP connections FakeCohere accepts, counted where its handler starts on one."""
+    from co_widget import _fake_server
+
+    seen: list = []
+    setup = _fake_server.Handler.setup
+
+    def counting(handler):
+        seen.append(handler.client_address)
+        setup(handler)
+
+    monkeypatch.setattr(_fake_server.Handler, "setup", counting)
+    return seen
+
+
+@pytest.mark.parametrize(("framing", "transfer"), [("sse", "chunked"), ("ndjson", "chunked")])
+def test_turns_reuse_one_connection(fake, accepted, framing, transfer):
+    c = client(fake)
+    for word in ("one", "two", "three"):
+        fake.add(Stream(word, framing=framing, transfer=transfer))
+        assert text(c.chat_stream(BODY)) == word
+    assert len(accepted) == 1
+
+
+def test_a_connection_silent_after_message_end_is_not_reused(fake, accepted):
+    events = text_events("done")
+    fake.add(Stream(events, stall_after=len(events), stall_seconds=30), "next")
+    c = client(fake, timeout=20)
+    start = time.monotonic()
+    assert text(c.chat_stream(BODY)) == "done"
+    assert time.monotonic() - start < 2  # waited at most the short tail wait, not the stall
+    assert text(c.chat_stream(BODY)) == "next"
+    assert len(accepted) == 2
+
+
+def test_cancel_reaches_a_reused_connection(fake, accepted):
+    c = client(fake, timeout=30)
+    fake.add("first", Stream("one two three", stall_after=3, stall_seconds=30))
+    assert text(c.chat_stream(BODY)) == "first"
+    stream = c.chat_stream(BODY)
+    cancel_soon(stream)
+    start = time.monotonic()
+    events, error = collect(stream)
+    assert time.monotonic() - start < 2
+    assert error is None and text(events) == "one" and len(accepted) == 1
+    fake.add("after")
+    assert text(c.chat_stream(BODY)) == "after"
+
+
 # --- HTTP errors ----------------------------------------------------------------------------------
 
 

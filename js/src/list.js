@@ -28,7 +28,7 @@ export class MessageList {
     this.el = list;
     this.root = root;
     this.notices = notices;
-    /** @type {Map<number, {turn: any[], el: HTMLElement}>} index of a turn's first message -> render */
+    /** @type {Map<number, {turn: import("./parts.js").ChatMessage[], el: HTMLElement}>} index of a turn's first message -> render */
     this.cache = new Map();
     /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
     this.finishing = null;
@@ -51,7 +51,7 @@ export class MessageList {
   // Shows `messages[0:shown]` followed by `tail` (the pending reply's bubbles). Returns false
   // when the frame's budget (budget.js; `time` is the animation frame's timestamp) ran out
   // before the oldest messages: render again next frame.
-  /** @param {any[]} messages @param {number} shown @param {HTMLElement[]} tail @param {number} [time] */
+  /** @param {import("./parts.js").ChatMessage[]} messages @param {number} shown @param {HTMLElement[]} tail @param {number} [time] */
   render(messages, shown, tail, time) {
     // A view's first frame lays out the whole widget (and the notebook around it) for the first
     // time: it renders only the newest messages, and the next frames fill in the rest.
@@ -97,7 +97,7 @@ export class MessageList {
   // then: a long list renders without encoding every message). A turn is cached by the index of
   // its first message.
   // Returns null, rendering nothing, when the turn is not cached and `deadline` has passed.
-  /** @param {any[]} turn @param {number} index @param {number} deadline */
+  /** @param {import("./parts.js").ChatMessage[]} turn @param {number} index @param {number} deadline */
   turnElement(turn, index, deadline) {
     const hit = this.cache.get(index);
     if (hit && sameTurn(hit.turn, turn)) {
@@ -135,7 +135,7 @@ export class MessageList {
   }
 }
 
-/** @param {any[]} cached @param {any[]} turn */
+/** @param {import("./parts.js").ChatMessage[]} cached @param {import("./parts.js").ChatMessage[]} turn */
 function sameTurn(cached, turn) {
   if (cached.length !== turn.length) return false;
   if (cached.every((message, i) => message === turn[i])) return true;

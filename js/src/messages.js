@@ -26,7 +26,7 @@ function splitContent(content) {
   return parts;
 }
 
-/** @param {any} message a Cohere v2 message with "_co" metadata @param {number} index */
+/** @param {import("./parts.js").ChatMessage} message a Cohere v2 message with its "_co" record @param {number} index */
 export function renderMessage(message, index) {
   const role = message?.role;
   const el =

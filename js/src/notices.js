@@ -13,10 +13,7 @@ export class Notices {
   constructor() {
     this.error = h("div", { cls: "co-composer-error", attrs: { role: "alert" } });
     this.toast = h("div", { cls: "co-toast", attrs: { role: "status" } });
-    this.offline = h("div", {
-      cls: "co-offline",
-      text: "Saved conversation: run the cell to continue",
-    });
+    this.offline = h("div", { cls: "co-offline", text: offlineText() });
     // Polite, and written once per reply: never per token.
     this.live = h("div", { cls: "co-sr-only", attrs: { "aria-live": "polite" } });
     // The kernel's `autosave_error` trait: path and reason, until the next good save.
@@ -75,6 +72,21 @@ export class Notices {
   destroy() {
     clearTimeout(this.toastTimer);
   }
+}
+
+// A page exported with its widget state (nbconvert's HTML, nbviewer) carries that state in a
+// script element, and no kernel will ever answer there: saying "run the cell" would be untrue.
+const WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]';
+
+export function isExportedPage() {
+  return document.querySelector(WIDGET_STATE) !== null;
+}
+
+// What a view with no kernel behind it says, next to the composer and on a blocked send.
+export function offlineText() {
+  return isExportedPage()
+    ? "Saved copy of this conversation: read only, no kernel runs on this page"
+    : "Saved conversation: run the cell to continue";
 }
 
 // Lone UTF-16 surrogates (from a broken paste) cannot be encoded as UTF-8, so the kernel could

@@ -17,7 +17,7 @@ import { isWarm, warmUp } from "./markdown.js";
 import { toggleConfidence } from "./logprobs.js";
 import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
-import { brokenTextError, Notices } from "./notices.js";
+import { brokenTextError, isExportedPage, Notices, offlineText } from "./notices.js";
 import { EmbedProgress } from "./retrieved.js";
 import { StreamingReply } from "./stream.js";
 import { ReplySync } from "./sync.js";
@@ -32,7 +32,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: import("./parts.js").ChatMessage[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
  */
 
 export class ChatView {
@@ -101,7 +101,8 @@ export class ChatView {
     else warmUp().then(() => !this.destroyed && this.invalidate("list"));
     // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
     // no kernel behind it finds out by getting no answer.
-    this.offlineTimer = setTimeout(() => this.setOffline(true), OFFLINE_MS);
+    const wait = isExportedPage() ? 0 : OFFLINE_MS; // an exported page has no kernel at all
+    this.offlineTimer = setTimeout(() => this.setOffline(true), wait);
     this.sync.requestSnapshot();
   }
 
@@ -405,9 +406,7 @@ export class ChatView {
   // Checks the text before it leaves; on a problem, says so next to the composer and keeps it.
   /** @param {string} text */
   checkText(text) {
-    const problem = this.offline
-      ? "Saved conversation: run the cell to continue"
-      : brokenTextError(text);
+    const problem = this.offline ? offlineText() : brokenTextError(text);
     if (problem) this.notices.showError(problem);
     return !problem;
   }
