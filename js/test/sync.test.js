@@ -28,6 +28,7 @@ test("begin and deltas build the pending reply", () => {
     tool_plan: "",
     calls: [],
     citations: [],
+    spans: [],
   });
   assert.deepEqual(changes, ["reset", "append", "append"]);
   assert.deepEqual(sent, []);
@@ -136,4 +137,40 @@ test("citations arrive in deltas and snapshots, appended in order", () => {
   });
   sync.handle({ type: "delta", seq: 4, reply: "r", citations: [cite(2)] });
   assert.deepEqual(sync.pending.citations, [cite(0), cite(2)]);
+});
+
+test("the kernel's placed spans are kept, each paired with the citation it follows", () => {
+  const { sync } = setup();
+  const span = (start16, citation) => ({
+    start: start16,
+    end: start16 + 2,
+    start16,
+    end16: start16 + 2,
+    citation,
+  });
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  sync.handle({
+    type: "delta",
+    seq: 1,
+    reply: "r",
+    tool_plan: "Look up.",
+    citations: [{ type: "PLAN" }],
+    spans: [span(0, 0)],
+  });
+  // After the tool step, the next model call counts its citations from 0 again.
+  sync.handle({
+    type: "delta",
+    seq: 2,
+    reply: "r",
+    text: "Hi there",
+    citations: [{ type: "TEXT_CONTENT" }],
+    spans: [span(3, 0)],
+  });
+  assert.deepEqual(
+    sync.pending.spans.map((s) => [s.start16, s.citation]),
+    [
+      [0, 0],
+      [3, 1],
+    ],
+  );
 });
