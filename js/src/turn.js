@@ -25,6 +25,10 @@ import { ToolCards } from "./tools.js";
 /** @typedef {import("./citations.js").Citation} Citation */
 /** @typedef {Parameters<typeof retrievedChip>[0]} Retrieved */
 /** @typedef {{function?: {name?: string, arguments?: unknown}, id?: string}} CallBlock */
+/** What `_co.error` holds (CohereError.to_dict()).
+ * @typedef {{status_code?: number, type?: string, message?: string, hint?: string, request_id?: string}} TurnError */
+/** What `_co.usage` holds (Cohere's usage record).
+ * @typedef {{billed_units?: {input_tokens?: number, output_tokens?: number}, cached_tokens?: number}} Usage */
 
 /** What a bubble shows, in order: a part of the turn, or what the bubble draws around them.
  * @typedef {{kind: "text" | "thinking", text: string, spans: CitedSpan[]}
@@ -35,7 +39,7 @@ import { ToolCards } from "./tools.js";
  *   | {kind: "sources", sources: import("./citations.js").Sources, citations: Citation[], tools: import("./citations.js").ToolNames}
  *   | {kind: "retrieved", retrieved: Retrieved}
  *   | {kind: "marker", status: string, empty: boolean}
- *   | {kind: "error", error: Record<string, any>}
+ *   | {kind: "error", error: TurnError}
  *   | {kind: "warnings", warnings: string[]}
  *   | NoticePart} Piece */
 
@@ -44,7 +48,11 @@ import { ToolCards } from "./tools.js";
 // Cohere content is a string or a list of blocks (a single block object is accepted too).
 /** @param {ChatMessage["content"]} content @returns {import("./parts.js").ContentBlock[]} */
 export function blockList(content) {
-  return Array.isArray(content) ? content : content == null ? [] : [/** @type {any} */ (content)];
+  return Array.isArray(content)
+    ? content
+    : content == null
+      ? []
+      : [/** @type {import("./parts.js").ContentBlock} */ (content)];
 }
 
 // The answer and the thinking are kept apart.
@@ -117,7 +125,7 @@ function messagePieces(message, results) {
   if (cited) pieces.push(cited.list);
   if (co.status === "stopped" || co.status === "interrupted")
     pieces.push({ kind: "marker", status: co.status, empty: pieces.length === 0 });
-  if (co.error) pieces.push({ kind: "error", error: co.error });
+  if (co.error) pieces.push({ kind: "error", error: /** @type {TurnError} */ (co.error) });
   if (co.warnings?.length) pieces.push({ kind: "warnings", warnings: co.warnings });
   for (const notice of co.notices ?? []) pieces.push(notice);
   return pieces;
@@ -271,10 +279,8 @@ const spanKey = (spans) => spans.map((span) => `${span.k}:${span.start}:${span.e
 
 // The element of one piece, updated in place as its piece changes.
 class Slot {
-  /** @param {Piece} piece */
-  constructor(piece) {
-    this.kind = piece.kind;
-    this.sig = "";
+  constructor() {
+    this.sig = ""; // what is drawn (see signature)
     /** @type {GrowingMarkdown | null} markdown that still grows */
     this.md = null;
     /** @type {ToolCards | null} */
@@ -483,7 +489,7 @@ export class TurnView {
     pieces.forEach((piece, i) => {
       let slot = this.slots.get(keys[i]);
       if (!slot) {
-        slot = new Slot(piece);
+        slot = new Slot();
         this.slots.set(keys[i], slot);
       }
       const before = slot.el;
@@ -576,7 +582,7 @@ function partialMarker(status, empty) {
   return h("div", { cls: `co-marker co-marker-${status}${empty ? " co-marker-empty" : ""}`, text });
 }
 
-/** @param {Record<string, any>} error */
+/** @param {TurnError} error */
 function errorBanner(error) {
   const head = [error.status_code ? `Error ${error.status_code}` : "Error", error.type]
     .filter(Boolean)
@@ -603,7 +609,7 @@ function warningList(warnings) {
 // Token counts come from billed_units (what the account is charged), not the raw token counts.
 /** @param {CoRecord} co @param {boolean} copyable */
 function footer(co, copyable) {
-  const usage = /** @type {Record<string, any>} */ (co.usage ?? {});
+  const usage = /** @type {Usage} */ (co.usage ?? {});
   const billed = usage.billed_units ?? {};
   const facts = [];
   if (billed.input_tokens != null) facts.push(`${billed.input_tokens} in`);
