@@ -80,11 +80,11 @@ class ChatRetrieval:
         def step(turn: Any) -> CohereError | None:
             state = turn.state
             if not len(corpus):
-                state.note(EMPTY_CORPUS)
+                state.notice(EMPTY_CORPUS)
                 return None
             query = retrieval_query(turn.body["messages"], self.options.turns)
             if not query:
-                state.note(NO_QUESTION)
+                state.notice(NO_QUESTION)
                 return None
             cancel = threading.Event()
             state.attach(_Canceller(cancel))  # the real stream replaces it afterwards

@@ -7,7 +7,7 @@ A turn in ``Chat.messages`` is a Cohere v2 message plus the widget's ``_co`` rec
   placed: :class:`PlacedSpan`), :class:`PlanPart` (the tool plan),
 * :class:`ToolCallPart` (a Python tool call: status, arguments, result preview, duration, step),
 * :class:`JsonPart` (the answer of a JSON ``response_format``), :class:`ImagePart` (a user's image),
-* :class:`NoticePart` (a warning or the error the turn ended with).
+* :class:`NoticePart` (a note the turn made for its reader, a warning, or the error it ended with).
 
 :class:`CoRecord` declares the ``_co`` record, and every module that writes one goes through the
 builders here (:func:`reply_record`, :func:`step_record`, :func:`error_record`,
@@ -66,6 +66,7 @@ __all__ = [
 
 Message = dict[str, Any]
 Status = Literal["complete", "stopped", "interrupted", "error"]
+NoticeLevel = Literal["info", "warning", "error"]
 CallStatus = Literal["streaming", "waiting", "running", "done", "error", "denied", "stopped"]
 STATUSES: tuple[str, ...] = get_args(Status)
 
@@ -131,10 +132,11 @@ class ImagePart(TypedDict):
 
 
 class NoticePart(TypedDict):
-    """A warning of the turn, or the error it ended with."""
+    """A note the turn made for its reader (``info``: the corpus had nothing to search, say; kept
+    in ``_co.notices``), a warning of the turn, or the error it ended with."""
 
     kind: Literal["notice"]
-    level: Literal["warning", "error"]
+    level: NoticeLevel
     text: str
 
 
@@ -182,6 +184,7 @@ class CoRecord(TypedDict, total=False):
     format: str  # "json": the text is shown as highlighted JSON
     retrieved: dict[str, Any]  # Chat(corpus=...)'s chip
     spans: list[PlacedSpan]  # the citations placed (joined text of their kind), see spans_of
+    notices: list[NoticePart]  # notes for the reader, drawn in the bubble (see TurnState.notice)
     # A tool step of a turn (dropped with the reply by regenerate), and its calls' cards.
     step: bool
     calls: list[ToolCard]
@@ -313,6 +316,16 @@ def record_problem(meta: Any) -> str | None:
 
 def _records_problem(meta: dict[str, Any]) -> str | None:
     """The records the widget adds to a turn: cards of tool calls, documents, cited tools."""
+    notices = meta.get("notices", [])
+    levels = get_args(NoticeLevel)
+    if not isinstance(notices, list) or not all(
+        isinstance(n, dict)
+        and n.get("kind") == "notice"
+        and n.get("level") in levels
+        and isinstance(n.get("text"), str)
+        for n in notices
+    ):
+        return f"'notices' must be a list of notice parts (level one of {levels}, text a string)."
     calls = meta.get("calls", [])
     if not isinstance(calls, list):
         return "'calls' must be a list of tool call cards."
@@ -469,6 +482,7 @@ def parts_of(message: Mapping[str, Any]) -> list[Part]:
         text = "".join(t for _, k, t in _blocks(message) if k == "text")
         if text:
             parts.insert(0, TextPart(kind="text", text=text, spans=[]))
+    parts += record.get("notices") or []
     for warning in record.get("warnings") or []:
         parts.append(NoticePart(kind="notice", level="warning", text=warning))
     error = record.get("error")

@@ -20,7 +20,7 @@ from ._errors import CohereError, GenerationError
 from ._events import ContentDelta, Event, MessageEnd
 from ._json_values import repair_surrogates
 from ._logprobs import LogprobTrack, TokenLogprob
-from ._parts import CoRecord, PlacedSpan, reply_record
+from ._parts import CoRecord, NoticePart, PlacedSpan, reply_record
 from ._pricing import cost_of
 from ._reply_content import ReplyContent, Warnings, repaired
 from ._structured import ResponseFormat
@@ -39,6 +39,7 @@ class TurnState:
         self.format = response_format
         self._lock = threading.Lock()
         self._warnings = Warnings()
+        self._notices: list[NoticePart] = []  # notes for the reader (_co.notices)
         self._call_ids: set[str] = set()  # tool call ids of every step: each unique
         self.content = ReplyContent(self._warnings, self._call_ids)  # the current model call
         self.max_arguments = MAX_TOOL_RESULT  # the chat's max_tool_result
@@ -155,6 +156,12 @@ class TurnState:
         with self._lock:
             self._warnings.add(text)
 
+    def notice(self, text: str) -> None:
+        """A note for the reader that is no problem (the corpus had nothing to search): the
+        bubble shows it, and the turn keeps it in ``_co.notices`` (any thread)."""
+        with self._lock:
+            self._notices.append(NoticePart(kind="notice", level="info", text=text))
+
     def metadata(self) -> CoRecord:
         """The turn's ``_co`` record in the chat's ``messages`` (plain JSON, no secrets)."""
         extra: dict[str, Any] = {}
@@ -172,6 +179,8 @@ class TurnState:
             tools = cited_tools(self.content.citations, self.history_calls)
             status, finish_reason, error = self._status, self._finish_reason, self._error
             warnings = self._warnings.lines()
+            if self._notices:
+                extra["notices"] = list(self._notices)
         if tools:  # so the bubble names the tool of a cited result without the history
             extra["tools"] = tools
         if self.format is not None and self.format.is_json:

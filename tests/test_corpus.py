@@ -19,6 +19,7 @@ import pytest
 from co_widget import Chat
 from co_widget._api_calls import Pacer
 from co_widget._embed_cache import _MEMORY, _READ
+from co_widget._parts import parts_of
 from co_widget.testing import Error, FakeCohere
 from tests.support.comm_recorder import recorder_of
 
@@ -271,7 +272,12 @@ def test_an_unreachable_endpoint_is_a_clear_error(fake):
 def test_an_empty_corpus_says_so_and_answers_anyway(fake):
     chat = Chat(base_url=fake.url, corpus=[])
     reply = chat.send("anything?").wait(30)
-    assert reply.status == "complete" and "corpus is empty" in reply.warnings[0]
+    assert reply.status == "complete" and reply.warnings == []
+    # A note for the reader, not a warning: a notice part of the turn (drawn in the bubble).
+    (notice,) = chat.messages[-1]["_co"]["notices"]
+    assert notice["kind"] == "notice" and notice["level"] == "info"
+    assert "corpus is empty" in notice["text"]
+    assert notice in parts_of(chat.messages[-1])
     assert "documents" not in calls(fake, "/v2/chat")[0]
     assert fake.requests[-1].path == "/v2/chat" and len(fake.requests) == 1
 
@@ -361,7 +367,9 @@ def test_a_turn_with_no_text_to_retrieve_with_says_so(fake):
 
     chat = Chat(model="command-a-vision-07-2025", base_url=fake.url, corpus=frame(100))
     reply = chat.send("", images=[Image.new("RGB", (8, 8), "red")]).wait(30)
-    assert reply.status == "complete" and "no text to retrieve with" in reply.warnings[0]
+    assert reply.status == "complete" and reply.warnings == []
+    (notice,) = chat.messages[-1]["_co"]["notices"]
+    assert "no text to retrieve with" in notice["text"]
     assert calls(fake, "/v2/rerank") == [] and calls(fake, "/v2/embed") == []
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from co_widget._fake_grounded import grounded_reply
+from co_widget._parts import place_citation
 from co_widget.testing import text_events
 
 # The harness fixtures (page, browser, harness_url) are in conftest.py.
@@ -205,13 +206,20 @@ def stream(page, events: list[dict], step: int = 3) -> list[tuple[int, dict[str,
     the highlighted spans."""
     emit(page, {"type": "begin", "seq": 0, "reply": "r", "base": 1, "user": user("q")})
     seen, seq, batch, length = [], 0, {}, 0
+    text_so_far, placed = "", 0
     for i, event in enumerate(events):
         message = event.get("delta", {}).get("message", {})
         if event["type"] == "content-delta":
             batch["text"] = batch.get("text", "") + message["content"]["text"]
+            text_so_far += message["content"]["text"]
             length += len(message["content"]["text"])
         elif event["type"] == "citation-start":
-            batch.setdefault("citations", []).append(message["citations"])
+            # The kernel places each citation on the text so far and sends it with its span.
+            citation = message["citations"]
+            batch.setdefault("citations", []).append(citation)
+            span = place_citation(citation, placed, [(0, "text", text_so_far)], "")
+            batch.setdefault("spans", []).append(span)
+            placed += 1
         if batch and (i % step == 0 or i == len(events) - 1):
             seq += 1
             emit(page, {"type": "delta", "seq": seq, "reply": "r", **batch})

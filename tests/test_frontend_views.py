@@ -157,3 +157,26 @@ def test_a_view_that_no_kernel_answers_disables_its_composer(page):
     )
     expect(notice).to_be_hidden()
     expect(page.get_by_label("Message", exact=True)).to_be_enabled()
+
+
+def test_a_notice_part_is_drawn_in_its_bubble_and_a_streamed_turn_keeps_its_element(page):
+    notice = {"kind": "notice", "level": "info", "text": "The corpus is empty, nothing retrieved."}
+    setup(page, messages=[user("a"), assistant("b", notices=[notice])])
+    drawn = page.locator(".co-assistant > .co-bubble > .co-notice.co-notice-info")
+    assert drawn.inner_text() == notice["text"]
+    # A streamed reply: its element becomes the committed one (the notice and footer drawn in it).
+    emit(page, {"type": "begin", "seq": 0, "reply": "r", "base": 2, "user": user("go")})
+    emit(page, {"type": "delta", "seq": 1, "reply": "r", "text": "Hello *there*."})
+    frames(page)
+    page.evaluate("document.querySelector('.co-streaming').__live = true")
+    answer = assistant("Hello *there*.", notices=[notice])
+    set_trait(page, "messages", [user("a"), assistant("b", notices=[notice]), user("go"), answer])
+    emit(page, {"type": "end", "seq": 2, "reply": "r"})
+    set_trait(page, "status", "idle")
+    frames(page)
+    last = page.locator(".co-list > .co-assistant").last
+    assert last.evaluate("(el) => el.__live === true")  # the same element, not a second render
+    assert last.locator(".co-notice").inner_text() == notice["text"]
+    assert last.locator(".co-md").inner_text() == "Hello there."
+    assert last.locator(".co-regen").count() == 1
+    assert page.locator(".co-streaming, .co-cursor, .co-tail").count() == 0

@@ -182,3 +182,19 @@ def test_a_streamed_citation_arrives_placed_for_the_view(fake, comms):
         assert text[span["start"] : span["end"]] == citation["text"]
     # The committed turn keeps the same placement.
     assert chat.messages[-1]["_co"]["spans"] == spans
+
+
+def test_a_notice_is_a_part_of_its_turn_checked_saved_and_loaded(fake, tmp_path):
+    # The producer: a chat whose corpus is empty notes it in the turn, as a notice part.
+    pytest.importorskip("numpy")
+    chat = Chat(base_url=fake.url, api_key="k", corpus=[])
+    chat.send("Anything?").wait(10)
+    (notice,) = chat.messages[-1]["_co"]["notices"]
+    assert notice == {"kind": "notice", "level": "info", "text": notice["text"]}
+    assert [p for p in _parts.parts_of(chat.messages[-1]) if p["kind"] == "notice"] == [notice]
+    chat.save(tmp_path / "n.chat.json")
+    loaded = Chat.load(tmp_path / "n.chat.json", base_url=fake.url, api_key="k")
+    assert loaded.messages[-1]["_co"]["notices"] == [notice]
+    bad = {"role": "assistant", "content": "x", "_co": {"notices": [{"level": "loud"}]}}
+    with pytest.raises(Exception, match=r"'notices' must be a list of notice parts"):
+        chat.messages = [*chat.messages, bad]

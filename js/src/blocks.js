@@ -8,11 +8,13 @@
 // - before a fence that opens at column 0, and after its closing fence. So the tail is either
 //   plain markdown without a column-0 fence, or exactly one open fenced code block.
 // Blank lines inside a fence (at any indent) are never boundaries.
-// A split can still differ from a whole-document render (a loose list becomes two lists); the
-// final full render of the committed message puts that right.
+// - but not between the items of a list: a blank line, then a line that starts a list item,
+//   inside a list is a loose list, which a whole-document render makes one list.
+// So the blocks render as the whole document does, and a finished reply keeps them (turn.js).
 
 const FENCE_OPEN = /^( {0,3})(`{3,}|~{3,})(.*)$/;
 const BLANK = /^[ \t]*\r?$/;
+const LIST_ITEM = /^(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)/;
 const PARTIAL_CLOSE = { "`": /^ {0,3}`+$/, "~": /^ {0,3}~+$/ };
 
 export class BlockSplitter {
@@ -22,6 +24,7 @@ export class BlockSplitter {
     /** @type {Fence | null} while inside a fence */
     this.fence = null;
     this.blank = false; // the previous line (outside a fence) was blank
+    this.list = false; // the block since the last boundary is a list
   }
 
   // `src` must only ever grow (append-only); returns the new stable offset.
@@ -53,7 +56,10 @@ export class BlockSplitter {
     const open = FENCE_OPEN.exec(text);
     if (open && !(open[2][0] === "`" && open[3].includes("`"))) {
       const top = open[1].length === 0;
-      if (top) this.stable = start;
+      if (top) {
+        this.stable = start;
+        this.list = false;
+      }
       const lang = open[3].trim().split(/\s+/)[0] || "";
       this.fence = {
         char: /** @type {"`" | "~"} */ (open[2][0]),
@@ -70,7 +76,11 @@ export class BlockSplitter {
       this.blank = true;
       return;
     }
-    if (this.blank && text[0] !== " " && text[0] !== "\t") this.stable = start;
+    const item = LIST_ITEM.test(text);
+    if (this.blank && text[0] !== " " && text[0] !== "\t" && !(this.list && item)) {
+      this.stable = start;
+      this.list = item;
+    } else if (start === this.stable) this.list = item;
     this.blank = false;
   }
 }

@@ -162,14 +162,14 @@ export function renderCited(src, spans, { highlight = true } = {}) {
 }
 
 // The answer of a committed message: its text blocks joined, and where each block starts.
-/** @param {any} message a Cohere v2 assistant message @returns {{text: string, blockStart: (i: number | undefined) => number}} */
+/** @param {import("./parts.js").ChatMessage} message a Cohere v2 assistant message @returns {{text: string, blockStart: (i: number | undefined) => number}} */
 export function answerOf(message) {
   const content = message?.content;
   if (typeof content === "string") return { text: content, blockStart: () => 0 };
   /** @type {Map<number | undefined, number>} */
   const starts = new Map();
   let text = "";
-  (Array.isArray(content) ? content : [content]).forEach((/** @type {any} */ block, i) => {
+  (Array.isArray(content) ? content : [content]).forEach((block, i) => {
     if (block?.type !== "text") return;
     starts.set(i, codePointLength(text));
     text += block.text ?? "";
@@ -395,20 +395,4 @@ export function citeInteractions(bubble) {
       setTimeout(() => item?.classList.remove("co-source-flash"), 1200);
     }
   });
-}
-
-// The cited answer and its Sources list for a committed assistant message, or null when it has
-// no citations (the plain rendering then applies).
-/** @param {any} message a Cohere v2 assistant message with "_co" metadata */
-export function renderCitedAnswer(message) {
-  const citations = message?.citations;
-  if (!Array.isArray(citations) || !citations.length) return null;
-  const { text, blockStart } = answerOf(message);
-  const placed = Array.isArray(message._co?.spans) ? message._co.spans : undefined;
-  const { spans, sources } = citedSpans(text, citations, blockStart, placed);
-  if (!sources.size) return null; // nothing to number: the plain rendering
-  return {
-    answer: text ? renderCited(text, spans) : null,
-    sources: sourceList(sources, citations, message._co?.tools ?? {}),
-  };
 }

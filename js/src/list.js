@@ -2,8 +2,8 @@
 //
 // Committed messages are rendered once and cached by index (and content), newest first within a
 // time slice per frame, so a long conversation appears over a few frames instead of freezing the
-// page; older messages fill in above. The reply that just ended hands its streamed bubble over
-// to its committed message (stream.js adopt). The list follows the bottom while the user has not
+// page; older messages fill in above. The reply that just ended draws its committed turn in its
+// streamed element (turn.js). The list follows the bottom while the user has not
 // scrolled up.
 import { demoteControls, RovingFocus } from "./keys.js";
 import { frameDeadline } from "./budget.js";
@@ -16,7 +16,7 @@ const STICKY_PX = 32;
 // The rendering budget of a view's first frame (see render).
 const FIRST_FRAME_MS = 2;
 
-/** @typedef {import("./stream.js").StreamingReply} StreamingReply */
+/** @typedef {import("./turn.js").TurnView} TurnView */
 
 export class MessageList {
   /**
@@ -30,7 +30,7 @@ export class MessageList {
     this.notices = notices;
     /** @type {Map<number, {turn: import("./parts.js").ChatMessage[], el: HTMLElement}>} index of a turn's first message -> render */
     this.cache = new Map();
-    /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
+    /** @type {{turn: TurnView, index: number} | null} a reply that just ended, until its commit renders */
     this.finishing = null;
     this.announceIndex = -1; // the message to announce once rendered: a reply that just ended
     this.stick = true;
@@ -42,7 +42,7 @@ export class MessageList {
 
   // A new reply began (`finished` null) or the streamed one ended (its bubble and the index its
   // committed message will have).
-  /** @param {{stream: StreamingReply, index: number} | null} finished */
+  /** @param {{turn: TurnView, index: number} | null} finished */
   replyEnded(finished) {
     this.finishing = finished;
     if (finished) this.announceIndex = finished.index;
@@ -108,9 +108,10 @@ export class MessageList {
     // code, tables and math costs several ms): the frame stays short. One per frame at least.
     const start = performance.now();
     if (this.renderedInSlice && start + this.typicalMs > deadline) return null;
-    let el = renderTurn(turn, index);
-    demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
-    if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
+    // The reply that just ended draws its committed turn in its own element (turn.js).
+    const live = this.finishing?.index === index ? this.finishing.turn : null;
+    const el = live ? live.commit(turn, index) : renderTurn(turn, index);
+    demoteControls(el);
     this.cache.set(index, { turn, el });
     this.renderedInSlice++;
     this.typicalMs += (performance.now() - start - this.typicalMs) / 4;

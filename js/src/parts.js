@@ -59,7 +59,7 @@ export const PART_KINDS = /** @type {const} */ ([
 
 /** @typedef {object} NoticePart
  *  @property {"notice"} kind
- *  @property {"warning" | "error"} level
+ *  @property {"info" | "warning" | "error"} level
  *  @property {string} text */
 
 /** @typedef {TextPart | ThinkingPart | PlanPart | ToolCallPart | JsonPart | ImagePart | NoticePart} Part */
@@ -89,6 +89,7 @@ export const PART_KINDS = /** @type {const} */ ([
  *  @property {string} [format]
  *  @property {object} [retrieved]
  *  @property {PlacedSpan[]} [spans]
+ *  @property {NoticePart[]} [notices]
  *  @property {boolean} [step]
  *  @property {ToolCard[]} [calls]
  *  @property {object[]} [documents]

@@ -8,7 +8,8 @@ import { STREAM_KEYS } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").KernelMsg} KernelMsg */
 /** @typedef {import("./protocol.js").ToolCard} ToolCard */
-/** @typedef {{reply: number, base: number, user: object | null, text: string, thinking: string, tool_plan: string, calls: ToolCard[], citations: object[]}} Pending */
+/** @typedef {import("./parts.js").PlacedSpan} PlacedSpan */
+/** @typedef {{reply: number, base: number, user: import("./parts.js").ChatMessage | null, text: string, thinking: string, tool_plan: string, calls: ToolCard[], citations: object[], spans: PlacedSpan[]}} Pending */
 
 export class ReplySync {
   /**
@@ -94,6 +95,11 @@ export class ReplySync {
       for (const key of STREAM_KEYS) if (msg[key]) this.pending[key] += msg[key];
       if (msg.citations?.length)
         this.pending.citations = [...this.pending.citations, ...msg.citations];
+      if (msg.spans?.length)
+        this.pending.spans = [
+          ...this.pending.spans,
+          ...paired(msg.spans, this.pending.spans.length),
+        ];
     }
     this.onChange("append");
   }
@@ -107,6 +113,7 @@ export class ReplySync {
       tool_plan: pending.tool_plan ?? "",
       calls: pending.calls ?? [],
       citations: pending.citations ?? [],
+      spans: paired(pending.spans ?? [], 0),
     };
     this.onChange("reset");
   }
@@ -118,4 +125,12 @@ function upsertCall(calls, card) {
   const at = calls.findIndex((known) => known.id === card.id);
   if (at === -1) calls.push(card);
   else calls[at] = card;
+}
+
+// The kernel places each citation as it arrives and sends its span right after it, so the n-th
+// span of a reply is the n-th citation of the reply. A span's `citation` counts within its model
+// call, which restarts after each tool step; here it becomes the index in the reply's list.
+/** @param {PlacedSpan[]} spans @param {number} first the reply's spans received before them */
+function paired(spans, first) {
+  return spans.map((span, i) => ({ ...span, citation: first + i }));
 }

@@ -1,7 +1,8 @@
 // Cards of Python tool calls: name, arguments (growing while the model writes them), status with
 // elapsed time, Approve/Deny when the chat asks (approve=True), and a collapsed result preview.
 // Cards come from the kernel's `tool` messages (and snapshots) while a reply streams, and from
-// the committed messages' `_co.calls` afterwards, so a saved notebook shows them too.
+// the committed messages' `_co.calls` afterwards (turn.js draws both), so a saved notebook shows
+// them too.
 import "./tools.css";
 import { button, h } from "./dom.js";
 
@@ -111,6 +112,10 @@ export class ToolCards {
   /** @param {ToolCard[]} calls */
   update(calls) {
     const now = performance.now();
+    // Cards of calls no longer listed go (a streamed turn's cards split among its steps).
+    const ids = new Set(calls.map((card) => card.id));
+    for (const el of /** @type {HTMLElement[]} */ ([...this.el.children]))
+      if (!ids.has(el.dataset.callId ?? "")) el.remove();
     for (const card of calls) {
       const key = JSON.stringify(card);
       if (this.keys.get(card.id) === key) continue;
@@ -139,15 +144,4 @@ export class ToolCards {
     clearInterval(this.timer);
     this.timer = undefined;
   }
-}
-
-// The cards of a committed assistant message (its `_co.calls`), or null.
-/** @param {{calls?: ToolCard[]} | null | undefined} co */
-export function committedCards(co) {
-  if (!co?.calls?.length) return null;
-  return h(
-    "div",
-    { cls: "co-tool-cards" },
-    co.calls.map((card) => renderCard({ ...card, ask: false })),
-  );
 }

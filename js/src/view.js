@@ -4,7 +4,7 @@
 //
 // Rendering is batched: model events only mark what changed, and at most one animation frame
 // renders it. Committed messages are rendered once and cached by index (and content, list.js);
-// during a reply only the streaming bubble changes, and it renders incrementally (stream.js).
+// during a reply only the streaming bubble changes, and it renders incrementally (turn.js).
 import { addAsker, receive } from "./assets.js";
 import { Attachments } from "./attachments.js";
 import { applyCommit, applySnapshot } from "./commits.js";
@@ -19,7 +19,7 @@ import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
 import { brokenTextError, isExportedPage, Notices, offlineText } from "./notices.js";
 import { EmbedProgress } from "./retrieved.js";
-import { StreamingReply } from "./stream.js";
+import { TurnView } from "./turn.js";
 import { ReplySync } from "./sync.js";
 
 // If the status turns idle but no `end` arrived (dropped by the server's rate limit), ask for a
@@ -42,7 +42,7 @@ export class ChatView {
    */
   constructor(model, el) {
     this.model = model;
-    /** @type {StreamingReply | null} the pending reply's bubble */
+    /** @type {TurnView | null} the pending reply's bubble */
     this.stream = null;
     this.streamIndex = -1; // the index its message will have in `messages`
     /** @type {HTMLElement | null} bubble of the pending reply's user message */
@@ -138,7 +138,10 @@ export class ChatView {
         this.progress.show(msg);
         break;
       case "retrieved":
-        if (this.sync.pending?.reply === msg.reply) this.stream?.showRetrieved(msg);
+        if (this.sync.pending?.reply === msg.reply && this.stream) {
+          this.stream.showRetrieved(msg);
+          this.invalidate("stream");
+        }
         break;
       case "map":
         this.mapCards.update(msg);
@@ -260,9 +263,9 @@ export class ChatView {
         if (hadFocus) this.input.focus({ preventScroll: true });
       }
       this.list.replyEnded(
-        !pending && this.stream ? { stream: this.stream, index: this.streamIndex } : null,
+        !pending && this.stream ? { turn: this.stream, index: this.streamIndex } : null,
       );
-      this.stream = pending ? new StreamingReply() : null;
+      this.stream = pending ? new TurnView(true) : null;
       this.streamIndex = pending ? pending.base + (pending.user ? 1 : 0) : -1;
       this.pendingUser = pending?.user ? renderUser(pending.user) : null;
       this.invalidate("list");

@@ -71,3 +71,12 @@ test("visibleCode holds back a closing fence that is still arriving", () => {
   assert.equal(visibleCode("a = 1\nb", fence), "a = 1\nb");
   assert.equal(visibleCode("a = 1\n~~", fence), "a = 1\n~~");
 });
+
+test("the items of a loose list stay one block, as a whole-document render makes one list", () => {
+  const src = "Intro.\n\n1. first\n\n2. second\n\n- other\n\nEnd.\n";
+  const { splitter } = stableOffsets(src);
+  assert.equal(splitter.stable, src.indexOf("End."));
+  const early = new BlockSplitter();
+  early.advance(src.slice(0, src.indexOf("- other")));
+  assert.equal(early.stable, src.indexOf("1. first")); // "2. second" joined the list's block
+});

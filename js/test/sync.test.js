@@ -28,6 +28,7 @@ test("begin and deltas build the pending reply", () => {
     tool_plan: "",
     calls: [],
     citations: [],
+    spans: [],
   });
   assert.deepEqual(changes, ["reset", "append", "append"]);
   assert.deepEqual(sent, []);
@@ -136,4 +137,26 @@ test("citations arrive in deltas and snapshots, appended in order", () => {
   });
   sync.handle({ type: "delta", seq: 4, reply: "r", citations: [cite(2)] });
   assert.deepEqual(sync.pending.citations, [cite(0), cite(2)]);
+});
+
+test("the kernel's placed spans are kept, each paired with the citation it follows", () => {
+  const { sync } = setup();
+  const span = (start16) => ({ start: start16, end: start16 + 2, start16, end16: start16 + 2 });
+  sync.handle({ type: "begin", seq: 0, reply: "r", base: 0, user });
+  // A plan's citation, then (after the tool step, whose model call counts from 0 again) one of
+  // the answer: both arrive with `citation: 0`.
+  const deltas = [
+    { tool_plan: "Look up.", citations: [{ type: "PLAN" }], spans: [{ ...span(0), citation: 0 }] },
+    {
+      text: "Hi there",
+      citations: [{ type: "TEXT_CONTENT" }],
+      spans: [{ ...span(3), citation: 0 }],
+    },
+  ];
+  deltas.forEach((delta, i) => sync.handle({ type: "delta", seq: i + 1, reply: "r", ...delta }));
+  const paired = sync.pending.spans.map((s) => [s.start16, s.citation]);
+  assert.deepEqual(paired, [
+    [0, 0],
+    [3, 1],
+  ]);
 });

@@ -118,3 +118,24 @@ def test_embedding_shows_progress_and_a_rate_limit_wait_and_stop_stops(server, n
     ui.send("And in Paris?")
     ui.wait_settled(2)
     expect(ui.replies.last.locator(".co-retrieved-chip")).to_have_text("8 of 200 rows retrieved")
+
+
+def test_an_empty_corpus_is_a_notice_in_the_bubble_that_a_saved_chat_keeps(server, notebook):
+    # The notice part end to end: the kernel notes it in the turn (_co.notices), the bubble draws
+    # it (not as a warning), a saved file keeps it and a loaded chat draws it again.
+    key = f"os.environ[{API_KEY_ENV!r}]"
+    empty = f"chat = Chat(base_url=fake.url, api_key={key}, corpus=[])"
+    name = server.write_notebook("corpus-empty.ipynb", empty, "chat")
+    notebook.open(name).run_all()
+    ui = notebook.chat()
+    ui.send("Anything about Lima?")
+    ui.wait_settled(1)
+    reply = ui.replies.last
+    expect(reply.locator(".co-bubble > .co-notice-info")).to_contain_text("The corpus is empty")
+    expect(reply.locator(".co-warnings")).to_have_count(0)
+    notebook.run_cell(
+        f"chat.save('corpus-empty.chat.json')\n"
+        f"Chat.load('corpus-empty.chat.json', base_url=fake.url, api_key={key})"
+    )
+    loaded = notebook.page.locator(".co-widget").nth(1).locator(".co-assistant").last
+    expect(loaded.locator(".co-bubble > .co-notice-info")).to_contain_text("The corpus is empty")
