@@ -32,6 +32,7 @@ __all__ = [
     "DeltaMsg",
     "DroppedMsg",
     "EndMsg",
+    "HelloMsg",
     "KernelMsg",
     "ListKind",
     "MapMsg",
@@ -39,6 +40,7 @@ __all__ = [
     "MapStopMsg",
     "Partial",
     "ProgressMsg",
+    "ReadyMsg",
     "RejectedMsg",
     "RestoreMsg",
     "RetrievedItem",
@@ -253,6 +255,12 @@ class RetrievedMsg(TypedDict):
     items: list[RetrievedItem]
 
 
+class ReadyMsg(TypedDict):
+    """The kernel's answer to a view's ``hello``: a kernel is behind the view, it may take input."""
+
+    type: Literal["ready"]
+
+
 KernelMsg = (
     BeginMsg
     | DeltaMsg
@@ -266,6 +274,7 @@ KernelMsg = (
     | ProgressMsg
     | RetrievedMsg
     | MapMsg
+    | ReadyMsg
 )
 
 
@@ -354,6 +363,12 @@ class MapStopMsg(TypedDict):
     run: str
 
 
+class HelloMsg(TypedDict):
+    """A view rendered, or its kernel restarted: is a kernel there? (answered with ``ready``)"""
+
+    type: Literal["hello"]
+
+
 ViewMsg = (
     SendMsg
     | StopMsg
@@ -366,4 +381,5 @@ ViewMsg = (
     | ViewAssetMsg
     | SettingsMsg
     | MapStopMsg
+    | HelloMsg
 )
