@@ -7,7 +7,7 @@
 // scrolled up.
 import { demoteControls, RovingFocus } from "./keys.js";
 import { reconcile } from "./layout.js";
-import { renderMessage } from "./messages.js";
+import { renderMessage, stepCalls } from "./messages.js";
 
 // This close to the bottom counts as "at the bottom": auto-scroll resumes.
 const STICKY_PX = 32;
@@ -56,7 +56,7 @@ export class MessageList {
     const wanted = [];
     let complete = true;
     for (let i = shown - 1; i >= 0; i--) {
-      const el = this.messageElement(messages[i], i, deadline);
+      const el = this.messageElement(messages[i], i, deadline, stepCalls(messages, i));
       if (!el) {
         complete = false;
         break;
@@ -86,8 +86,9 @@ export class MessageList {
   // "unchanged"; a full snapshot brings new objects, whose JSON text is then compared (only
   // then: a long list renders without encoding every message).
   // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
-  /** @param {any} message @param {number} index @param {number} deadline */
-  messageElement(message, index, deadline) {
+  /** @param {any} message @param {number} index @param {number} deadline
+   *  @param {any[]} calls see renderMessage */
+  messageElement(message, index, deadline, calls) {
     const hit = this.cache.get(index);
     if (hit && hit.message === message) return hit.el;
     if (hit && JSON.stringify(hit.message) === JSON.stringify(message)) {
@@ -98,7 +99,7 @@ export class MessageList {
     // code, tables and math costs several ms): the frame stays short. One per frame at least.
     const start = performance.now();
     if (this.renderedInSlice && start + this.typicalMs > deadline) return null;
-    let el = renderMessage(message, index);
+    let el = renderMessage(message, index, calls);
     demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
     if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
     this.cache.set(index, { message, el });

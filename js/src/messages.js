@@ -26,14 +26,15 @@ function splitContent(content) {
   return parts;
 }
 
-/** @param {any} message a Cohere v2 message with "_co" metadata @param {number} index */
-export function renderMessage(message, index) {
+/** @param {any} message a Cohere v2 message with "_co" metadata @param {number} index
+ *  @param {any[]} [calls] the tool calls of this turn's earlier steps (see stepCalls) */
+export function renderMessage(message, index, calls = []) {
   const role = message?.role;
   const el =
     role === "user"
       ? renderUser(message)
       : role === "assistant"
-        ? renderAssistant(message)
+        ? renderAssistant(message, calls)
         : renderTool(message);
   el.dataset.index = String(index);
   return el;
@@ -60,8 +61,20 @@ export function renderUser(message) {
   return el;
 }
 
-/** @param {any} message */
-function renderAssistant(message) {
+// The tool calls (their cards' `_co.calls`) of the steps just before `messages[index]`, when
+// that message is a stopped or interrupted answer: its marker says how far the turn got.
+/** @param {any[]} messages @param {number} index @returns {any[]} */
+export function stepCalls(messages, index) {
+  const status = messages[index]?._co?.status;
+  if (status !== "stopped" && status !== "interrupted") return [];
+  const calls = [];
+  for (let i = index - 1; i >= 0 && messages[i]?._co?.step; i--)
+    if (messages[i].role === "assistant") calls.unshift(...(messages[i]._co.calls ?? []));
+  return calls;
+}
+
+/** @param {any} message @param {any[]} stepCalls */
+function renderAssistant(message, stepCalls) {
   const { text, thinking } = splitContent(message.content);
   const co = message._co ?? {};
   const bubble = h("div", { cls: "co-bubble" });
@@ -84,7 +97,7 @@ function renderAssistant(message) {
     citeInteractions(bubble);
   }
   if (co.status === "stopped" || co.status === "interrupted")
-    bubble.append(partialMarker(co.status, bubble.childElementCount === 0));
+    bubble.append(partialMarker(co.status, bubble.childElementCount === 0, stepCalls));
   if (co.error) bubble.append(errorBanner(co.error));
   // With Chat(corpus=...): what the turn retrieved, first in the bubble.
   if (co.retrieved) bubble.prepend(retrievedChip(co.retrieved));
@@ -155,11 +168,19 @@ function jsonArgs(args) {
   }
 }
 
-// `empty`: nothing of the reply arrived, so there is no partial reply to speak of.
-/** @param {string} status @param {boolean} empty */
-function partialMarker(status, empty) {
+// `empty`: nothing of the answer arrived, so there is no partial reply to speak of; but the
+// turn may have called tools first (`calls`, whose cards show above): then say how far it got.
+/** @param {string} status @param {boolean} empty @param {any[]} calls */
+function partialMarker(status, empty, calls) {
   const why = status === "stopped" ? "Stopped" : "Interrupted";
-  const text = empty ? `${why} before the reply began` : `${why} — the reply is partial`;
+  const n = calls.length;
+  const text = !empty
+    ? `${why} — the reply is partial`
+    : !n
+      ? `${why} before the reply began`
+      : calls.some((call) => call?.status === "stopped" || call?.status === "waiting")
+        ? `${why} during the tool calls, before the answer began`
+        : `${why} after ${n} tool call${n === 1 ? "" : "s"}, before the answer began`;
   return h("div", { cls: `co-marker co-marker-${status}${empty ? " co-marker-empty" : ""}`, text });
 }
 

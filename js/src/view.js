@@ -13,6 +13,7 @@ import { focusNotebook, isHostChord, markFocused, passHostChords } from "./keys.
 import { HeaderControls } from "./header.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
 import { MessageList } from "./list.js";
+import { openLightbox } from "./lightbox.js";
 import { isWarm, warmUp } from "./markdown.js";
 import { toggleConfidence } from "./logprobs.js";
 import { MapCards } from "./map-card.js";
@@ -68,6 +69,7 @@ export class ChatView {
       (kind) => this.onReplyChange(kind),
     );
     this.attachments = new Attachments();
+    this.attachments.onRefused = (text) => this.notices.showError(text);
     this.controls = new HeaderControls((settings) => this.post({ type: "settings", ...settings }));
     const ui = buildLayout(this.notices, this.attachments, this.controls);
     this.attachments.enable(this.acceptsImages());
@@ -399,6 +401,9 @@ export class ChatView {
       case "jump":
         this.list.jump();
         break;
+      case "enlarge":
+        openLightbox(/** @type {HTMLImageElement} */ (btn.querySelector("img")), this.root);
+        return;
       case "map-stop":
         btn.disabled = true;
         this.post({ type: "map_stop", run: btn.dataset.run ?? "" });
@@ -427,6 +432,7 @@ export class ChatView {
     if (isHostChord(event)) return;
     event.stopPropagation();
     const target = /** @type {HTMLElement} */ (event.target);
+    if (target.closest("dialog")) return; // the lightbox: the browser's Esc closes it
     const msgEl = /** @type {HTMLElement} */ (target.closest(".co-msg"));
     const inEditor = target.classList.contains("co-edit-input");
     const inInput = target === this.input;
