@@ -14,6 +14,7 @@ import { HeaderControls } from "./header.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
 import { MessageList } from "./list.js";
 import { openLightbox } from "./lightbox.js";
+import { fitPlaceholder } from "./placeholder.js";
 import { isWarm, warmUp } from "./markdown.js";
 import { toggleConfidence } from "./logprobs.js";
 import { MapCards } from "./map-card.js";
@@ -82,7 +83,11 @@ export class ChatView {
     this.mapCards = new MapCards(); // chat.map progress, above the notices and the composer
     ui.root.insertBefore(this.mapCards.el, this.notices.el);
     // The view may be built before the notebook attaches it; once it gets a size, show the end.
-    this.resizeObserver = new ResizeObserver(() => this.list.followBottom());
+    this.placeholderName = "";
+    this.resizeObserver = new ResizeObserver(() => {
+      this.list.followBottom();
+      fitPlaceholder(this.input, this.placeholderName);
+    });
     this.wire(el);
     // Disabled until the kernel answers (see connect): never enabled but dead.
     this.setConnection("connecting");
@@ -237,6 +242,7 @@ export class ChatView {
       this.controls.setDraft(this.input.value.length);
     });
     this.resizeObserver.observe(this.list.el);
+    this.resizeObserver.observe(this.input);
     el.append(this.root);
   }
 
@@ -262,8 +268,9 @@ export class ChatView {
     const name = this.model.get("model") || "Cohere";
     this.title.textContent = this.model.get("title") || name;
     this.title.title = name;
-    // Short, so it fits one line at 300 px; the keys are in the input's aria-description.
-    this.input.placeholder = `Message ${name}`;
+    // The chat's title or model, if it fits one line; the keys are in the aria-description.
+    this.placeholderName = this.model.get("title") || name;
+    fitPlaceholder(this.input, this.placeholderName);
     this.controls.render(this.model.get("_models") ?? [], name, this.model.get("_header") ?? {});
   }
 
