@@ -101,7 +101,10 @@ def test_a_dropped_document_is_refused_out_loud_and_the_draft_stays(page, name, 
 def test_a_model_without_images_refuses_a_dropped_image_out_loud(page):
     setup(page, _accepts_images=False)
     assert page.evaluate(DROP, ["cat.png", "image/png"]) is True
-    expect(page.locator(".co-composer-error")).to_contain_text("this chat's model takes no images")
+    expect(page.locator(".co-composer-error")).to_contain_text(
+        "Not attached: cat.png. The composer takes PNG, JPEG, GIF or WebP images, and this "
+        "chat's model takes none."
+    )
 
 
 def test_a_thumbnail_opens_larger_and_esc_closes_it(page):

@@ -185,12 +185,11 @@ function isRaster(file) {
 /** @param {File[]} files @param {boolean} enabled */
 function refusal(files, enabled) {
   const names = files.map((file) => file.name || "the file").join(", ");
-  const what = enabled
-    ? "the composer takes PNG, JPEG, GIF or WebP images only"
-    : "this chat's model takes no images";
+  const model = enabled ? "" : ", and this chat's model takes none";
   return (
-    `Not attached: ${names} (${what}). To chat about documents, pass their text to the chat ` +
-    "in Python: Chat(documents=[...]) for a few, Chat(corpus=...) for many."
+    `Not attached: ${names}. The composer takes PNG, JPEG, GIF or WebP images${model}. ` +
+    "To chat about documents, pass their text to the chat in Python: " +
+    "Chat(documents=[...]) for a few, Chat(corpus=...) for many."
   );
 }
 
