@@ -77,7 +77,7 @@ def staged_run(url: str, coalesce: bool) -> tuple[int, str]:
     with coalescer if coalesce else contextlib.nullcontext():
         for event in client.chat_stream(build_chat_body(MODEL, MESSAGES, None, {})):
             events += 1
-            piece = reply._feed(event)
+            piece = reply._state.feed(event)
             if coalesce and piece is not None:
                 coalescer.add(*piece)
     client.close()

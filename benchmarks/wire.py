@@ -14,6 +14,11 @@ Budget (issue 16): every byte of a turn, its commit included, <= 1.3x the reply'
 
     python benchmarks/wire.py [--deltas 4000] [--delay 0.0]
 
+3. The shared copy (``Chat(shared_copy=True)``, the default): the static HTML that a notebook
+   saved without widget state shows. It is not a comm message but a display update on iopub,
+   sent once per committed turn; reported on its own, bounded by ``MAX_SHARED_COPY``, not
+   counted in the turn's budget above (``shared_copy=False`` sends none).
+
 ``--delay`` paces the long stream (seconds between events) to see a slower, real-time stream.
 """
 
@@ -28,11 +33,13 @@ from typing import Any
 
 import anywidget
 import traitlets
+from jupyter_client.session import json_packer
 
 from co_widget import Chat
 from co_widget._client import CohereClient
 from co_widget._events import ContentDelta
 from co_widget._params import build_chat_body
+from co_widget._shared_copy import MAX_SHARED_COPY, shared_copy_html
 from co_widget.testing import FakeCohere, Stream, text_events
 from tests.support.comm_recorder import RecordedMessage, RecordingComm, recording_comms
 
@@ -216,6 +223,61 @@ def print_short_turns(fake: FakeCohere) -> bool:
     return all(verdicts)
 
 
+def recorded_copy(chat: Chat) -> list[int]:
+    """Show ``chat``'s shared copy into a recorder: the bytes of each display message it sends,
+    sized like the comms (the JSON of its content: data, metadata, display id)."""
+    sizes: list[int] = []
+    copy = chat._shared_copy
+    assert copy is not None
+
+    def publish(data: dict[str, Any], display_id: str, update: bool) -> None:
+        content = {"data": data, "metadata": {}, "transient": {"display_id": display_id}}
+        sizes.append(len(json_packer(content)))
+
+    copy.publish = publish
+    copy.display()
+    return sizes
+
+
+def print_shared_copy(fake: FakeCohere, stream: Stream) -> bool:
+    print(
+        "\n3. The shared copy: one display update per committed turn, on iopub, apart from the "
+        "turn's comm bytes above."
+    )
+    print(
+        f"{'before the turn':<27} {'updates':>8} {'bytes':>9} {'bound':>9} {'render':>8}   "
+        f"{'whole history':>13}"
+    )
+    verdicts = []
+    cases = [(f"{p:,} messages, short reply", p, "Hello there.") for p in PRIORS]
+    cases.append(("2,000 messages, long reply", 2000, stream))
+    for label, prior, reply in cases:
+        with recording_comms():
+            chat = Chat(base_url=fake.url)
+            chat.history = prior_history(prior)
+            sizes = recorded_copy(chat)
+            mark = len(sizes)
+            fake.add(reply)
+            chat.send("hi").result()
+            turn = sizes[mark:]
+            bound = MAX_SHARED_COPY + 512  # the HTML, plus its JSON escaping and envelope
+            title = chat.title or chat.model
+            started = time.perf_counter()
+            shared_copy_html(chat.messages, title)
+            render = time.perf_counter() - started
+            # The reference: the same HTML of the whole conversation, with no bound.
+            page = shared_copy_html(chat.messages, title, 1 << 40)
+            envelope = {"metadata": {}, "transient": {"display_id": "co-shared-copy-" + "0" * 32}}
+            whole = len(json_packer({"data": {"text/html": page}, **envelope}))
+            print(
+                f"{label:<27} {len(turn):>8} {sum(turn):>9,} {bound:>9,} "
+                f"{render * 1000:>6.2f}ms   {whole:>13,}"
+            )
+            verdicts.append(len(turn) == 1 and sum(turn) <= bound)
+            chat.close()
+    return all(verdicts)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deltas", type=int, default=4000, help="text deltas in the reply")
@@ -227,11 +289,12 @@ def main() -> int:
     with FakeCohere() as fake:
         long_ok = print_long_reply(fake, stream)
         short_ok = print_short_turns(fake)
-    verdict = "PASS" if long_ok and short_ok else "FAIL"
+        copy_ok = print_shared_copy(fake, stream)
+    verdict = "PASS" if long_ok and short_ok and copy_ok else "FAIL"
     print(
         f"{verdict}: every turn's bytes, commit included, <= {BUDGET}x the reply's own bytes "
         f"+ {ALLOWANCE:,} with {', '.join(f'{p:,}' for p in PRIORS)} prior messages and after "
-        "a turn with documents"
+        "a turn with documents; the shared copy: one bounded update per turn"
     )
     return 0 if verdict == "PASS" else 1
 

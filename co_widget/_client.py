@@ -31,6 +31,7 @@ import math
 import os
 import re
 import warnings
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,6 +99,9 @@ class CohereClient:
         adapter = TrackingAdapter(pool_maxsize=pool_size)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        # A finished stream leaves its connection in the pool for the next turn: a client that
+        # is dropped without close() closes them when it is collected, not the GC one by one.
+        weakref.finalize(self, self._session.close)
 
     def __repr__(self) -> str:
         return (

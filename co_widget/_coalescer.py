@@ -118,6 +118,7 @@ class DeltaCoalescer:
                     thinking="".join(sent["thinking"]),
                     tool_plan="".join(sent["tool_plan"]),
                     citations=list(sent["citations"]),
+                    spans=list(sent["spans"]),
                 )
             )
 

@@ -26,10 +26,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._boundary import forward_compatible, is_count, parse_json_text
+from ._boundary import forward_compatible, parse_json_text
 from ._files import replace_atomically
 from ._messages import MESSAGE_KEYS, validate_messages
 from ._params import validate_params
+from ._parts import record_problem
 
 __all__ = [
     "FILE_FORMAT",
@@ -48,7 +49,6 @@ __all__ = [
 FILE_FORMAT = "co_widget.chat"
 FILE_VERSION = 1
 _FILE_KEYS = {"format", "version", "model", "system", "params", "messages"}
-_STATUSES = ("complete", "stopped", "interrupted", "error")
 
 Message = dict[str, Any]
 
@@ -185,75 +185,10 @@ def validate_history(messages: Any) -> list[Message]:
     usage totals and the transcript read. Unknown ``_co`` fields are kept (newer versions)."""
     checked = validate_messages(messages)
     for i, message in enumerate(checked):
-        problem = _metadata_problem(message.get("_co", {}))
+        problem = record_problem(message.get("_co", {}))
         if problem:
             raise ValueError(f"messages[{i}]['_co'] (co_widget's metadata): {problem}")
     return checked
-
-
-def _metadata_problem(meta: Any) -> str | None:
-    if not isinstance(meta, dict):
-        return "must be a dict."
-    if meta.get("status", "complete") not in _STATUSES:
-        return f"'status' must be one of {_STATUSES}."
-    if not isinstance(meta.get("finish_reason") or "", str):
-        return "'finish_reason' must be a string or null."
-    usage = meta.get("usage") or {}
-    if not isinstance(usage, dict) or not all(
-        # A group of counts, or a count of its own (Cohere's ``cached_tokens``).
-        is_count(group)
-        or (isinstance(group or {}, dict) and all(map(is_count, (group or {}).values())))
-        for group in usage.values()
-    ):
-        return "'usage' must map groups to token counts, like Cohere's usage record."
-    error = meta.get("error") or {}
-    if not isinstance(error, dict) or not all(
-        isinstance(error.get(key) or "", str) for key in ("type", "message", "hint", "request_id")
-    ):
-        return "'error' must be an object with string 'type', 'message', 'hint', 'request_id'."
-    warnings_ = meta.get("warnings") or []
-    if not isinstance(warnings_, list) or not all(isinstance(w, str) for w in warnings_):
-        return "'warnings' must be a list of strings."
-    return _records_problem(meta)
-
-
-# The fields of a tool call's card (``_co.calls``) that the views and the transcript read.
-_CARD_TEXTS = ("id", "name", "status")
-_CARD_OPTIONAL_TEXTS = ("error", "result")
-
-
-def _records_problem(meta: dict[str, Any]) -> str | None:
-    """The records the widget adds to a turn: cards of tool calls, documents, cited tools."""
-    calls = meta.get("calls", [])
-    if not isinstance(calls, list):
-        return "'calls' must be a list of tool call cards."
-    for j, card in enumerate(calls):
-        if not isinstance(card, dict) or not all(
-            isinstance(card.get(key), str) for key in _CARD_TEXTS
-        ):
-            return f"'calls'[{j}] must be a card with string 'id', 'name' and 'status'."
-        if not all(isinstance(card.get(key) or "", str) for key in _CARD_OPTIONAL_TEXTS):
-            return f"'calls'[{j}]: 'error' and 'result' must be strings or null."
-        duration = card.get("duration")
-        if duration is not None and (
-            isinstance(duration, bool) or not isinstance(duration, (int, float))
-        ):
-            return f"'calls'[{j}]['duration'] must be a number or null."
-    documents = meta.get("documents", [])
-    if not isinstance(documents, list) or not all(
-        isinstance(d, dict) and isinstance(d.get("id", ""), str) and isinstance(d.get("data"), dict)
-        for d in documents
-    ):
-        return "'documents' must be a list of {'id': str, 'data': {...}} documents."
-    tools = meta.get("tools", {})
-    if not isinstance(tools, dict) or not all(isinstance(t, dict) for t in tools.values()):
-        return "'tools' must map source ids to {'name', 'arguments'} objects."
-    for key in ("step",):
-        if not isinstance(meta.get(key, False), bool):
-            return f"{key!r} must be true or false."
-    if not isinstance(meta.get("format") or "", str):
-        return "'format' must be a string."
-    return None
 
 
 def write_chat_file(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:

@@ -78,16 +78,16 @@ class ChatRetrieval:
             corpus = corpus.with_sources(turn_sources)
 
         def step(turn: Any) -> CohereError | None:
-            reply = turn.reply
+            state = turn.state
             if not len(corpus):
-                reply._note(EMPTY_CORPUS)
+                state.note(EMPTY_CORPUS)
                 return None
             query = retrieval_query(turn.body["messages"], self.options.turns)
             if not query:
-                reply._note(NO_QUESTION)
+                state.note(NO_QUESTION)
                 return None
             cancel = threading.Event()
-            reply._attach(_Canceller(cancel))  # the real stream replaces it afterwards
+            state.attach(_Canceller(cancel))  # the real stream replaces it afterwards
             progress = _ProgressBar(self._publish)
             try:
                 retrieval = self.retriever.retrieve(query, corpus, cancel, progress)
@@ -99,7 +99,7 @@ class ChatRetrieval:
                 return None  # stopped: the reply ends "stopped" when its stream is attached
             documents: list[Document] = turn.body.get("documents", [])
             turn.body = {**turn.body, "documents": merge_documents(documents, retrieval.documents)}
-            reply._retrieved = retrieval
+            state.retrieval = retrieval
             self._publish({"type": "retrieved", "reply": turn.rid, **retrieval.metadata()})
             return None
 

@@ -20,6 +20,7 @@ import io
 from typing import Any
 
 from ._images import decode_data_url, pillow
+from ._parts import with_record, without_record_keys
 
 __all__ = ["INLINE_BYTES", "THUMBNAIL_BYTES", "ImageStore", "thumbnail"]
 
@@ -80,9 +81,7 @@ class ImageStore:
             self._full[key] = url
             block["image_url"]["url"] = thumbnail(url)
             ids[str(j)] = key
-        if ids:
-            message["_co"] = {**(message.get("_co") or {}), "images": ids}
-        return message
+        return with_record(message, {"images": ids}) if ids else message
 
     def full(self, messages: list[Message]) -> list[Message]:
         """A deep copy of ``messages`` with the full images swapped back in (and the image ids
@@ -97,9 +96,7 @@ class ImageStore:
                 full = self._full.get(key)
                 if full is not None:
                     message["content"][int(j)]["image_url"]["url"] = full
-            del co["images"]
-            if not co:
-                del message["_co"]
+            without_record_keys(message, "images")
         return result
 
     def keep_only(self, messages: list[Message]) -> None:

@@ -23,6 +23,7 @@ import json
 from typing import Any
 
 from ._image_store import ImageStore
+from ._parts import spans_of, with_record
 
 __all__ = ["SOURCE_BYTES", "KernelStore"]
 
@@ -56,6 +57,7 @@ class KernelStore:
                 del co["attached"]
             if co.get("sources") in self._kept:
                 message["citations"] = copy.deepcopy(self._kept[co.pop("sources")])
+            co.pop("spans", None)  # the views' own: a saved file keeps Cohere's offsets only
             if not co:
                 del message["_co"]
         return result
@@ -77,18 +79,19 @@ class KernelStore:
         documents = co.get("documents") if isinstance(co, dict) else None
         if message.get("role") == "user" and isinstance(documents, list) and documents:
             key = self._keep(documents)
-            co = {k: v for k, v in co.items() if k != "documents"}  # type: ignore[union-attr]
-            return {**message, "_co": {**co, "attached": {"documents": len(documents), "key": key}}}
+            slim = {**message, "_co": {k: v for k, v in co.items() if k != "documents"}}  # type: ignore[union-attr]
+            return with_record(slim, {"attached": {"documents": len(documents), "key": key}})
         citations = message.get("citations")
-        if message.get("role") == "assistant" and isinstance(citations, list):
+        if message.get("role") == "assistant" and isinstance(citations, list) and citations:
+            record: dict[str, Any] = {}
+            if not isinstance(co, dict) or "spans" not in co:
+                # Placed once, here, for the views: a loaded file without them gets them too.
+                record["spans"] = spans_of(message)
             bounded = [_bounded_citation(citation) for citation in citations]
             if bounded != citations:
-                meta = co if isinstance(co, dict) else {}
-                return {
-                    **message,
-                    "citations": bounded,
-                    "_co": {**meta, "sources": self._keep(citations)},
-                }
+                record["sources"] = self._keep(citations)
+            if record:
+                return with_record({**message, "citations": bounded}, record)
         return message
 
     def _keep(self, value: Any) -> str:

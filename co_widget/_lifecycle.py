@@ -11,9 +11,11 @@ The life of a reply:
    request body are built first, so a bad argument raises before anything changes. Then the turn
    becomes active, ``status`` turns "streaming", ``begin`` goes out and the worker starts. If any
    of that fails, the chat is put back as it was.
-2. **stream** (worker thread): events from the client feed the :class:`Reply`; visible text goes
-   through the turn's coalescer as numbered ``delta`` messages.
-3. **settle**: the reply's final status is fixed once (first settle wins).
+2. **stream** (worker thread): the turn's :class:`~co_widget._engine.Engine` runs the model
+   calls and tool calls and yields typed events; the runner consumes them: appended pieces go
+   through the turn's coalescer as numbered ``delta`` messages, patched tool cards as ``tool``
+   messages.
+3. **settle**: the turn's final status is fixed once (first settle wins).
 4. **commit** (under the lock): the finished turn joins ``messages``, ``status`` turns "idle",
    ``end`` goes out.
 5. **release**: ``wait()``/``result()``/``await`` wake, and see the turn in ``chat.history``.
@@ -30,11 +32,12 @@ sends its delta under the chat's lock). Never take a coalescer's lock while hold
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._boundary import error_text
@@ -42,10 +45,13 @@ from ._client import CohereClient
 from ._coalescer import DeltaCoalescer
 from ._commits import commit_fields
 from ._conversation import validate_history
+from ._engine import Ended, Engine, PartAppended, PartPatched
 from ._errors import ChatBusyError, CohereError
+from ._parts import error_record, with_record
 from ._protocol import Partial
 from ._reply import Reply
 from ._tool_turn import ToolTurn
+from ._turn_state import TurnState
 
 __all__ = ["STOP_GRACE", "ReplyRunner", "Turn"]
 
@@ -54,7 +60,7 @@ Messages = list[dict[str, Any]]
 # How long a stopped reply may take to end on its own before the runner ends it (the client
 # normally ends a cancelled stream within a few milliseconds).
 STOP_GRACE = 0.3
-_NO_PARTIAL = Partial(text="", thinking="", tool_plan="", citations=[])
+_NO_PARTIAL = Partial(text="", thinking="", tool_plan="", citations=[], spans=[])
 
 
 class Host(Protocol):
@@ -76,13 +82,23 @@ class Turn:
     rid: int  # the reply's number in this chat: the views match deltas to it
     base: Messages  # the messages kept before the exchange (a prefix of messages)
     user: dict[str, Any] | None  # the new user message; None when regenerating
-    body: dict[str, Any]  # the request
     coalescer: DeltaCoalescer
-    reply: Reply = field(default_factory=Reply)
+    reply: Reply
+    engine: Engine  # the turn's loop: its events are consumed by the runner
     finished: bool = False  # committed (guarded by the chat's lock)
-    tools: ToolTurn | None = None  # the tool loop, when the chat has Python tools
-    # Runs in the worker before the first model call (retrieval: it may set body's documents).
-    prepare: Callable[[Turn], CohereError | None] | None = None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The request (retrieval may add documents to it before the first model call)."""
+        return self.engine.body
+
+    @body.setter
+    def body(self, body: dict[str, Any]) -> None:
+        self.engine.body = body
+
+    @property
+    def state(self) -> TurnState:
+        return self.engine.state
 
 
 class ReplyRunner:
@@ -109,12 +125,13 @@ class ReplyRunner:
         user: dict[str, Any] | None,
         build_body: Callable[[Messages], dict[str, Any]],
         reply: Reply | None = None,
-        tools: Callable[[Reply, Callable[[dict[str, Any]], None]], ToolTurn] | None = None,
+        tools: Callable[[TurnState], ToolTurn] | None = None,
         prepare: Callable[[Turn], CohereError | None] | None = None,
     ) -> Reply:
         """Start a reply to ``base_of(messages) + [user]``; return its Reply at once (``reply``,
-        if given: one made with the request's response_format). ``tools(reply, send_card)``
-        makes the turn's tool loop, when the chat has Python tools."""
+        if given: one made with the request's response_format). ``tools(state)`` makes the
+        turn's tool calls, when the chat has Python tools; ``prepare(turn)`` runs in the worker
+        before the first model call."""
         with self.lock:
             self.check_idle()
             base = base_of(self.host.messages)
@@ -122,10 +139,13 @@ class ReplyRunner:
             body = build_body(asked)
             rid = next(self._reply_ids)
             coalescer = DeltaCoalescer(self._delta_sender(rid))
-            turn = Turn(rid, base, user, body, coalescer, reply or Reply(), prepare=prepare)
-            turn.reply._set_history(asked)  # its tool calls name the tool results cited
-            if tools is not None:
-                turn.tools = tools(turn.reply, self._card_sender(rid))
+            reply = reply or Reply()
+            state = reply._state
+            state.set_history(asked)  # its tool calls name the tool results cited
+            engine = Engine(self.client, state, body, tools(state) if tools else None)
+            turn = Turn(rid, base, user, coalescer, reply, engine)
+            if prepare is not None:
+                engine.prepare = functools.partial(prepare, turn)
             try:
                 self.active = turn
                 self._seq = 0
@@ -143,44 +163,26 @@ class ReplyRunner:
     # --- 2. stream ------------------------------------------------------------------------------
 
     def _run(self, turn: Turn) -> None:
-        """The worker thread."""
+        """The worker thread: consume the engine's events."""
         error: CohereError | None = None
         try:
             with turn.coalescer:
-                error = self._stream(turn)
+                error = self._consume(turn)
         except BaseException as exc:  # a bug, or RecursionError/MemoryError: never a stuck chat
             error = _unexpected(exc)
         finally:
             self._finish(turn, error)
 
-    def _stream(self, turn: Turn) -> CohereError | None:
-        if turn.prepare is not None:
-            error = turn.prepare(turn)
-            if error is not None:
-                return error
-        if turn.tools is not None:
-            return turn.tools.run(turn, self._stream_body)
-        return self._stream_body(turn, turn.body)
-
-    def _stream_body(
-        self, turn: Turn, body: dict[str, Any], on_event: Callable[[Any], None] | None = None
-    ) -> CohereError | None:
-        """Stream one model call into the Reply and the coalescer; return the error that
-        ended it (errors belong to the turn, where the user sees them, not to a thread).
-        ``on_event`` also sees every event (the tool cards follow the streaming calls)."""
-        try:
-            stream = self.client.chat_stream(body)
-            turn.reply._attach(stream)
-            add = turn.coalescer.add
-            feed = turn.reply._feed
-            for event in stream:
-                piece = feed(event)
-                if piece is not None:
-                    add(*piece)
-                if on_event is not None:
-                    on_event(event)
-        except CohereError as error:
-            return error
+    def _consume(self, turn: Turn) -> CohereError | None:
+        add = turn.coalescer.add
+        for event in turn.engine.events():
+            if type(event) is PartAppended:
+                add(*event)  # once per delta: the fastest call
+            elif type(event) is PartPatched:
+                self._send_card(turn.rid, event.card)
+            elif type(event) is Ended:
+                return event.error
+            # StepArchived: nothing to send; the commit brings the step to the views.
         return None
 
     def cancel(self) -> Reply | None:
@@ -205,16 +207,17 @@ class ReplyRunner:
             turn.finished = True
         try:
             turn.coalescer.close()  # the coalescer's lock, before the chat's: see the lock order
-            turn.reply._settle(error)
-            message = {**turn.reply.message, "_co": turn.reply._metadata()}
-            steps = turn.tools.transcript() if turn.tools is not None else []
+            turn.state.settle(error)
+            message = with_record(turn.state.message, turn.state.metadata())
+            tools = turn.engine.tools
+            steps = tools.transcript() if tools is not None else []
             # The turn's own checks: what it adds must pass the chat's validator, or the next
             # send and every save would fail. Then it is committed as an error instead.
             added = validate_history([*steps, message])
         except Exception as exc:
             failure = _unexpected(exc)
-            turn.reply._settle(failure, force=True)
-            added = [{"role": "assistant", "content": "", "_co": _error_metadata(failure)}]
+            turn.state.settle(failure, force=True)
+            added = [{"role": "assistant", "content": "", "_co": error_record(failure.to_dict())}]
         messages = [*turn.base, *([turn.user] if turn.user else []), *added]
         try:
             with self.lock:
@@ -280,14 +283,11 @@ class ReplyRunner:
 
         return send_delta
 
-    def _card_sender(self, rid: int) -> Callable[[dict[str, Any]], None]:
-        def send_card(card: dict[str, Any]) -> None:
-            with self.lock:
-                turn = self.active
-                if turn is not None and turn.rid == rid:  # never after the turn's end
-                    self._publish("tool", reply=rid, call=card)
-
-        return send_card
+    def _send_card(self, rid: int, card: dict[str, Any]) -> None:
+        with self.lock:
+            turn = self.active
+            if turn is not None and turn.rid == rid:  # never after the turn's end
+                self._publish("tool", reply=rid, call=card)
 
     def answer_snapshot(self, full: bool = False) -> None:
         """Answer a view that opened mid-stream or saw a gap; ``full``: its model missed a
@@ -318,7 +318,8 @@ class ReplyRunner:
                     **conversation,
                 )
             elif current is turn:
-                calls = turn.tools.cards() if turn.tools is not None else []
+                tools = turn.engine.tools
+                calls = tools.cards() if tools is not None else []
                 self._publish(
                     "snapshot",
                     reply=turn.rid,
@@ -336,14 +337,3 @@ def _unexpected(exc: BaseException) -> CohereError:
         f"Streaming failed: {error_text(exc)}",
         hint="This is a co_widget bug or a hostile server; the chat is still usable.",
     )
-
-
-def _error_metadata(error: CohereError) -> dict[str, Any]:
-    """The ``_co`` record of a turn whose own message could not be built."""
-    return {
-        "status": "error",
-        "finish_reason": None,
-        "usage": None,
-        "error": error.to_dict(),
-        "warnings": [],
-    }

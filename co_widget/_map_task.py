@@ -183,22 +183,23 @@ def _ask(
 ) -> tuple[Reply, CohereError | None]:
     """One attempt: the reply built from the stream's events, and what ended it badly."""
     reply = Reply()
+    turn = reply._state
     error: CohereError | None = None
     stream = client.chat_stream(body)
-    reply._attach(stream)
+    turn.attach(stream)
     with _runs_lock:
         state.replies.add(reply)
     try:
         if state.stop.is_set():
             reply.cancel()
         for event in stream:
-            reply._feed(event)
+            turn.feed(event)
     except CohereError as exc:
         error = exc
     finally:
         with _runs_lock:
             state.replies.discard(reply)
-    reply._settle(error)
+    turn.settle(error)
     reply._release()
     return reply, reply.error
 

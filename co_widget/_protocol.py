@@ -23,6 +23,8 @@ from typing import Any, Literal, TypedDict, get_args
 
 from typing_extensions import NotRequired
 
+from ._parts import ChatMessage, PlacedSpan
+
 __all__ = [
     "LIST_KINDS",
     "STREAM_KINDS",
@@ -59,10 +61,10 @@ StreamKind = Literal["text", "thinking", "tool_plan"]
 STREAM_KINDS: tuple[StreamKind, ...] = get_args(StreamKind)
 # The kinds of streamed objects a delta carries as a list of the new ones: Cohere's citation
 # objects, sent as they arrive so the view highlights a span once its text and citation are in.
-ListKind = Literal["citations"]
+ListKind = Literal["citations", "spans"]
 LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
 
-Message = dict[str, Any]  # a Cohere v2 message, possibly with the widget's "_co" metadata
+Message = ChatMessage  # a Cohere v2 message, possibly with the widget's "_co" record
 
 
 class Partial(TypedDict):
@@ -72,6 +74,7 @@ class Partial(TypedDict):
     thinking: str
     tool_plan: str
     citations: list[dict[str, Any]]
+    spans: list[PlacedSpan]  # the citations placed by the kernel (``_parts.PlacedSpan``)
 
 
 # --- kernel -> view ------------------------------------------------------------------------------
@@ -98,6 +101,7 @@ class DeltaMsg(TypedDict):
     thinking: NotRequired[str]
     tool_plan: NotRequired[str]
     citations: NotRequired[list[dict[str, Any]]]  # Cohere citation objects, in arrival order
+    spans: NotRequired[list[PlacedSpan]]  # each new citation placed on the text (both units)
 
 
 class CommitMsg(TypedDict):

@@ -2,7 +2,8 @@
 
 :class:`ReplyContent` keeps the content blocks, the tool plan, the tool calls, the citations and
 the warnings of one model call, and turns them into a Cohere v2 assistant message. It is not
-thread-safe on its own: the :class:`~co_widget._reply.Reply` that owns it guards it with its lock.
+thread-safe on its own: the :class:`~co_widget._turn_state.TurnState` that owns it guards it
+with its lock.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ._events import (
     UnknownEvent,
 )
 from ._json_values import lone_surrogate, repair_surrogates
+from ._parts import PlacedSpan, place_citation
 
 __all__ = ["MAX_WARNINGS", "ReplyContent", "Warnings", "repaired"]
 
@@ -210,6 +212,12 @@ class ReplyContent:
         if self.citations:
             message["citations"] = copy.deepcopy(self.citations)
         return message
+
+    def placed(self, index: int) -> PlacedSpan:
+        """Citation ``index`` placed on the text that has arrived (see ``_parts``)."""
+        blocks = [(i, block.kind, "".join(block.parts)) for i, block in sorted(self.blocks.items())]
+        plan = "".join(self.tool_plan.parts)
+        return place_citation(self.citations[index], index, blocks, plan)
 
     def has_output(self) -> bool:
         return bool(self.tool_plan.parts or self.tool_calls or self.citations) or any(

@@ -2,8 +2,11 @@
 
 It knows nothing of HTTP or widgets. :meth:`ToolLoop.run` takes ``stream_step(messages)``, which
 streams one model call for ``messages`` and returns a :class:`StepOutcome`, and returns the
-messages the loop added (assistant turns and tool messages, ready for the history). So the reply
-lifecycle plugs it in with one function, and tests drive it with FakeCohere or a plain list.
+messages the loop added (assistant turns and tool messages, ready for the history); tests drive
+it with FakeCohere or a plain list. The turn's engine (``_engine``) owns the loop instead and uses
+its steps one by one: :meth:`ToolLoop.after_step` (archive a model call's message, make the
+records of its calls), :meth:`ToolLoop.start_calls`, and the ``on_update`` snapshots, which it
+drains from a queue while the calls run.
 
 Threads: the loop runs in the reply's worker thread; each tool call runs in a daemon thread of
 its own (parallel calls run concurrently, and never on the kernel's main thread). A call goes
@@ -75,6 +78,7 @@ class ToolCallRecord:
     # why its arguments were refused (then it never runs).
     _content: list[dict[str, Any]] | None = dataclasses.field(default=None, repr=False)
     _refused: str | None = dataclasses.field(default=None, repr=False)
+    _raw: str | None = dataclasses.field(default=None, repr=False)  # the model's JSON text
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary for the views and the saved notebook (no Python objects); the
@@ -176,6 +180,11 @@ class ToolLoop:
         """True when calls wait for the widget's Approve/Deny (``approve=True``)."""
         return self._approve is True
 
+    @property
+    def stopping(self) -> bool:
+        """True once stop() was called."""
+        return self._stop.is_set()
+
     def asking(self) -> list[str]:
         """The names of the calls waiting for the widget's answer at this moment."""
         with self._lock:  # an answered call no longer waits, even before its worker wakes
@@ -223,32 +232,40 @@ class ToolLoop:
         """
         for step in range(self._max_steps):
             outcome = stream_step([*messages, *self.transcript()])
-            message = outcome.message
-            calls = (message or {}).get("tool_calls") or []
-            if message is None or not calls:
-                return LoopEnd(message)
-            going = outcome.ok and not self._stop.is_set()
-            if going and self._hands_back(calls):
-                # Raw dict tools are the user's to run: the reply ends at TOOL_CALL as before.
-                return LoopEnd(message, handed_back=True)
-            # Stopped or broken after some calls were complete: they are never run, but each
-            # still gets its tool message, or the next request would be rejected.
-            records = [self._add_record(call, step) for call in calls]
-            if not going:
-                for record in records:
-                    if self._stop.is_set():
-                        self._finish(record, "stopped")
-                    else:
-                        self._finish(record, "error", error=BROKEN_TEXT)
-            with self._lock:
-                self._steps.append(copy.deepcopy(message))
-            self._on_archive(message)
-            if not going:
-                return LoopEnd(None)
-            self._run_calls(records, calls)
+            end, records = self.after_step(outcome, step)
+            if end is not None:
+                return end
+            self.wait_calls(self.start_calls(records))
             if self._stop.is_set():
                 return LoopEnd(None)
         return LoopEnd(None, capped=True)
+
+    def after_step(
+        self, outcome: StepOutcome, step: int
+    ) -> tuple[LoopEnd | None, list[ToolCallRecord]]:
+        """What model call ``step`` asked for: ``(end, [])`` when the loop ends here, else
+        ``(None, records)`` of the calls to run (their message archived: ``on_archive``)."""
+        message = outcome.message
+        calls = (message or {}).get("tool_calls") or []
+        if message is None or not calls:
+            return LoopEnd(message), []
+        going = outcome.ok and not self._stop.is_set()
+        if going and self._hands_back(calls):
+            # Raw dict tools are the user's to run: the reply ends at TOOL_CALL as before.
+            return LoopEnd(message, handed_back=True), []
+        # Stopped or broken after some calls were complete: they are never run, but each
+        # still gets its tool message, or the next request would be rejected.
+        records = [self._add_record(call, step) for call in calls]
+        if not going:
+            for record in records:
+                if self._stop.is_set():
+                    self._finish(record, "stopped")
+                else:
+                    self._finish(record, "error", error=BROKEN_TEXT)
+        with self._lock:
+            self._steps.append(copy.deepcopy(message))
+        self._on_archive(message)
+        return (None if going else LoopEnd(None)), records
 
     def transcript(self) -> list[dict[str, Any]]:
         """The archived assistant messages, each followed by the tool messages of its calls.
@@ -272,25 +289,37 @@ class ToolLoop:
 
     # --- one step's calls ---------------------------------------------------------------------
 
-    def _run_calls(self, records: list[ToolCallRecord], calls: list[dict[str, Any]]) -> None:
+    def start_calls(self, records: list[ToolCallRecord]) -> list[concurrent.futures.Future[None]]:
+        """Run each call in a daemon thread of its own; each future is done when its call is."""
         futures = []
-        for record, call in zip(records, calls, strict=True):
+        for record in records:
             future: concurrent.futures.Future[None] = concurrent.futures.Future()
             tool = self._tools.functions.get(record.name)
-            raw = call["function"].get("arguments")
             threading.Thread(
                 target=self._call_worker,
-                args=(record, tool, raw, future),
+                args=(record, tool, record._raw, future),
                 name=f"co_widget-tool-{record.name}",
                 daemon=True,
             ).start()
             futures.append(future)
+        return futures
+
+    def wait_calls(
+        self, futures: list[concurrent.futures.Future[None]], timeout: float | None = None
+    ) -> bool:
+        """Wait until every call ended, or Stop, or ``timeout``; True when none is left to wait
+        for (Stop counts: its late results are discarded)."""
         running = set(futures)
+        deadline = None if timeout is None else time.monotonic() + timeout
         while running and not self._stopped.done():
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
             _, running = concurrent.futures.wait(
-                [*running, self._stopped], return_when=concurrent.futures.FIRST_COMPLETED
+                [*running, self._stopped], left, return_when=concurrent.futures.FIRST_COMPLETED
             )
             running.discard(self._stopped)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        return not running or self._stopped.done()
 
     def _add_record(self, call: dict[str, Any], step: int) -> ToolCallRecord:
         function = call["function"]
@@ -301,6 +330,7 @@ class ToolLoop:
             arguments=arguments.value,
             step=step,
             _refused=arguments.problem,
+            _raw=function.get("arguments"),
         )
         with self._lock:
             self._records.append(record)

@@ -60,8 +60,9 @@ class ViewActions:
                     chat._send_custom({"type": "asset", "name": name}, [asset_code(name)])
                 case {"type": "approve", "call": str(call), "approved": bool(approved)}:
                     turn = chat._runner.active
-                    if turn is not None and turn.tools is not None:
-                        turn.tools.loop.decide(call, approved)
+                    tools = turn.engine.tools if turn is not None else None
+                    if tools is not None:
+                        tools.loop.decide(call, approved)
                 case {"type": "map_stop", "run": str(run)} if run in chat._maps:
                     chat._maps[run].stop()
                 case _:

@@ -58,13 +58,16 @@ from ._lifecycle import STOP_GRACE, ReplyRunner
 from ._logprobs import LogprobTrack
 from ._model_rules import capabilities, check_request
 from ._params import build_chat_body, check_model, check_system, validate_params
+from ._parts import check_trait, user_record, with_record
 from ._pricing import check_prices
 from ._reply import Reply
+from ._shared_copy import SharedCopy, display_with_copy, shared_copy_html
 from ._structured import ResponseFormat, resolve_response_format
 from ._tool_loop import check_approve, check_max_steps
 from ._tool_schema import build_toolset
 from ._tool_turn import ToolTurn
 from ._transcript import to_markdown
+from ._turn_state import TurnState
 from ._view_actions import ViewActions
 
 __all__ = ["DEFAULT_MODEL", "Chat"]
@@ -94,7 +97,8 @@ class Chat(anywidget.AnyWidget):
     says which calls run; ``max_steps`` caps the model calls of one reply. ``prices``
     (``{model: {"input": usd, "output": usd}}`` per million billed tokens) wins over
     ``co_widget.prices`` for ``cost`` (see ``_pricing``); ``logprobs=True`` keeps them for
-    every reply.
+    every reply. ``shared_copy=False``: no static HTML copy of the conversation under the widget
+    (it shows where no kernel runs, see ``_shared_copy``).
     The API key defaults to $CO_API_KEY (then $COHERE_API_KEY) and stays in the kernel: it is
     never synced, saved, shown or sent to the browser.
 
@@ -144,6 +148,7 @@ class Chat(anywidget.AnyWidget):
         corpus: Any = None,
         retrieve: Any = None,
         max_tool_result: int = MAX_TOOL_RESULT,
+        shared_copy: bool = True,
         **params: Any,
     ) -> None:
         check_model(model)
@@ -192,6 +197,26 @@ class Chat(anywidget.AnyWidget):
             self.observe(self._autosave, names="messages")
         self._view_actions = ViewActions(self)
         self.on_msg(self._view_actions.handle)
+        # shared_copy=: the conversation as static HTML beside the widget, for notebooks opened
+        # where no kernel runs (see _shared_copy).
+        self._shared_copy: SharedCopy | None = None
+        if shared_copy:
+            self._shared_copy = SharedCopy(
+                lambda: shared_copy_html(self.messages, self.title or self.model)
+            )
+            self.observe(self._update_shared_copy, ["messages", "title", "model"])
+
+    def _update_shared_copy(self, _change: Any = None) -> None:
+        # Runs inside a turn's commit: a failure here must never undo the turn.
+        if self._shared_copy is not None:
+            try:
+                self._shared_copy.update()
+            except Exception as exc:
+                self.log.warning("co_widget: the shared copy was not updated: %s", exc)
+
+    def _ipython_display_(self) -> None:
+        # The widget's own output, as ipywidgets shows it; then the shared copy's output.
+        display_with_copy(self._repr_mimebundle_(), self._shared_copy)
 
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:
@@ -343,7 +368,7 @@ class Chat(anywidget.AnyWidget):
             user = _user_message(text, images)
             kept = (edited.get("_co") or {}).get("documents")
             if kept:  # the edited message keeps the documents it was sent with
-                user["_co"] = {"documents": kept}
+                user = with_record(user, user_record(kept))
             return self._start(lambda messages: messages[:index], user)
 
     def _start(
@@ -373,22 +398,22 @@ class Chat(anywidget.AnyWidget):
         if user is not None:
             user = self._store.slim([user])[0]
         reply = Reply(self._format if params is None else fmt)
-        reply._max_arguments = self._max_tool_result
-        reply._model, reply._prices = self.model, self._prices
+        state = reply._state  # what the turn's record prices and shows
+        state.max_arguments = self._max_tool_result
+        state.model, state.prices = self.model, self._prices
         if (self._params if params is None else params).get("logprobs"):
-            reply._logprobs = LogprobTrack()
+            state.logprobs_track = LogprobTrack()
         for note in notes:  # shrunk images: said under the reply too, for the widget's users
-            reply._note(note)
+            state.note(note)
         tools = None
         if self._toolset.functions:
 
-            def tools(reply: Reply, send_card: Callable[[dict[str, Any]], None]) -> ToolTurn:
+            def tools(state: TurnState) -> ToolTurn:
                 return ToolTurn(
                     self._toolset,
                     self._approve,
                     self._max_steps,
-                    reply,
-                    send_card,
+                    state.note,
                     self._max_tool_result,
                 )
 
@@ -451,6 +476,12 @@ class Chat(anywidget.AnyWidget):
             self._runner.check_idle()
             self._runner.commit(change(self.messages))
         self._autosaver_flush()  # the change is on disk when undo(), clear()... return
+
+    @traitlets.validate("messages")
+    def _check_messages(self, proposal: dict[str, Any]) -> Messages:
+        # Every write, from code or a view, holds messages the views and the transcript can
+        # read (the parts model's checks; the messages kept from before are not checked again).
+        return check_trait(proposal["value"], self._trait_values.get("messages"))
 
     @traitlets.observe("messages")
     def _forget_unused(self, change: dict[str, Any]) -> None:
@@ -609,7 +640,7 @@ def _user_turn(
     user = _user_message(text, blocks)
     turn_documents = checked_documents(documents)
     if turn_documents:
-        user["_co"] = {"documents": turn_documents}
+        user = with_record(user, user_record(turn_documents))
     return user, notes
 
 

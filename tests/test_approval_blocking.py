@@ -137,7 +137,7 @@ def test_an_interrupted_approval_is_stopped_never_denied(strict, comms, how):
         ran: list[str] = []
         chat, _ = approval_chat(strict, comms, ran, answer=False)
         reply = chat.send("Launch")
-        until(lambda reply=reply: len(reply._loop.asking()) == 2)
+        until(lambda reply=reply: len(reply._state.loop.asking()) == 2)
         stop_by(how, chat, reply)
         assert reply.status == "stopped"
         assert [call.status for call in reply.calls] == ["stopped", "stopped"]

@@ -277,7 +277,7 @@ def test_fast_and_accurate_modes_render_the_same_live_and_committed(page):
 def test_a_user_message_names_the_documents_sent_with_it(page):
     asked = {**user("When?"), "_co": {"documents": [{"id": "a", "data": {"text": "x"}}] * 2}}
     setup(page, messages=[asked, grounded("In 1886.", [])])
-    assert page.locator(".co-user .co-note").inner_text() == "2 document(s) attached"
+    assert page.locator(".co-user .co-note").inner_text() == "2 documents attached"
 
 
 def test_a_late_citation_of_an_earlier_paragraph_still_highlights_it(page):

@@ -64,7 +64,11 @@ def stopped(status: str = "stopped") -> dict:
     ],
 )
 def test_a_stopped_turn_says_how_far_it_got(page, before, status, marker):
-    setup(page, messages=[user("Launch"), *before, stopped(status)])
+    # Not setup(): a turn that called tools renders as one element, not one per message.
+    page.evaluate(
+        "(messages) => { harness.setup({messages}); }", [user("Launch"), *before, stopped(status)]
+    )
+    frames(page)
     expect(page.locator(".co-marker")).to_have_text(marker)
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from co_widget import Chat, StreamTooLargeError
 from co_widget._messages import validate_messages
-from co_widget._reply import Reply
 from co_widget._reply_content import MAX_WARNINGS
 from co_widget._stream_parser import MAX_RECORD_BYTES
+from co_widget._turn_state import TurnState
 from co_widget.testing import FakeCohere, Stream, text_events
 from tests.support.comm_recorder import recorder_of
 from tests.support.hostile_servers import hanging_connect, silent_tls
@@ -92,7 +92,7 @@ def test_a_failure_while_committing_ends_the_turn_as_an_error(fake, comms, monke
     def broken(self):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(Reply, "message", property(broken))
+    monkeypatch.setattr(TurnState, "message", property(broken))  # what the runner commits
     reply = chat.send("hello").wait(SLOW)
     monkeypatch.undo()
     assert reply.done and reply.status == "error"

@@ -1,7 +1,8 @@
 """Reply: the state built from stream events, its end states, and waiting on it.
 
 Events come from the captured Cohere streams (tests/fixtures/captured) through the real parser's
-``event_from_json``; the worker's side (``_feed``, ``_settle``, ``_release``) is driven directly.
+``event_from_json``; the engine's side (the turn state's ``feed`` and ``settle``, the runner's
+``_release``) is driven directly.
 End-to-end streaming through the widget is in test_widget.py.
 """
 
@@ -28,14 +29,14 @@ def captured(name: str) -> list[dict]:
 
 def feed(reply: Reply, events: list[dict]) -> list[tuple[str, str]]:
     """Feed event dicts; return the visible pieces the reply handed on."""
-    pieces = [reply._feed(event_from_json(event)) for event in events]
+    pieces = [reply._state.feed(event_from_json(event)) for event in events]
     return [piece for piece in pieces if piece is not None]
 
 
 def finished(events: list[dict], error=None) -> Reply:
     reply = Reply()
     feed(reply, events)
-    reply._settle(error)
+    reply._state.settle(error)
     reply._release()
     return reply
 
@@ -74,7 +75,7 @@ def test_text_reply_from_a_captured_stream():
     reply = Reply()
     pieces = feed(reply, events)
     assert not reply.done and reply.status == "streaming"
-    reply._settle(None)
+    reply._state.settle(None)
     reply._release()
 
     assert reply.done and reply.status == "complete" and reply.error is None
@@ -173,27 +174,27 @@ def test_a_stream_error_lands_on_the_reply_and_result_raises_it():
 def test_malformed_and_unknown_events_become_warnings():
     reply = Reply()
     feed(reply, [start(), *deltas("Hello")])
-    reply._feed(event_from_json({"type": "content-delta", "index": "x", "delta": 3}))
+    reply._state.feed(event_from_json({"type": "content-delta", "index": "x", "delta": 3}))
     for _ in range(3):
-        reply._feed(event_from_json({"type": "brand-new-event", "delta": {}}))
+        reply._state.feed(event_from_json({"type": "brand-new-event", "delta": {}}))
     feed(reply, [*deltas(" world"), end()])
-    reply._settle(None)
+    reply._state.settle(None)
     assert reply.text == "Hello world" and reply.status == "complete"
     assert len(reply.warnings) == 2  # one per malformed record, one per unknown type
     assert "malformed" in reply.warnings[0] and "brand-new-event" in reply.warnings[1]
-    assert reply._metadata()["warnings"] == reply.warnings
+    assert reply._state.metadata()["warnings"] == reply.warnings
 
 
 def test_cancel_before_and_after_the_stream_is_attached():
     reply = Reply()
     reply.cancel()
     stream = StubStream()
-    reply._attach(stream)
+    reply._state.attach(stream)
     assert stream.cancels == 1  # a stop that came first still reaches the stream
 
     reply = Reply()
     stream = StubStream()
-    reply._attach(stream)
+    reply._state.attach(stream)
     reply.cancel()
     reply.cancel()
     assert stream.cancels == 2  # idempotent on the stream's side
@@ -201,16 +202,16 @@ def test_cancel_before_and_after_the_stream_is_attached():
 
 def test_a_stopped_reply_keeps_its_partial_and_is_no_error():
     reply = Reply()
-    reply._attach(StubStream())
+    reply._state.attach(StubStream())
     feed(reply, [start(), *deltas("Coca-Cola is a")])
     reply.cancel()
     # The cancelled socket may surface as an error: the user asked for it, so it is not one.
-    reply._settle(CohereConnectionError("connection reset"))
+    reply._state.settle(CohereConnectionError("connection reset"))
     reply._release()
     assert reply.stopped and reply.status == "stopped"
     assert reply.error is None and reply.finish_reason is None
     assert reply.result() == "Coca-Cola is a"
-    assert reply._metadata() == {
+    assert reply._state.metadata() == {
         "status": "stopped",
         "finish_reason": None,
         "usage": None,
@@ -223,10 +224,10 @@ def test_a_tool_call_cut_off_mid_arguments_stays_out_of_the_message():
     events = captured("cohere-tool-call")
     cut = next(i for i, e in enumerate(events) if e["type"] == "tool-call-end") + 3
     reply = Reply()
-    reply._attach(StubStream())
+    reply._state.attach(StubStream())
     feed(reply, events[:cut])
     reply.cancel()
-    reply._settle(None)
+    reply._state.settle(None)
     assert len(reply.tool_calls) == 2  # what arrived...
     assert len(reply.message["tool_calls"]) == 1  # ...but only the finished call is kept
     validate_messages([{"role": "user", "content": "weather?"}, reply.message])
@@ -244,7 +245,7 @@ def test_wait_returns_when_the_worker_releases_the_reply():
     feed(reply, [start(), *deltas("done")])
 
     def worker() -> None:
-        reply._settle(None)
+        reply._state.settle(None)
         reply._release()
 
     threading.Timer(0.05, worker).start()
@@ -258,7 +259,7 @@ def test_await_returns_the_text_or_raises():
         feed(ok, [start(), *deltas("fine")])
         loop = asyncio.get_running_loop()
         for reply, error in ((ok, None), (failed, CohereConnectionError("down"))):
-            reply._settle(error)
+            reply._state.settle(error)
             loop.call_later(0.02, reply._release)
         text = await ok
         with pytest.raises(CohereConnectionError) as caught:
@@ -272,7 +273,7 @@ def test_await_returns_the_text_or_raises():
 def test_cancelling_an_awaiting_task_stops_the_stream():
     reply = Reply()
     stream = StubStream()
-    reply._attach(stream)
+    reply._state.attach(stream)
 
     async def main() -> None:
         task = asyncio.ensure_future(reply._result_async())
@@ -283,7 +284,7 @@ def test_cancelling_an_awaiting_task_stops_the_stream():
 
     asyncio.run(main())
     assert stream.cancels == 1
-    reply._settle(None)
+    reply._state.settle(None)
     reply._release()  # the reply itself was not cancelled: it still completes
     assert reply.stopped and reply.done
 

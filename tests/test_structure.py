@@ -24,9 +24,9 @@ PROPERTY = re.compile(r"@property \{(.*?)\} (\[?)(\w+)\]?\s*(?:\n|\*/)")
 UNION = re.compile(r"@typedef \{([\w\s|]+)\} (KernelMsg|ViewMsg)")
 
 
-def js_typedefs() -> dict[str, dict[str, tuple[str, bool]]]:
-    """{typedef: {field: (type, optional)}} from protocol.js."""
-    text = PROTOCOL_JS.read_text(encoding="utf-8")
+def js_typedefs(path: Path = PROTOCOL_JS) -> dict[str, dict[str, tuple[str, bool]]]:
+    """{typedef: {field: (type, optional)}} from protocol.js (or another module's ``path``)."""
+    text = path.read_text(encoding="utf-8")
     found = {}
     for name, body in TYPEDEF.findall(text):
         fields = {

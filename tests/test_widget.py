@@ -350,7 +350,7 @@ def test_snapshot_mid_stream_carries_exactly_the_deltas_so_far(comms, fake):
     assert snapshot["seq"] == before[-1]["seq"] + 1
     assert snapshot["base"] == 0 and snapshot["user"] == {"role": "user", "content": "hi"}
     text = "".join(m.get("text", "") for m in before if m["type"] == "delta")
-    empty = {"thinking": "", "tool_plan": "", "citations": []}
+    empty = {"thinking": "", "tool_plan": "", "citations": [], "spans": []}
     assert snapshot["partial"] == {"text": text, **empty}
     assert text == reply.text  # the stream is silent: everything so far was flushed first
     chat.stop()

@@ -5,6 +5,8 @@
 // imported from a blob: URL. Nothing is ever fetched from the network. Modules are shared by
 // every view on the page and asked for once per page, of the first view with a live kernel.
 
+import { frameDeadline } from "./budget.js";
+
 /** @typedef {"katex" | "highlight"} AssetName */
 
 /** @type {Set<(name: string) => void>} functions that send an asset request to a live kernel */
@@ -84,12 +86,10 @@ export async function receive(name, buffer) {
   for (const fn of listeners) fn(name);
 }
 
-// Work per animation frame when a module arrives for many waiting blocks.
-const SLICE_MS = 6;
-
 /**
- * Calls `fn` on each of `items` (which it empties), a few milliseconds per animation frame: a
- * module arriving for hundreds of waiting blocks must not make a long task.
+ * Calls `fn` on each of `items` (which it empties), within the frame budget shared with the
+ * list (budget.js), starting at the next animation frame: a module arriving for hundreds of
+ * waiting blocks must not make a long task, nor add to the task that evaluated the module.
  * @template T
  * @param {Set<T> | Map<any, any>} items
  * @param {(item: any) => void} fn
@@ -98,10 +98,11 @@ export function drain(items, fn) {
   const queue = [...items];
   items.clear();
   let next = 0;
-  const step = () => {
-    const deadline = performance.now() + SLICE_MS;
+  /** @param {number} time */
+  const step = (time) => {
+    const deadline = frameDeadline(time);
     while (next < queue.length && performance.now() < deadline) fn(queue[next++]);
     if (next < queue.length) requestAnimationFrame(step);
   };
-  step();
+  if (queue.length) requestAnimationFrame(step);
 }

@@ -36,6 +36,7 @@ const HIDE_DELAY_MS = 250;
  *  @typedef {Map<string, {n: number, source: Source, citations: number[]}>} Sources */
 /** Names of tool calls by call id (a committed message's `_co.tools`).
  *  @typedef {Record<string, {name?: string}>} ToolNames */
+/** @typedef {import("./parts.js").PlacedSpan} PlacedSpan */
 
 // The citations of the answer text, with their spans in UTF-16 units of `text` and the numbers
 // of their sources. `blockStart(contentIndex)` gives the code-point offset in `text` of a content
@@ -45,9 +46,11 @@ const HIDE_DELAY_MS = 250;
  * @param {string} text
  * @param {Citation[]} citations
  * @param {(contentIndex: number | undefined) => number} [blockStart]
+ * @param {PlacedSpan[]} [placed] the spans the kernel placed (`_co.spans`): used as they are
  * @returns {{spans: CitedSpan[], sources: Sources}}
  */
-export function citedSpans(text, citations, blockStart = () => 0) {
+export function citedSpans(text, citations, blockStart = () => 0, placed = undefined) {
+  if (placed) return placedSpans(text, citations, placed);
   const toUnits = codePointIndex(text);
   const length = codePointLength(text);
   const sources = numberSources(citations);
@@ -64,6 +67,25 @@ export function citedSpans(text, citations, blockStart = () => 0) {
     if (!(end > start && end <= length) || !numbers.length) return;
     spans.push({ k, start: toUnits(start), end: toUnits(end), numbers });
   });
+  return { spans, sources };
+}
+
+// The kernel placed each citation once (co_widget/_parts.py), in UTF-16 units of the joined text
+// of its kind: the answer's spans are taken as they are. Placing them here stays for what has no
+// placed spans (a notebook's widget state saved by 0.1.0, opened without its kernel).
+/** @param {string} text @param {Citation[]} citations @param {PlacedSpan[]} placed */
+function placedSpans(text, citations, placed) {
+  const sources = numberSources(citations);
+  /** @type {CitedSpan[]} */
+  const spans = [];
+  for (const span of placed) {
+    const citation = citations[span.citation];
+    const type = String(citation?.type ?? "TEXT_CONTENT").toUpperCase();
+    if (type !== "TEXT_CONTENT") continue;
+    const numbers = sourceNumbers(citation, sources);
+    if (!(span.end16 > span.start16 && span.end16 <= text.length) || !numbers.length) continue;
+    spans.push({ k: span.citation, start: span.start16, end: span.end16, numbers });
+  }
   return { spans, sources };
 }
 
@@ -200,11 +222,14 @@ function sourceBody(source, tools) {
   }
   const data = source?.document ?? {};
   const url = typeof data.url === "string" && /^https?:\/\//i.test(data.url) ? data.url : null;
+  const id = source?.id == null ? "" : String(source.id);
+  // An untitled document is titled by its id: the id is then not shown a second time.
+  const title = data.title ?? rowName(source?.id);
   body.append(
     h("div", { cls: "co-source-head" }, [
       h("span", {
         cls: "co-source-title",
-        text: String(data.title ?? rowName(source?.id) ?? source?.id ?? "Document") + part(data),
+        text: String(title ?? (id || "Document")) + part(data),
       }),
       url
         ? h("a", {
@@ -213,7 +238,7 @@ function sourceBody(source, tools) {
             attrs: { href: url, target: "_blank", rel: "noopener noreferrer" },
           })
         : null,
-      h("code", { cls: "co-source-id", text: String(source?.id ?? "") }),
+      title != null && id ? h("code", { cls: "co-source-id", text: id }) : null,
     ]),
   );
   const snippet = snippetOf(data);
@@ -234,6 +259,8 @@ function rowName(id) {
   return typeof id === "string" && id.startsWith("row:") ? `Row ${id.slice(4)}` : null;
 }
 
+const HEADING_MARK = /^[ \t]{0,3}#{1,6}(?:[ \t]+|$)/gm;
+
 /** @param {Record<string, unknown>} data */
 function snippetOf(data) {
   const texts = Object.entries(data)
@@ -241,7 +268,8 @@ function snippetOf(data) {
       /** @returns {entry is [string, string]} */
       (entry) => !LABEL_FIELDS.has(entry[0]) && typeof entry[1] === "string" && !!entry[1].trim(),
     )
-    .map(([, value]) => value.split(/\s+/).filter(Boolean).join(" "));
+    // Markdown heading markers ("# Intro") are markup, not text: a snippet reads without them.
+    .map(([, value]) => value.replace(HEADING_MARK, "").split(/\s+/).filter(Boolean).join(" "));
   return shorten(texts.join(" "), SNIPPET_CHARS);
 }
 
@@ -376,7 +404,8 @@ export function renderCitedAnswer(message) {
   const citations = message?.citations;
   if (!Array.isArray(citations) || !citations.length) return null;
   const { text, blockStart } = answerOf(message);
-  const { spans, sources } = citedSpans(text, citations, blockStart);
+  const placed = Array.isArray(message._co?.spans) ? message._co.spans : undefined;
+  const { spans, sources } = citedSpans(text, citations, blockStart, placed);
   if (!sources.size) return null; // nothing to number: the plain rendering
   return {
     answer: text ? renderCited(text, spans) : null,

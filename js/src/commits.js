@@ -8,6 +8,7 @@
 /** @typedef {import("./protocol.js").CommitMsg} CommitMsg */
 /** @typedef {import("./protocol.js").SnapshotMsg} SnapshotMsg */
 /** @typedef {import("./sync.js").Pending} Pending */
+/** @typedef {import("./parts.js").ChatMessage} ChatMessage */
 /** @typedef {import("@anywidget/types").AnyModel<import("./view.js").ChatModel>} Model */
 
 /** @param {Model} model */
@@ -40,14 +41,14 @@ export function applySnapshot(model, msg) {
 }
 
 // The model changes locally: the kernel has it already (and ignores it if it comes back).
-/** @param {Model} model @param {object[]} messages @param {number} revision */
+/** @param {Model} model @param {ChatMessage[]} messages @param {number} revision */
 function update(model, messages, revision) {
   model.set("revision", revision);
   model.set("messages", messages);
 }
 
 // The last message of a commit, its parts named in `kinds` put back from the stream.
-/** @param {any} message @param {string[]} kinds @param {Pending} streamed */
+/** @param {ChatMessage} message @param {string[]} kinds @param {Pending} streamed @returns {ChatMessage} */
 function filled(message, kinds, streamed) {
   const out = { ...message };
   for (const kind of kinds) {
@@ -58,7 +59,7 @@ function filled(message, kinds, streamed) {
       out.content =
         typeof out.content === "string"
           ? text
-          : out.content.map((/** @type {any} */ block) =>
+          : (out.content ?? []).map((block) =>
               block?.type === kind ? { ...block, [kind]: text } : block,
             );
     }

@@ -1,5 +1,6 @@
 // anywidget entry point of co_widget.Chat (bundled to co_widget/static/widget.js).
 import "./widget.css";
+import "./shared-copy.css";
 import { ChatView } from "./view.js";
 
 /** @typedef {import("./view.js").ChatModel} ChatModel */

@@ -6,14 +6,15 @@
 // to its committed message (stream.js adopt). The list follows the bottom while the user has not
 // scrolled up.
 import { demoteControls, RovingFocus } from "./keys.js";
+import { frameDeadline } from "./budget.js";
 import { reconcile } from "./layout.js";
-import { renderMessage, stepCalls } from "./messages.js";
+import { renderTurn, turnStart } from "./messages.js";
 
 // This close to the bottom counts as "at the bottom": auto-scroll resumes.
 const STICKY_PX = 32;
-// Rendering budget per frame for committed messages (a frame is 16.7 ms at 60 Hz; style,
-// layout and paint of what was added come after it, in the same frame).
-const SLICE_MS = 6;
+
+// The rendering budget of a view's first frame (see render).
+const FIRST_FRAME_MS = 2;
 
 /** @typedef {import("./stream.js").StreamingReply} StreamingReply */
 
@@ -27,7 +28,7 @@ export class MessageList {
     this.el = list;
     this.root = root;
     this.notices = notices;
-    /** @type {Map<number, {message: any, el: HTMLElement}>} message index -> render */
+    /** @type {Map<number, {turn: import("./parts.js").ChatMessage[], el: HTMLElement}>} index of a turn's first message -> render */
     this.cache = new Map();
     /** @type {{stream: StreamingReply, index: number} | null} a reply that just ended, until its commit renders */
     this.finishing = null;
@@ -48,20 +49,29 @@ export class MessageList {
   }
 
   // Shows `messages[0:shown]` followed by `tail` (the pending reply's bubbles). Returns false
-  // when the time slice ran out before the oldest messages: render again next frame.
-  /** @param {any[]} messages @param {number} shown @param {HTMLElement[]} tail */
-  render(messages, shown, tail) {
-    const deadline = performance.now() + SLICE_MS;
+  // when the frame's budget (budget.js; `time` is the animation frame's timestamp) ran out
+  // before the oldest messages: render again next frame.
+  /** @param {import("./parts.js").ChatMessage[]} messages @param {number} shown @param {HTMLElement[]} tail @param {number} [time] */
+  render(messages, shown, tail, time) {
+    // A view's first frame lays out the whole widget (and the notebook around it) for the first
+    // time: it renders only the newest messages, and the next frames fill in the rest.
+    const first = this.el.childElementCount === 0;
+    const deadline = first
+      ? Math.min(frameDeadline(time), performance.now() + FIRST_FRAME_MS)
+      : frameDeadline(time);
     this.renderedInSlice = 0;
     const wanted = [];
     let complete = true;
-    for (let i = shown - 1; i >= 0; i--) {
-      const el = this.messageElement(messages[i], i, deadline, stepCalls(messages, i));
+    // Newest first, a turn at a time: a turn that called tools is one element (messages.js).
+    for (let end = shown; end > 0;) {
+      const start = turnStart(messages, end - 1);
+      const el = this.turnElement(messages.slice(start, end), start, deadline);
       if (!el) {
         complete = false;
         break;
       }
       wanted.push(el);
+      end = start;
     }
     wanted.reverse();
     this.finishing = null;
@@ -84,25 +94,24 @@ export class MessageList {
 
   // A commit keeps the objects of the messages it does not change, so identity says
   // "unchanged"; a full snapshot brings new objects, whose JSON text is then compared (only
-  // then: a long list renders without encoding every message).
-  // Returns null, rendering nothing, when the message is not cached and `deadline` has passed.
-  /** @param {any} message @param {number} index @param {number} deadline
-   *  @param {any[]} calls see renderMessage */
-  messageElement(message, index, deadline, calls) {
+  // then: a long list renders without encoding every message). A turn is cached by the index of
+  // its first message.
+  // Returns null, rendering nothing, when the turn is not cached and `deadline` has passed.
+  /** @param {import("./parts.js").ChatMessage[]} turn @param {number} index @param {number} deadline */
+  turnElement(turn, index, deadline) {
     const hit = this.cache.get(index);
-    if (hit && hit.message === message) return hit.el;
-    if (hit && JSON.stringify(hit.message) === JSON.stringify(message)) {
-      hit.message = message;
+    if (hit && sameTurn(hit.turn, turn)) {
+      hit.turn = turn;
       return hit.el;
     }
-    // A message is started only if one of typical cost still fits the slice (a message with
+    // A turn is started only if one of typical cost still fits the slice (a message with
     // code, tables and math costs several ms): the frame stays short. One per frame at least.
     const start = performance.now();
     if (this.renderedInSlice && start + this.typicalMs > deadline) return null;
-    let el = renderMessage(message, index, calls);
+    let el = renderTurn(turn, index);
     demoteControls(el); // before adopt, so its blocks compare equal to the streamed ones
     if (this.finishing && this.finishing.index === index) el = this.finishing.stream.adopt(el);
-    this.cache.set(index, { message, el });
+    this.cache.set(index, { turn, el });
     this.renderedInSlice++;
     this.typicalMs += (performance.now() - start - this.typicalMs) / 4;
     return el;
@@ -124,4 +133,11 @@ export class MessageList {
     this.root.classList.remove("co-scrolled-up");
     this.followBottom();
   }
+}
+
+/** @param {import("./parts.js").ChatMessage[]} cached @param {import("./parts.js").ChatMessage[]} turn */
+function sameTurn(cached, turn) {
+  if (cached.length !== turn.length) return false;
+  if (cached.every((message, i) => message === turn[i])) return true;
+  return JSON.stringify(cached) === JSON.stringify(turn);
 }

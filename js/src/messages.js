@@ -26,15 +26,14 @@ function splitContent(content) {
   return parts;
 }
 
-/** @param {any} message a Cohere v2 message with "_co" metadata @param {number} index
- *  @param {any[]} [calls] the tool calls of this turn's earlier steps (see stepCalls) */
-export function renderMessage(message, index, calls = []) {
+/** @param {import("./parts.js").ChatMessage} message a Cohere v2 message with its "_co" record @param {number} index */
+export function renderMessage(message, index) {
   const role = message?.role;
   const el =
     role === "user"
       ? renderUser(message)
       : role === "assistant"
-        ? renderAssistant(message, calls)
+        ? renderAssistant(message)
         : renderTool(message);
   el.dataset.index = String(index);
   return el;
@@ -51,7 +50,8 @@ export function renderUser(message) {
   // The documents sent with this turn (kept in the kernel, resent by regenerate and edit): the
   // trait holds their number; a conversation saved by 0.1.0 holds the documents themselves.
   const docs = message._co?.attached?.documents ?? message._co?.documents?.length ?? 0;
-  if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} document(s) attached` }));
+  const noun = docs === 1 ? "document" : "documents";
+  if (docs) bubble.append(h("div", { cls: "co-note", text: `${docs} ${noun} attached` }));
   const actions = h("div", { cls: "co-actions" }, [
     button("edit", "Edit and resend", "edit"),
     button("copy", "Copy message", "copy"),
@@ -61,20 +61,10 @@ export function renderUser(message) {
   return el;
 }
 
-// The tool calls (their cards' `_co.calls`) of the steps just before `messages[index]`, when
-// that message is a stopped or interrupted answer: its marker says how far the turn got.
-/** @param {any[]} messages @param {number} index @returns {any[]} */
-export function stepCalls(messages, index) {
-  const status = messages[index]?._co?.status;
-  if (status !== "stopped" && status !== "interrupted") return [];
-  const calls = [];
-  for (let i = index - 1; i >= 0 && messages[i]?._co?.step; i--)
-    if (messages[i].role === "assistant") calls.unshift(...(messages[i]._co.calls ?? []));
-  return calls;
-}
-
-/** @param {any} message @param {any[]} stepCalls */
-function renderAssistant(message, stepCalls) {
+// `results`: the turn's tool messages by call id, shown under calls that have no card;
+// `stepCalls`: the cards of the turn's earlier steps (a stopped answer's marker counts them).
+/** @param {any} message @param {Map<string, any>} [results] @param {any[]} [stepCalls] */
+function renderAssistant(message, results, stepCalls = []) {
   const { text, thinking } = splitContent(message.content);
   const co = message._co ?? {};
   const bubble = h("div", { cls: "co-bubble" });
@@ -91,7 +81,7 @@ function renderAssistant(message, stepCalls) {
   // Calls co_widget ran have cards (status, duration, result); others a plain list.
   const cards = committedCards(co);
   if (cards) bubble.append(cards);
-  else if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls));
+  else if (message.tool_calls?.length) bubble.append(toolCalls(message.tool_calls, results));
   if (cited) {
     bubble.append(cited.sources);
     citeInteractions(bubble);
@@ -108,24 +98,99 @@ function renderAssistant(message, stepCalls) {
   return el;
 }
 
+// One answer is one bubble. A turn that called tools is several messages: the assistant steps
+// that called them, the tools' results, then the answer; they render as one element, the steps'
+// plans and cards first, then the answer. A result shows in its card (or under its call, for
+// calls co_widget did not run), never again as a row of its own. `chat.history` is unchanged:
+// this is rendering only.
+
+// Whether `message` continues the turn of `previous` (the message before it).
+/** @param {any} message @param {any} previous */
+function continuesTurn(message, previous) {
+  if (!previous) return false;
+  if (message?.role === "tool") return previous.role === "tool" || calledTools(previous);
+  return message?.role === "assistant" && (previous.role === "tool" || calledTools(previous));
+}
+
+/** @param {any} message */
+const calledTools = (message) =>
+  message?.role === "assistant" &&
+  Array.isArray(message.tool_calls) &&
+  message.tool_calls.length > 0;
+
+/** The index of the first message of the turn that holds `messages[index]`.
+ *  @param {any[]} messages @param {number} index */
+export function turnStart(messages, index) {
+  let start = index;
+  while (start > 0 && continuesTurn(messages[start], messages[start - 1])) start--;
+  return start;
+}
+
+/** Renders `messages` (one turn: see turnStart), the first of which has index `index`.
+ *  @param {any[]} messages @param {number} index */
+export function renderTurn(messages, index) {
+  if (messages.length === 1) return renderMessage(messages[0], index);
+  const assistants = messages.filter((message) => message?.role === "assistant");
+  /** @type {Map<string, any>} tool_call_id -> its tool message */
+  const results = new Map();
+  for (const message of messages)
+    if (message?.role === "tool" && typeof message.tool_call_id === "string")
+      results.set(message.tool_call_id, message);
+  const shown = new Set(); // tool messages shown in a card or under a call
+  for (const message of assistants) {
+    for (const card of message._co?.calls ?? []) if (results.has(card.id)) shown.add(card.id);
+    if (!message._co?.calls?.length)
+      for (const call of message.tool_calls ?? []) if (results.has(call?.id)) shown.add(call.id);
+  }
+  const last = assistants.at(-1);
+  const stepCalls = assistants.flatMap((m) => (m === last ? [] : (m._co?.calls ?? [])));
+  const el = last
+    ? renderAssistant(last, results, stepCalls)
+    : h("div", { cls: "co-msg co-assistant" }, [h("div", { cls: "co-bubble" })]);
+  const bubble = /** @type {HTMLElement} */ (el.querySelector(":scope > .co-bubble"));
+  // The steps go before the answer's own parts (after what the turn retrieved, which leads).
+  const anchor = [...bubble.children].find((child) => !child.matches(".co-retrieved")) ?? null;
+  for (const message of messages) {
+    if (message === last) continue;
+    if (message?.role === "assistant") {
+      const step = /** @type {HTMLElement} */ (
+        renderAssistant(message, results).querySelector(":scope > .co-bubble")
+      );
+      for (const child of [...step.children]) bubble.insertBefore(child, anchor);
+    } else if (message?.role === "tool" && !shown.has(message.tool_call_id)) {
+      bubble.insertBefore(toolResult(message), anchor); // a result no call of this turn asked for
+    }
+  }
+  el.dataset.index = String(index);
+  return el;
+}
+
+/** @param {any} message */
+function toolText(message) {
+  const content = message.content;
+  return typeof content === "string"
+    ? content
+    : blockList(content)
+        .map((block) =>
+          block?.type === "text" ? block.text : JSON.stringify(block?.document ?? block),
+        )
+        .join("\n");
+}
+
+// A tool's result, collapsed (the look of a card's result preview).
+/** @param {any} message @param {string} [label] */
+function toolResult(message, label) {
+  const id = message.tool_call_id ? ` · ${message.tool_call_id}` : "";
+  return h("details", { cls: "co-tool-result" }, [
+    h("summary", { text: label ?? `Tool result${id}` }),
+    h("pre", {}, [h("code", { text: toolText(message) })]),
+  ]);
+}
+
+// A tool message alone (a history that starts with one): its result as a row.
 /** @param {any} message */
 function renderTool(message) {
-  const content = message.content;
-  const body =
-    typeof content === "string"
-      ? content
-      : blockList(content)
-          .map((block) =>
-            block?.type === "text" ? block.text : JSON.stringify(block?.document ?? block),
-          )
-          .join("\n");
-  const id = message.tool_call_id ? ` · ${message.tool_call_id}` : "";
-  return h("div", { cls: "co-msg co-tool" }, [
-    h("details", { cls: "co-tool-result" }, [
-      h("summary", { text: `Tool result${id}` }),
-      h("pre", {}, [h("code", { text: body })]),
-    ]),
-  ]);
+  return h("div", { cls: "co-msg co-tool" }, [toolResult(message)]);
 }
 
 // `body` is the .co-thinking-body element (a streaming one grows in place).
@@ -142,8 +207,8 @@ export function planBlock(text) {
   return h("div", { cls: "co-plan", text });
 }
 
-/** @param {any[]} calls */
-function toolCalls(calls) {
+/** @param {any[]} calls @param {Map<string, any>} [results] */
+function toolCalls(calls, results) {
   const box = h("div", { cls: "co-tool-calls" }, [
     h("div", { cls: "co-label", text: "Tool calls" }),
   ]);
@@ -154,6 +219,8 @@ function toolCalls(calls) {
         h("code", { text: `${fn.name ?? "?"}(${jsonArgs(fn.arguments)})` }),
       ]),
     );
+    const result = results?.get(call?.id);
+    if (result) box.append(toolResult(result, "Result"));
   }
   return box;
 }

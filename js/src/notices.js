@@ -10,10 +10,10 @@ const UNDO_MS = 10_000;
 const ANNOUNCE_CHARS = 600;
 
 const CONNECTION_TEXT = {
-  connecting: "Connecting to the kernel…",
-  live: "",
-  saved: "Saved conversation: run the cell to continue",
-  restarted: "The kernel restarted: run the cell to continue",
+  connecting: () => "Connecting to the kernel…",
+  live: () => "",
+  saved: offlineText,
+  restarted: () => "The kernel restarted: run the cell to continue",
 };
 
 export class Notices {
@@ -37,7 +37,7 @@ export class Notices {
 
   /** @param {"connecting" | "live" | "saved" | "restarted"} state */
   showConnection(state) {
-    this.offline.textContent = CONNECTION_TEXT[state];
+    this.offline.textContent = CONNECTION_TEXT[state]();
   }
 
   /** @param {string} text */
@@ -85,6 +85,21 @@ export class Notices {
   destroy() {
     clearTimeout(this.toastTimer);
   }
+}
+
+// A page exported with its widget state (nbconvert's HTML, nbviewer) carries that state in a
+// script element, and no kernel will ever answer there: saying "run the cell" would be untrue.
+const WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]';
+
+export function isExportedPage() {
+  return document.querySelector(WIDGET_STATE) !== null;
+}
+
+// What a view with no kernel behind it says, next to the composer and on a blocked send.
+export function offlineText() {
+  return isExportedPage()
+    ? "Saved copy of this conversation: read only, no kernel runs on this page"
+    : "Saved conversation: run the cell to continue";
 }
 
 // Lone UTF-16 surrogates (from a broken paste) cannot be encoded as UTF-8, so the kernel could

@@ -13,11 +13,15 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
 
 // --- parts of messages ----------------------------------------------------------------------
 
+/** @typedef {import("./parts.js").ChatMessage} ChatMessage */
+/** @typedef {import("./parts.js").PlacedSpan} PlacedSpan */
+
 /** @typedef {object} Partial
  *  @property {string} text
  *  @property {string} thinking
  *  @property {string} tool_plan
- *  @property {object[]} citations */
+ *  @property {object[]} citations
+ *  @property {PlacedSpan[]} spans */
 
 /** @typedef {object} ToolCard
  *  @property {string} id
@@ -41,7 +45,7 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} seq
  *  @property {number} reply
  *  @property {number} base
- *  @property {object | null} user */
+ *  @property {ChatMessage | null} user */
 
 /** @typedef {object} DeltaMsg
  *  @property {"delta"} type
@@ -50,7 +54,8 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {string} [text]
  *  @property {string} [thinking]
  *  @property {string} [tool_plan]
- *  @property {object[]} [citations] */
+ *  @property {object[]} [citations]
+ *  @property {PlacedSpan[]} [spans] */
 
 /** @typedef {object} CommitMsg
  *  @property {"commit"} type
@@ -59,7 +64,7 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} revision
  *  @property {number} base_revision
  *  @property {number} base
- *  @property {object[]} messages
+ *  @property {ChatMessage[]} messages
  *  @property {string[]} streamed */
 
 /** @typedef {object} EndMsg
@@ -78,11 +83,11 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {number} seq
  *  @property {number | null} reply
  *  @property {number} base
- *  @property {object | null} user
+ *  @property {ChatMessage | null} user
  *  @property {Partial} partial
  *  @property {ToolCard[]} calls
  *  @property {number} revision
- *  @property {object[]} [messages] */
+ *  @property {ChatMessage[]} [messages] */
 
 /** @typedef {object} RejectedMsg
  *  @property {"rejected"} type

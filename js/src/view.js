@@ -19,7 +19,7 @@ import { isWarm, warmUp } from "./markdown.js";
 import { toggleConfidence } from "./logprobs.js";
 import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
-import { brokenTextError, Notices } from "./notices.js";
+import { brokenTextError, isExportedPage, Notices } from "./notices.js";
 import { EmbedProgress } from "./retrieved.js";
 import { StreamingReply } from "./stream.js";
 import { ReplySync } from "./sync.js";
@@ -34,7 +34,7 @@ const OFFLINE_MS = 5000;
 
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: any[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: import("./parts.js").ChatMessage[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("./header.js").ModelChoice[], _header: import("./header.js").HeaderState, autosave_error: string | null}} ChatModel
  */
 
 export class ChatView {
@@ -109,15 +109,10 @@ export class ChatView {
     this.renderHeader();
     this.notices.showSaveError(model.get("autosave_error"));
     this.onStatus();
-    // A cold page first warms the markdown pipeline up in a task of its own (see warmUp), and
-    // renders in the next frame; a warm one renders at once.
-    this.warmTimer = 0;
+    // A cold page first warms the markdown pipeline up in a few short tasks of their own (see
+    // warmUp), and renders in the frame after; a warm one renders at once.
     if (isWarm()) this.frame();
-    else
-      this.warmTimer = setTimeout(() => {
-        warmUp();
-        this.invalidate("list");
-      });
+    else warmUp().then(() => !this.destroyed && this.invalidate("list"));
     // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
     // no kernel behind it finds out by getting no answer.
     this.offlineTimer = 0;
@@ -134,7 +129,10 @@ export class ChatView {
     if (why === "restarted") {
       this.live = false;
       this.setConnection("restarted");
-    } else this.offlineTimer = setTimeout(() => this.setConnection(why), OFFLINE_MS);
+    } else {
+      const wait = isExportedPage() ? 0 : OFFLINE_MS; // an exported page has no kernel at all
+      this.offlineTimer = setTimeout(() => this.setConnection(why), wait);
+    }
     this.post({ type: "hello" });
   }
 
@@ -251,7 +249,8 @@ export class ChatView {
     cancelAnimationFrame(this.frameId);
     clearTimeout(this.resyncTimer);
     clearTimeout(this.offlineTimer);
-    clearTimeout(this.warmTimer);
+    this.destroyed = true; // a warm-up still running must not schedule a frame
+    clearTimeout(this.moreTimer);
     this.notices.destroy();
     this.removeAsker?.();
     this.removeChordPass();
@@ -320,18 +319,19 @@ export class ChatView {
   /** @param {"list" | "stream"} part */
   invalidate(part) {
     this.dirty[part] = true;
-    if (!this.frameId) this.frameId = requestAnimationFrame(() => this.frame());
+    if (!this.frameId) this.frameId = requestAnimationFrame((time) => this.frame(time));
   }
 
   // All DOM writes happen here, once per animation frame. A page that defines
   // window.__coWidgetStats = {frames: []} gets the milliseconds of each frame (benchmarks).
-  frame() {
+  /** @param {number} [time] the animation frame's timestamp (budget.js) */
+  frame(time) {
     this.frameId = 0;
     const stats = /** @type {any} */ (globalThis).__coWidgetStats;
     const start = stats ? performance.now() : 0;
     if (this.dirty.list) {
       this.dirty.list = false;
-      this.renderList();
+      this.renderList(time);
     }
     if (this.dirty.stream) {
       this.dirty.stream = false;
@@ -341,12 +341,18 @@ export class ChatView {
     if (stats) stats.frames.push(performance.now() - start);
   }
 
-  renderList() {
+  /** @param {number} [time] */
+  renderList(time) {
     const messages = this.model.get("messages") ?? [];
     const pending = this.sync.pending;
     const shown = pending ? Math.min(pending.base, messages.length) : messages.length;
     const tail = [this.pendingUser, this.stream?.el].filter((el) => el != null);
-    if (!this.list.render(messages, shown, tail)) this.invalidate("list");
+    if (this.list.render(messages, shown, tail, time)) return;
+    this.invalidate("list");
+    // The frame's slice is short; between two frames the page is idle, and one more slice there
+    // (a task of its own, laid out with the next frame) brings the whole list about twice as soon.
+    clearTimeout(this.moreTimer);
+    this.moreTimer = setTimeout(() => !this.destroyed && this.renderList());
   }
 
   /** @param {MouseEvent} event */

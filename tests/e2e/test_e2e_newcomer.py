@@ -36,7 +36,7 @@ def test_a_blocking_ask_raises_and_the_widget_approves_afterwards(server, notebo
     expect(cards).to_have_count(2)
     for index in range(2):
         cards.nth(index).get_by_role("button", name="Approve launch").click()
-    ui.wait_settled(2)  # the step with the calls, then the answer
+    ui.wait_settled(1)  # one bubble: the calls, then the answer
     assert ui.reply_text() == "Results: moon, mars."
     notebook.run_cell("assert sorted(ran) == ['mars', 'moon'], ran")
 

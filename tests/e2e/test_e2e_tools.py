@@ -67,7 +67,7 @@ def test_approve_and_deny_in_the_cards(server, notebook, app):
     deny.press("Enter")
     moon.get_by_role("button", name="Approve launch").click()
 
-    ui.wait_settled(2)  # the step with the calls, then the answer
+    ui.wait_settled(1)  # one bubble: the calls, then the answer
     assert ui.reply_text() == "Results: moon, denied."
     notebook.run_cell("assert ran == ['moon'], ran")
     committed = ui.replies.nth(0).locator(".co-tool-card")
@@ -103,6 +103,6 @@ def test_a_view_opened_mid_loop_gets_the_cards_and_can_approve(server, notebook)
     cards.nth(0).get_by_role("button", name="Approve launch").click()
     cards.nth(1).get_by_role("button", name="Approve launch").click()
     for ui in (first, second):
-        ui.wait_settled(2)
+        ui.wait_settled(1)
         assert ui.reply_text() == "Results: moon, mars."
     notebook.run_cell("assert sorted(ran) == ['mars', 'moon'], ran")

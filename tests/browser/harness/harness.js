@@ -140,10 +140,15 @@ window.harness = {
     view.el.remove();
   },
   theme(name) {
+    // The markers JupyterLab puts on <body>: the stylesheet reads --jp-* only under them.
+    document.body.dataset.jpThemeName =
+      name === "dark" ? "JupyterLab Dark" : "JupyterLab Light";
+    document.body.dataset.jpThemeLight = String(name !== "dark");
     for (const [key, value] of Object.entries(DARK)) {
       if (name === "dark") document.body.style.setProperty(key, value);
       else document.body.style.removeProperty(key);
     }
   },
 };
+window.harness.theme("light");
 window.harnessReady = true;
