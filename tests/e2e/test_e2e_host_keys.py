@@ -140,7 +140,7 @@ def test_focus_after_approve_or_deny_goes_to_the_next_card_then_the_composer(
     expect(mars.get_by_role("button", name="Deny launch")).to_be_focused()
     page.keyboard.press("Enter")
     expect(ui.input).to_be_focused()
-    ui.wait_settled(2)
+    ui.wait_settled(1)  # one bubble: the calls, then the answer
     assert ui.reply_text() == "Results: moon, denied."
     # Typing goes on in the composer, not into the notebook's shortcuts.
     page.keyboard.type("dd")

@@ -66,7 +66,7 @@ def test_a_turn_stopped_after_its_tool_calls_says_so(server, notebook, app):
     for i in range(2):
         expect(cards.nth(i)).to_contain_text("done")
     ui.stop_button.click()
-    ui.wait_settled(2)  # the step with the calls, then the stopped answer
+    ui.wait_settled(1)  # one bubble: the calls, then the stopped answer
     expect(ui.replies.last.locator(".co-marker")).to_have_text(
         "Stopped after 2 tool calls, before the answer began"
     )
