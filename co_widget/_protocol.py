@@ -34,6 +34,7 @@ __all__ = [
     "DeltaMsg",
     "DroppedMsg",
     "EndMsg",
+    "HelloMsg",
     "KernelMsg",
     "ListKind",
     "MapMsg",
@@ -41,6 +42,7 @@ __all__ = [
     "MapStopMsg",
     "Partial",
     "ProgressMsg",
+    "ReadyMsg",
     "RejectedMsg",
     "RestoreMsg",
     "RetrievedItem",
@@ -257,6 +259,12 @@ class RetrievedMsg(TypedDict):
     items: list[RetrievedItem]
 
 
+class ReadyMsg(TypedDict):
+    """The kernel's answer to a view's ``hello``: a kernel is behind the view, it may take input."""
+
+    type: Literal["ready"]
+
+
 KernelMsg = (
     BeginMsg
     | DeltaMsg
@@ -270,6 +278,7 @@ KernelMsg = (
     | ProgressMsg
     | RetrievedMsg
     | MapMsg
+    | ReadyMsg
 )
 
 
@@ -358,6 +367,12 @@ class MapStopMsg(TypedDict):
     run: str
 
 
+class HelloMsg(TypedDict):
+    """A view rendered, or its kernel restarted: is a kernel there? (answered with ``ready``)"""
+
+    type: Literal["hello"]
+
+
 ViewMsg = (
     SendMsg
     | StopMsg
@@ -370,4 +385,5 @@ ViewMsg = (
     | ViewAssetMsg
     | SettingsMsg
     | MapStopMsg
+    | HelloMsg
 )

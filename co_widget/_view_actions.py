@@ -49,6 +49,8 @@ class ViewActions:
                     self._keep_for_undo("clear", chat.clear)
                 case {"type": "restore", "token": token}:
                     self._restore(token)
+                case {"type": "hello"}:  # a view rendered or lost its kernel: it waits for this
+                    chat._send_custom({"type": "ready"})
                 case {"type": "snapshot"}:  # also: a view rendered
                     chat._runner.answer_snapshot(full=content.get("full") is True)
                     chat._header_ctl.view_opened()

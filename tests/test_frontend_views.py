@@ -136,10 +136,14 @@ def test_the_undo_toast_sends_restore_with_its_token(page):
 
 
 def test_a_view_that_no_kernel_answers_disables_its_composer(page):
-    page.evaluate("harness.setup({messages: []}, {answer: false})")
+    page.evaluate("harness.setup({messages: [], status: 'idle'}, {answer: false})")
     notice = page.locator(".co-offline")
-    expect(notice).to_be_visible(timeout=15_000)  # after the view's wait for an answer
-    expect(notice).to_have_text("Saved conversation: run the cell to continue")
+    # From the start, before any answer: disabled and saying so, never enabled but dead.
+    expect(notice).to_have_text("Connecting to the kernel…")
+    assert page.get_by_label("Message", exact=True).is_disabled()
+    assert page.evaluate("harness.model.hellos") == 1
+    # After the view's wait for an answer.
+    expect(notice).to_have_text("Saved conversation: run the cell to continue", timeout=15_000)
     expect(page.get_by_label("Message", exact=True)).to_be_disabled()
     expect(page.get_by_role("button", name="Send message")).to_be_disabled()
     # A kernel that answers late (it was busy with another cell) brings the view back.

@@ -21,6 +21,8 @@ export class Attachments {
     /** @type {{file: File, url: string}[]} the last send's files, until the kernel answers it */
     this.sent = [];
     this.enabled = true;
+    /** Says why dropped or pasted files were not attached (set by the view). */
+    this.onRefused = /** @param {string} _text */ (_text) => {};
     this.tray = h("div", { cls: "co-attachments", attrs: { "aria-label": "Attached images" } });
     this.picker = /** @type {HTMLInputElement} */ (
       h("input", {
@@ -65,13 +67,18 @@ export class Attachments {
     if (!on) this.clear();
   }
 
+  // Files the composer cannot take (a CSV, a PDF, an SVG; any file when the model takes no
+  // images) are not dropped silently: the view says what is accepted and how documents go in.
+  // The composer's text is left as it is.
   /** @param {Event} event @param {DataTransfer | null} transfer */
   takeFrom(event, transfer) {
-    if (!this.enabled) return;
-    const files = [...(transfer?.files ?? [])].filter((file) => file.type.startsWith("image/"));
-    if (!files.length) return;
+    const all = [...(transfer?.files ?? [])];
+    if (!all.length) return;
     event.preventDefault(); // else the browser would paste the file name or open the file
-    this.add(files);
+    const files = this.enabled ? all.filter(isRaster) : [];
+    const refused = all.filter((file) => !files.includes(file));
+    if (refused.length) this.onRefused(refusal(refused, this.enabled));
+    if (files.length) this.add(files);
   }
 
   /** @param {Iterable<File>} files */
@@ -170,6 +177,22 @@ async function fitted(file, budget) {
   }
 }
 
+/** @param {File} file */
+function isRaster(file) {
+  return file.type.startsWith("image/") && file.type !== "image/svg+xml";
+}
+
+/** @param {File[]} files @param {boolean} enabled */
+function refusal(files, enabled) {
+  const names = files.map((file) => file.name || "the file").join(", ");
+  const model = enabled ? "" : ", and this chat's model takes none";
+  return (
+    `Not attached: ${names}. The composer takes PNG, JPEG, GIF or WebP images${model}. ` +
+    "To chat about documents, pass their text to the chat in Python: " +
+    "Chat(documents=[...]) for a few, Chat(corpus=...) for many."
+  );
+}
+
 // The images of a user message: our own thumbnails as <img>, remote images as links.
 /** @param {any[]} blocks */
 export function imageStrip(blocks) {
@@ -181,7 +204,10 @@ export function imageStrip(blocks) {
     images.map((block) => {
       const url = String(block.image_url?.url ?? "");
       if (OWN_IMAGE.test(url)) {
-        return h("img", { cls: "co-thumb", attrs: { src: url, alt: "attached image" } });
+        // A button, so a click or Enter opens it larger (lightbox.js).
+        const open = button("enlarge", "Enlarge the attached image", null, { cls: "co-thumb-btn" });
+        open.append(h("img", { cls: "co-thumb", attrs: { src: url, alt: "attached image" } }));
+        return open;
       }
       if (/^https?:\/\//i.test(url)) {
         return h("a", {

@@ -9,11 +9,73 @@
 // of the widget gets focus (see markFocused). The widget's keydown listener also stops the
 // event, for the hosts' handlers that listen on the cell.
 //
+// The host's own chorded shortcuts (Ctrl/Cmd+S saves, Ctrl+Shift+C opens the command palette,
+// Ctrl+B toggles the sidebar) are not the widget's: for those, passHostChords takes the mark off
+// for the one key press and the widget's listener lets the event go on (see isHostChord).
+//
 // The conversation is one Tab stop, however long (a roving tabindex): the last focused message
 // (the newest by default) has tabindex 0, every other message and every control inside messages
 // -1. Up/Down/Home/End move between messages; Left/Right between a message and its controls.
 
-export const SUPPRESS_SHORTCUTS = { "data-lm-suppress-shortcuts": "true" };
+const SUPPRESS = "data-lm-suppress-shortcuts";
+export const SUPPRESS_SHORTCUTS = { [SUPPRESS]: "true" };
+
+// Chords that edit text or move in it, which stay with the text field or the page (a notebook
+// binds some of them, e.g. Accel+A selects all cells), and the keys the widget itself handles
+// whatever the modifier (Ctrl+Enter must not run the cell). With Shift: redo and selection.
+const TEXT_CHORDS = new Set(
+  "a c v x z y arrowleft arrowright arrowup arrowdown home end backspace delete".split(" "),
+);
+const SHIFT_TEXT_CHORDS = new Set("z v arrowleft arrowright arrowup arrowdown home end".split(" "));
+const OURS = new Set(["enter", "escape", "tab", " ", "control", "meta", "shift", "alt"]);
+
+/** A Ctrl or Cmd chord that belongs to the host (saving, the command palette, the sidebar...).
+ *  Ctrl+Alt is AltGr on Windows, which types characters: those stay in the widget.
+ *  @param {KeyboardEvent} event */
+export function isHostChord(event) {
+  if (!(event.ctrlKey || event.metaKey) || event.altKey || event.isComposing) return false;
+  const key = event.key.toLowerCase();
+  if (OURS.has(key)) return false;
+  return !(event.shiftKey ? SHIFT_TEXT_CHORDS : TEXT_CHORDS).has(key);
+}
+
+/** Lets the host see its chords typed inside `root`: a keydown listener on the window, in the
+ *  capture phase (before the hosts' own listeners on the document), takes the suppress mark off
+ *  the key's path for this one press. Returns the function that removes the listener.
+ *  @param {HTMLElement} root */
+export function passHostChords(root) {
+  /** @param {KeyboardEvent} event */
+  const onKeydown = (event) => {
+    const target = /** @type {Node | null} */ (event.target);
+    if (!target || !root.contains(target) || !isHostChord(event)) return;
+    /** @type {Element[]} */
+    const marked = [];
+    for (let el = /** @type {Element | null} */ (target); el; el = el.parentElement) {
+      if (el.hasAttribute(SUPPRESS)) marked.push(el);
+      if (el === root) break;
+    }
+    for (const el of marked) el.removeAttribute(SUPPRESS);
+    // After every listener of this press has run.
+    setTimeout(() => {
+      for (const el of marked) el.setAttribute(SUPPRESS, "true");
+    });
+  };
+  window.addEventListener("keydown", onKeydown, true);
+  return () => window.removeEventListener("keydown", onKeydown, true);
+}
+
+/** Esc in an idle composer: focus goes back to the notebook, in command mode on the chat's own
+ *  cell (JupyterLab and Notebook 7 enter command mode when a cell, or the notebook, gets focus
+ *  outside an editor). Returns false outside a notebook (marimo, Voilà): focus then stays.
+ *  @param {HTMLElement} root */
+export function focusNotebook(root) {
+  const cell = /** @type {HTMLElement | null} */ (root.closest(".jp-Cell"));
+  const notebook = /** @type {HTMLElement | null} */ (root.closest(".jp-Notebook"));
+  const target = cell?.hasAttribute("tabindex") ? cell : notebook;
+  if (!target) return false;
+  target.focus({ preventScroll: true });
+  return true;
+}
 
 // Controls, and the boxes that scroll sideways (code, tables, wide formulas): Chromium makes a
 // scroll container without focusable content a Tab stop of its own.

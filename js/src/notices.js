@@ -9,11 +9,19 @@ const UNDO_MS = 10_000;
 // A screen reader hears at most this much of a reply; the rest is in the conversation.
 const ANNOUNCE_CHARS = 600;
 
+const CONNECTION_TEXT = {
+  connecting: () => "Connecting to the kernel…",
+  live: () => "",
+  saved: offlineText,
+  restarted: () => "The kernel restarted: run the cell to continue",
+};
+
 export class Notices {
   constructor() {
     this.error = h("div", { cls: "co-composer-error", attrs: { role: "alert" } });
     this.toast = h("div", { cls: "co-toast", attrs: { role: "status" } });
-    this.offline = h("div", { cls: "co-offline", text: offlineText() });
+    // The view's connection to its kernel, when it is not live (see ChatView.setConnection).
+    this.offline = h("div", { cls: "co-offline", attrs: { role: "status" } });
     // Polite, and written once per reply: never per token.
     this.live = h("div", { cls: "co-sr-only", attrs: { "aria-live": "polite" } });
     // The kernel's `autosave_error` trait: path and reason, until the next good save.
@@ -25,6 +33,11 @@ export class Notices {
       this.toast,
       this.error,
     ]);
+  }
+
+  /** @param {"connecting" | "live" | "saved" | "restarted"} state */
+  showConnection(state) {
+    this.offline.textContent = CONNECTION_TEXT[state]();
   }
 
   /** @param {string} text */

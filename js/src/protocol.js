@@ -146,7 +146,11 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {boolean} blocking
  *  @property {MapRecent[]} recent */
 
-/** @typedef {BeginMsg | DeltaMsg | CommitMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg | ProgressMsg | RetrievedMsg | MapMsg} KernelMsg */
+// The kernel's answer to a view's hello: a kernel is behind the view, it may take input.
+/** @typedef {object} ReadyMsg
+ *  @property {"ready"} type */
+
+/** @typedef {BeginMsg | DeltaMsg | CommitMsg | EndMsg | ToolMsg | SnapshotMsg | RejectedMsg | DroppedMsg | AssetMsg | ProgressMsg | RetrievedMsg | MapMsg | ReadyMsg} KernelMsg */
 
 // --- view -> kernel -------------------------------------------------------------------------
 
@@ -195,6 +199,10 @@ export const STREAM_KEYS = /** @type {const} */ (["text", "thinking", "tool_plan
  *  @property {"map_stop"} type
  *  @property {string} run */
 
-/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg | SettingsMsg | MapStopMsg} ViewMsg */
+// A view rendered, or its kernel restarted: is a kernel there? (answered with `ready`)
+/** @typedef {object} HelloMsg
+ *  @property {"hello"} type */
+
+/** @typedef {SendMsg | StopMsg | RegenerateMsg | EditMsg | ClearMsg | ViewSnapshotMsg | ApproveMsg | RestoreMsg | ViewAssetMsg | SettingsMsg | MapStopMsg | HelloMsg} ViewMsg */
 
 export {};

@@ -38,7 +38,7 @@ import { ToolCards } from "./tools.js";
  *   | {kind: "result", message: ChatMessage}
  *   | {kind: "sources", sources: import("./citations.js").Sources, citations: Citation[], tools: import("./citations.js").ToolNames}
  *   | {kind: "retrieved", retrieved: Retrieved}
- *   | {kind: "marker", status: string, empty: boolean}
+ *   | {kind: "marker", status: string, empty: boolean, calls: ToolCard[]}
  *   | {kind: "error", error: TurnError}
  *   | {kind: "warnings", warnings: string[]}
  *   | NoticePart} Piece */
@@ -100,15 +100,17 @@ function committedPieces(messages) {
     } else if (message?.role === "tool" && !shown.has(message.tool_call_id))
       pieces.push({ kind: "result", message }); // a result no call of this turn asked for
   }
-  if (last) pieces.push(...messagePieces(last, results));
+  // The cards of the turn's earlier steps: a stopped answer's marker counts them.
+  const stepCalls = assistants.flatMap((m) => (m === last ? [] : (m._co?.calls ?? [])));
+  if (last) pieces.push(...messagePieces(last, results, stepCalls));
   return pieces;
 }
 
 // One assistant message's pieces. A reply asked for as JSON (response_format) shows as a
 // highlighted JSON block; a grounded one (documents and response_format do not mix) with its
 // cited spans, placed by the kernel (`_co.spans`; placed here only for 0.1.0's saved state).
-/** @param {ChatMessage} message @param {Map<string, ChatMessage>} results */
-function messagePieces(message, results) {
+/** @param {ChatMessage} message @param {Map<string, ChatMessage>} results @param {ToolCard[]} [stepCalls] */
+function messagePieces(message, results, stepCalls = []) {
   const { text, thinking } = splitContent(message.content);
   const co = message._co ?? {};
   /** @type {Piece[]} */
@@ -124,7 +126,12 @@ function messagePieces(message, results) {
     pieces.push({ kind: "calls", calls: /** @type {CallBlock[]} */ (message.tool_calls), results });
   if (cited) pieces.push(cited.list);
   if (co.status === "stopped" || co.status === "interrupted")
-    pieces.push({ kind: "marker", status: co.status, empty: pieces.length === 0 });
+    pieces.push({
+      kind: "marker",
+      status: co.status,
+      empty: pieces.length === 0,
+      calls: stepCalls,
+    });
   if (co.error) pieces.push({ kind: "error", error: /** @type {TurnError} */ (co.error) });
   if (co.warnings?.length) pieces.push({ kind: "warnings", warnings: co.warnings });
   for (const notice of co.notices ?? []) pieces.push(notice);
@@ -392,7 +399,7 @@ function drawPiece(piece) {
       return chip;
     }
     case "marker":
-      return partialMarker(piece.status, piece.empty);
+      return partialMarker(piece.status, piece.empty, piece.calls);
     case "error":
       return errorBanner(piece.error);
     case "warnings":
@@ -574,11 +581,19 @@ function jsonArgs(args) {
   }
 }
 
-// `empty`: nothing of the reply arrived, so there is no partial reply to speak of.
-/** @param {string} status @param {boolean} empty */
-function partialMarker(status, empty) {
+// `empty`: nothing of the answer arrived, so there is no partial reply to speak of; `calls`: the
+// cards of the turn's earlier steps, so a turn stopped after its tool calls says how far it got.
+/** @param {string} status @param {boolean} empty @param {ToolCard[]} calls */
+function partialMarker(status, empty, calls) {
   const why = status === "stopped" ? "Stopped" : "Interrupted";
-  const text = empty ? `${why} before the reply began` : `${why} — the reply is partial`;
+  const n = calls.length;
+  const text = !empty
+    ? `${why} — the reply is partial`
+    : !n
+      ? `${why} before the reply began`
+      : calls.some((call) => call?.status === "stopped" || call?.status === "waiting")
+        ? `${why} during the tool calls, before the answer began`
+        : `${why} after ${n} tool call${n === 1 ? "" : "s"}, before the answer began`;
   return h("div", { cls: `co-marker co-marker-${status}${empty ? " co-marker-empty" : ""}`, text });
 }
 

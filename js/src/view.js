@@ -9,15 +9,17 @@ import { addAsker, receive } from "./assets.js";
 import { Attachments } from "./attachments.js";
 import { applyCommit, applySnapshot } from "./commits.js";
 import { copyText, flashCopied, icon } from "./dom.js";
-import { markFocused } from "./keys.js";
+import { focusNotebook, isHostChord, markFocused, passHostChords } from "./keys.js";
 import { HeaderControls } from "./header.js";
 import { buildLayout, endEdit, fitHeight, openEditor } from "./layout.js";
 import { MessageList } from "./list.js";
+import { openLightbox } from "./lightbox.js";
+import { fitPlaceholder } from "./placeholder.js";
 import { isWarm, warmUp } from "./markdown.js";
 import { toggleConfidence } from "./logprobs.js";
 import { MapCards } from "./map-card.js";
 import { renderUser } from "./messages.js";
-import { brokenTextError, isExportedPage, Notices, offlineText } from "./notices.js";
+import { brokenTextError, isExportedPage, Notices } from "./notices.js";
 import { EmbedProgress } from "./retrieved.js";
 import { TurnView } from "./turn.js";
 import { ReplySync } from "./sync.js";
@@ -52,7 +54,10 @@ export class ChatView {
     this.busy = false;
     this.resyncTimer = 0;
     this.live = false; // a kernel answered this view
-    this.offline = false;
+    this.offline = false; // no kernel answers: the view shows what it has, and takes nothing
+    /** @type {"connecting" | "live" | "saved" | "restarted"} */
+    this.connection = "connecting";
+
     /** @type {string | null} the composer's text last sent, until the kernel takes or rejects it */
     this.sentText = null;
     /** @type {(() => unknown) | null} */
@@ -65,6 +70,7 @@ export class ChatView {
       (kind) => this.onReplyChange(kind),
     );
     this.attachments = new Attachments();
+    this.attachments.onRefused = (text) => this.notices.showError(text);
     this.controls = new HeaderControls((settings) => this.post({ type: "settings", ...settings }));
     const ui = buildLayout(this.notices, this.attachments, this.controls);
     this.attachments.enable(this.acceptsImages());
@@ -77,8 +83,14 @@ export class ChatView {
     this.mapCards = new MapCards(); // chat.map progress, above the notices and the composer
     ui.root.insertBefore(this.mapCards.el, this.notices.el);
     // The view may be built before the notebook attaches it; once it gets a size, show the end.
-    this.resizeObserver = new ResizeObserver(() => this.list.followBottom());
+    this.placeholderName = "";
+    this.resizeObserver = new ResizeObserver(() => {
+      this.list.followBottom();
+      fitPlaceholder(this.input, this.placeholderName);
+    });
     this.wire(el);
+    // Disabled until the kernel answers (see connect): never enabled but dead.
+    this.setConnection("connecting");
     /** @type {[any, (...args: any[]) => void][]} */
     this.listeners = [
       ["change:messages", () => this.invalidate("list")],
@@ -90,6 +102,8 @@ export class ChatView {
       ["change:_accepts_images", () => this.attachments.enable(this.acceptsImages())],
       ["change:autosave_error", () => this.notices.showSaveError(model.get("autosave_error"))],
       ["msg:custom", (msg, buffers) => this.onKernelMsg(msg, buffers)],
+      // ipywidgets fires it when the kernel restarts: this view's kernel side is gone.
+      ["comm_live_update", () => this.connect("restarted")],
     ];
     for (const [name, fn] of this.listeners) model.on(name, fn);
     this.renderHeader();
@@ -101,9 +115,25 @@ export class ChatView {
     else warmUp().then(() => !this.destroyed && this.invalidate("list"));
     // Always ask: a view opened mid-stream missed the begin and earlier deltas, and a view with
     // no kernel behind it finds out by getting no answer.
-    const wait = isExportedPage() ? 0 : OFFLINE_MS; // an exported page has no kernel at all
-    this.offlineTimer = setTimeout(() => this.setOffline(true), wait);
+    this.offlineTimer = 0;
+    this.connect("saved");
     this.sync.requestSnapshot();
+  }
+
+  // The hello/ready exchange: the view says hello, the kernel answers `ready` (any kernel
+  // message will do). Until then the view is disabled; with no answer in OFFLINE_MS it says why.
+  // After a kernel restart the view goes offline at once: the chat it showed lives no more.
+  /** @param {"saved" | "restarted"} why */
+  connect(why) {
+    clearTimeout(this.offlineTimer);
+    if (why === "restarted") {
+      this.live = false;
+      this.setConnection("restarted");
+    } else {
+      const wait = isExportedPage() ? 0 : OFFLINE_MS; // an exported page has no kernel at all
+      this.offlineTimer = setTimeout(() => this.setConnection(why), wait);
+    }
+    this.post({ type: "hello" });
   }
 
   // Sends to the kernel; a model restored without a kernel may have no channel at all.
@@ -112,7 +142,9 @@ export class ChatView {
     try {
       this.model.send(msg, undefined, buffers);
     } catch {
-      this.setOffline(true);
+      clearTimeout(this.offlineTimer);
+      if (this.connection === "connecting" || this.connection === "live")
+        this.setConnection("saved");
     }
   }
 
@@ -121,10 +153,12 @@ export class ChatView {
     if (!this.live) {
       this.live = true;
       clearTimeout(this.offlineTimer);
-      this.setOffline(false);
-      this.removeAsker = addAsker((name) => this.post({ type: "asset", name }));
+      this.setConnection("live");
+      this.removeAsker ??= addAsker((name) => this.post({ type: "asset", name }));
     }
     switch (msg?.type) {
+      case "ready":
+        break;
       case "asset":
         receive(msg.name, buffers?.[0]);
         break;
@@ -178,10 +212,17 @@ export class ChatView {
     this.sentText = null;
   }
 
-  /** @param {boolean} offline */
-  setOffline(offline) {
+  // "connecting": not answered yet; "saved": no kernel answered (a notebook reopened with its
+  // widget state); "restarted": the kernel restarted under the view. Only "live" takes input;
+  // the others hide Edit and Regenerate too (widget.css), and say so in one notice.
+  /** @param {"connecting" | "live" | "saved" | "restarted"} state */
+  setConnection(state) {
+    const offline = state !== "live";
+    this.connection = state;
     this.offline = offline;
-    this.root.classList.toggle("co-offline-view", offline);
+    this.root.classList.toggle("co-connecting-view", state === "connecting");
+    this.root.classList.toggle("co-offline-view", offline && state !== "connecting");
+    this.notices.showConnection(state);
     this.input.disabled = offline;
     this.sendBtn.disabled = offline;
     this.controls.disable(offline);
@@ -194,12 +235,15 @@ export class ChatView {
     this.root.addEventListener("click", (event) => this.onClick(event));
     this.root.addEventListener("keydown", (event) => this.onKeydown(event));
     this.root.addEventListener("focusin", markFocused);
+    /** @type {() => void} */
+    this.removeChordPass = passHostChords(this.root);
     this.input.addEventListener("input", () => {
       this.notices.clearError();
       fitHeight(this.input);
       this.controls.setDraft(this.input.value.length);
     });
     this.resizeObserver.observe(this.list.el);
+    this.resizeObserver.observe(this.input);
     el.append(this.root);
   }
 
@@ -212,6 +256,7 @@ export class ChatView {
     clearTimeout(this.moreTimer);
     this.notices.destroy();
     this.removeAsker?.();
+    this.removeChordPass();
     this.resizeObserver.disconnect();
     this.attachments.clear();
     this.root.remove();
@@ -225,8 +270,9 @@ export class ChatView {
     const name = this.model.get("model") || "Cohere";
     this.title.textContent = this.model.get("title") || name;
     this.title.title = name;
-    // Short, so it fits one line at 300 px; the keys are in the input's aria-description.
-    this.input.placeholder = `Message ${name}`;
+    // The chat's title or model, if it fits one line; the keys are in the aria-description.
+    this.placeholderName = this.model.get("title") || name;
+    fitPlaceholder(this.input, this.placeholderName);
     this.controls.render(this.model.get("_models") ?? [], name, this.model.get("_header") ?? {});
   }
 
@@ -366,10 +412,14 @@ export class ChatView {
           call: btn.dataset.callId ?? "",
           approved: btn.dataset.coAction === "approve",
         });
+        this.focusNextWaiting();
         return;
       case "jump":
         this.list.jump();
         break;
+      case "enlarge":
+        openLightbox(/** @type {HTMLImageElement} */ (btn.querySelector("img")), this.root);
+        return;
       case "map-stop":
         btn.disabled = true;
         this.post({ type: "map_stop", run: btn.dataset.run ?? "" });
@@ -382,11 +432,23 @@ export class ChatView {
     this.input.focus({ preventScroll: true });
   }
 
-  // Every key typed in the widget stays in it (see keys.js), whatever it does here.
+  // After Approve or Deny: the next card that waits for an answer, or else the composer (the
+  // answered card's buttons are about to go, and focus with them to the page).
+  focusNextWaiting() {
+    const next = /** @type {HTMLElement | null} */ (
+      this.root.querySelector(".co-tool-approve:not(:disabled)")
+    );
+    (next ?? this.input).focus({ preventScroll: true });
+  }
+
+  // Every key typed in the widget stays in it (see keys.js), whatever it does here, except the
+  // host's own chords (Ctrl/Cmd+S...), which go on to the host.
   /** @param {KeyboardEvent} event */
   onKeydown(event) {
+    if (isHostChord(event)) return;
     event.stopPropagation();
     const target = /** @type {HTMLElement} */ (event.target);
+    if (target.closest("dialog")) return; // the lightbox: the browser's Esc closes it
     const msgEl = /** @type {HTMLElement} */ (target.closest(".co-msg"));
     const inEditor = target.classList.contains("co-edit-input");
     const inInput = target === this.input;
@@ -401,6 +463,9 @@ export class ChatView {
     } else if (event.key === "Escape" && this.busy) {
       event.preventDefault();
       this.post({ type: "stop" });
+    } else if (event.key === "Escape" && inInput && !event.isComposing) {
+      // Idle: hand the keyboard back to the notebook, in command mode on this cell.
+      if (focusNotebook(this.root)) event.preventDefault();
     } else if (this.list.focus.onKeydown(event)) {
       event.preventDefault();
     }
@@ -409,7 +474,9 @@ export class ChatView {
   // Checks the text before it leaves; on a problem, says so next to the composer and keeps it.
   /** @param {string} text */
   checkText(text) {
-    const problem = this.offline ? offlineText() : brokenTextError(text);
+    // Offline, the notice above the composer already says why (no second, red one).
+    if (this.offline) return false;
+    const problem = brokenTextError(text);
     if (problem) this.notices.showError(problem);
     return !problem;
   }

@@ -74,6 +74,12 @@ def test_file_survives_a_kernel_restart_and_a_dead_view_says_so(server, notebook
     expect(dead.root.locator(".co-send")).to_be_disabled()
     expect(dead.root.locator(".co-clear")).to_be_disabled()
     expect(dead.root.locator(".co-model-picker")).to_be_disabled()  # the header controls too
+    # Nothing that would do nothing: no Edit, no Regenerate, and no second (red) notice.
+    dead.replies.last.hover()
+    offered = dead.root.locator("[data-co-action='edit'], [data-co-action='regenerate']")
+    assert offered.count() > 0  # in the page, but not shown
+    assert offered.evaluate_all("(els) => els.every((el) => !el.checkVisibility())")
+    expect(dead.root.locator(".co-composer-error")).to_be_empty()
 
     # Running the cell again resumes the conversation from the file in the new kernel.
     notebook.run_all()

@@ -17,6 +17,9 @@ class FakeModel {
     this.listeners = new Map();
     this.sent = [];
     this.assets = [];
+    // Like a live kernel, it answers a view's hello with `ready` (kept out of `sent`, counted).
+    this.answerHello = true;
+    this.hellos = 0;
   }
   get(name) {
     return this.state[name];
@@ -33,6 +36,11 @@ class FakeModel {
     this.listeners.get(name)?.delete(callback);
   }
   send(msg, _callbacks, buffers) {
+    if (msg.type === "hello") {
+      this.hellos += 1;
+      if (this.answerHello) this.emit({ type: "ready" });
+      return;
+    }
     if (msg.type === "asset") {
       this.assets.push(msg.name);
       fetch(`../../../co_widget/static/${msg.name}.js`)
@@ -95,12 +103,14 @@ const views = [];
 window.harness = {
   model: null,
   renderMarkdown,
-  // A fresh model and one view of it; returns the model. Unless `answer` is false or the model
-  // is streaming, the kernel's answer to the view's first snapshot request is played (a live
+  // A fresh model and one view of it; returns the model. Unless `answer` is false, the view's
+  // hello is answered with `ready`; unless `answer` is false or the model is streaming, the
+  // kernel's answer to the view's first snapshot request is played (a live
   // kernel) and the request is left out of `sent`.
   setup(state = {}, { answer = true } = {}) {
     while (views.length) this.unmount(0);
     this.model = new FakeModel(state);
+    this.model.answerHello = answer;
     this.mount();
     if (answer && this.model.get("status") !== "streaming") {
       this.model.sent = [];
