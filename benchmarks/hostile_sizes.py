@@ -53,8 +53,8 @@ def huge_call(megabytes: int) -> list[dict]:
 @contextmanager
 def uncapped():
     """0.1.0's behaviour: cards and their records carry whole arguments; no size cap."""
-    whole = mock.patch("co_widget._tool_turn.preview", lambda value, chars=0: value)
-    records = mock.patch("co_widget._tool_loop.preview", lambda value, chars=0: value)
+    whole = mock.patch("co_widget.turn.tool_turn.preview", lambda value, chars=0: value)
+    records = mock.patch("co_widget.turn.tool_loop.preview", lambda value, chars=0: value)
     with whole, records:
         yield
 
@@ -75,7 +75,7 @@ def widget_bytes(fake: FakeCohere, megabytes: int, **options) -> tuple[int, int,
 
 def send_seconds(fake: FakeCohere, folder: Path, disk_seconds: float, file: bool) -> list[float]:
     """Seconds each ``send()`` takes right after the previous reply committed."""
-    import co_widget._autosave as autosave
+    import co_widget.session.autosave as autosave
 
     real = autosave.write_chat_file
 

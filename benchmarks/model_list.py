@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 
 from co_widget import Chat
-from co_widget import _models as models_module
+from co_widget.request import models as models_module
 from co_widget.testing import FakeCohere
 from tests.support.hostile_servers import hanging_connect
 

@@ -15,9 +15,9 @@ performance.mark), until
 The longest task is read from a Chrome trace (RunTask on the page's main thread) between those
 marks, so it counts style, layout and paint too, not only the widget's own script. The baseline,
 in the same page and the same run: the same scene with time slicing switched off
-(window.__coWidgetNaive, read by js/src/budget.js), so every message renders in the view's first
-frame, as a naive view would. Each scene runs `--rounds` times, alternating the two, each after a
-fresh page load; the report gives the median and the range.
+(window.__coWidgetNaive, read by js/src/render/budget.js), so every message renders in the view's
+first frame, as a naive view would. Each scene runs `--rounds` times, alternating the two, each
+after a fresh page load; the report gives the median and the range.
 
 Budgets (issue 16): no task over 16 ms while the view opens, the newest message visible within
 100 ms, and the 1,000-message chat reopened (whole list) in under 1 s.

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from co_widget import Chat
-from co_widget._documents import normalize_documents
-from co_widget._retrieval import retrieval_query
+from co_widget.request.documents import normalize_documents
+from co_widget.retrieval.search import retrieval_query
 from co_widget.testing import FakeCohere
 
 BUDGET_MS = 100.0

@@ -37,11 +37,11 @@ from collections.abc import Callable
 import cohere
 
 from co_widget import Chat, Reply
-from co_widget._client import CohereClient
-from co_widget._coalescer import DeltaCoalescer
-from co_widget._events import ContentDelta
-from co_widget._params import build_chat_body
+from co_widget.request.params import build_chat_body
+from co_widget.session.coalescer import DeltaCoalescer
 from co_widget.testing import FakeCohere, Stream, text_events
+from co_widget.wire.client import CohereClient
+from co_widget.wire.events import ContentDelta
 
 BUDGETS = {"co_widget chat": 15.0, "co_widget client": 5.0}
 MODEL = "command-a-03-2025"
@@ -145,7 +145,7 @@ def main() -> None:
     # measure almost nothing.
     imports = {
         "co_widget chat": import_time("from co_widget import Chat"),
-        "co_widget client": import_time("from co_widget._client import CohereClient"),
+        "co_widget client": import_time("from co_widget.wire.client import CohereClient"),
         "cohere SDK": import_time("from cohere import ClientV2"),
     }
     same = "yes" if not wrong else f"NO ({', '.join(sorted(wrong))} differed)"
@@ -167,7 +167,7 @@ def main() -> None:
         print(f"  {label:<36} {micros:>8,.0f} µs")
     print(
         "import time: a fresh `from co_widget import Chat` (the widget stack), "
-        "`from co_widget._client import CohereClient` (no widget stack), "
+        "`from co_widget.wire.client import CohereClient` (no widget stack), "
         "`from cohere import ClientV2`"
     )
     for name, budget in BUDGETS.items():

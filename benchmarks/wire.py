@@ -36,11 +36,11 @@ import traitlets
 from jupyter_client.session import json_packer
 
 from co_widget import Chat
-from co_widget._client import CohereClient
-from co_widget._events import ContentDelta
-from co_widget._params import build_chat_body
-from co_widget._shared_copy import MAX_SHARED_COPY, shared_copy_html
+from co_widget.request.params import build_chat_body
+from co_widget.session.shared_copy import MAX_SHARED_COPY, shared_copy_html
 from co_widget.testing import FakeCohere, Stream, text_events
+from co_widget.wire.client import CohereClient
+from co_widget.wire.events import ContentDelta
 from tests.support.comm_recorder import RecordedMessage, RecordingComm, recording_comms
 
 BUDGET = 1.3

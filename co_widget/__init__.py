@@ -14,7 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._errors import (
+from ._version import __version__
+from .request.pricing import prices
+from .turn.reply import Reply
+from .wire.errors import (
     APIStatusError,
     ApprovalBlockedError,
     BadRequestError,
@@ -36,13 +39,10 @@ from ._errors import (
     UnauthorizedError,
     UnprocessableEntityError,
 )
-from ._pricing import prices
-from ._reply import Reply
-from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._tool_loop import ToolCallRecord
-    from ._widget import Chat
+    from .session.widget import Chat
+    from .turn.tool_loop import ToolCallRecord
 
 # ``Chat`` is imported on first use: it loads anywidget, ipywidgets and traitlets (~0.7 s), which
 # ``import co_widget.testing`` (FakeCohere in anyone's CI) and the client must not pay for. The
@@ -50,10 +50,10 @@ if TYPE_CHECKING:
 # ``ToolCallRecord`` (the items of ``reply.calls``) comes with the tool loop, which loads pydantic.
 # ``models()`` (Cohere's model list merged with the built-in table) comes with requests.
 _LAZY = {
-    "Chat": "._widget",
-    "ToolCallRecord": "._tool_loop",
-    "models": "._models",
-    "DeprecatedModelWarning": "._models",
+    "Chat": ".session.widget",
+    "ToolCallRecord": ".turn.tool_loop",
+    "models": ".request.models",
+    "DeprecatedModelWarning": ".request.models",
 }
 
 __all__ = [

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from co_widget import ApprovalBlockedError
-from co_widget._tool_loop import DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
-from co_widget._tool_schema import build_toolset
+from co_widget.request.tool_schema import build_toolset
 from co_widget.testing import FakeCohere
+from co_widget.turn.tool_loop import DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
 from tests.test_tool_loop import (
     SLOW,
     answer_from_results,

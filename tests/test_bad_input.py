@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 from co_widget import Chat
-from co_widget._conversation import write_chat_file
+from co_widget.session.conversation import write_chat_file
 from co_widget.testing import FakeCohere
 from tests.support.comm_recorder import recording_comms
 

@@ -1,6 +1,6 @@
-"""The one input boundary (``co_widget/_boundary.py``): issue 15's bugs A to M, each reproduced
-the way an attacker found it (a hostile tool, model stream or file over real sockets and real
-files), and the caps and rules that close the class.
+"""The one input boundary (``co_widget/request/boundary.py``): issue 15's bugs A to M, each
+reproduced the way an attacker found it (a hostile tool, model stream or file over real sockets and
+real files), and the caps and rules that close the class.
 
 Every test ends the way the issue asks: the chat idle, its history accepted by its own
 validator and JSON-serialisable, the saved file loadable, and the next ``send()`` working."""
@@ -18,7 +18,7 @@ import warnings
 import pytest
 
 from co_widget import Chat
-from co_widget._conversation import validate_history
+from co_widget.session.conversation import validate_history
 from co_widget.testing import FakeCohere, Stream, text_events, tool_results
 from tests.support.comm_recorder import recorder_of
 
@@ -365,7 +365,7 @@ def test_a_generator_result_is_read_once_for_the_model_and_the_card(strict, tmp_
 
 def test_a_shrunk_photo_keeps_its_exif_orientation():
     pil = pytest.importorskip("PIL.Image")
-    from co_widget._images import decode_data_url, image_blocks
+    from co_widget.request.images import decode_data_url, image_blocks
 
     stored = pil.new("RGB", (400, 200), "white")  # landscape as stored ...
     exif = pil.Exif()
@@ -442,7 +442,7 @@ def test_the_widget_gets_bounded_previews_of_large_arguments(strict, comms):
 
 def test_an_image_with_too_many_pixels_is_refused_before_decoding():
     pil = pytest.importorskip("PIL.Image")
-    from co_widget._images import image_blocks
+    from co_widget.request.images import image_blocks
 
     buffer = io.BytesIO()
     pil.new("1", (12_000, 12_000)).save(buffer, format="PNG")  # 144 megapixels, a few KB
@@ -505,7 +505,7 @@ def test_autosave_keeps_permission_bits_and_removes_stale_temporaries(fake, tmp_
 
 
 def test_a_slow_disk_does_not_block_send(fake, tmp_path, monkeypatch):
-    import co_widget._autosave as autosave
+    import co_widget.session.autosave as autosave
 
     disk = threading.Event()
     real_write = autosave.write_chat_file
@@ -589,7 +589,7 @@ def test_a_hostile_usage_record_keeps_the_reply(fake, tmp_path):
 
 def test_a_failure_while_building_the_transcript_still_ends_the_turn(strict, tmp_path, monkeypatch):
     """Bug A's root cause: the runner built the tool steps outside its guard."""
-    from co_widget._tool_turn import ToolTurn
+    from co_widget.turn.tool_turn import ToolTurn
 
     def broken(self):
         raise RuntimeError("transcript failed")

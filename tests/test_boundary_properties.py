@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from co_widget import Chat
-from co_widget._conversation import validate_history
+from co_widget.session.conversation import validate_history
 from co_widget.testing import FakeCohere, text_events, tool_results
 
 SLOW = 10.0

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from co_widget import Chat
-from co_widget._citations import place_citations
 from co_widget.testing import text_events
+from co_widget.turn.citations import place_citations
 
 DOCS = [
     {"id": "coke", "data": {"title": "Coca-Cola 🥤", "text": "Coca-Cola was invented in 1886."}},
@@ -86,7 +86,7 @@ def test_fake_cohere_answers_documents_with_correct_citations(fake, mode):
 
 
 def test_fast_mode_interleaves_citations_accurate_mode_sends_them_after_the_text(fake):
-    from co_widget._fake_grounded import grounded_reply
+    from co_widget.testing.grounded import grounded_reply
 
     def order(mode: str) -> list[str]:
         request = {"messages": [{"role": "user", "content": "q"}], "documents": DOCS}
@@ -175,7 +175,7 @@ def test_to_markdown_renders_citations_as_footnotes(fake):
 
 
 def test_a_snapshot_mid_stream_holds_the_citations_sent_so_far():
-    from co_widget._coalescer import DeltaCoalescer
+    from co_widget.session.coalescer import DeltaCoalescer
 
     sent = []
     citation = span("Coca-Cola dates from 1886.", "1886")

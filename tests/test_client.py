@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from co_widget._client import DEFAULT_BASE_URL, ChatStream, CohereClient
-from co_widget._errors import (
+from co_widget.request.params import build_chat_body
+from co_widget.testing import Error, FakeCohere, Stream, text_events
+from co_widget.wire.client import DEFAULT_BASE_URL, ChatStream, CohereClient
+from co_widget.wire.errors import (
     APIStatusError,
     BadRequestError,
     ClientClosedRequestError,
@@ -30,7 +32,7 @@ from co_widget._errors import (
     UnauthorizedError,
     UnprocessableEntityError,
 )
-from co_widget._events import (
+from co_widget.wire.events import (
     CitationEnd,
     CitationStart,
     ContentDelta,
@@ -46,10 +48,8 @@ from co_widget._events import (
     ToolPlanDelta,
     UnknownEvent,
 )
-from co_widget._http_errors import retry_after
-from co_widget._params import build_chat_body
-from co_widget._stream_parser import event_from_json
-from co_widget.testing import Error, FakeCohere, Stream, text_events
+from co_widget.wire.http_errors import retry_after
+from co_widget.wire.stream_parser import event_from_json
 from tests.support.seed import EXPECTED_BODY, seed_parts
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -211,7 +211,7 @@ def test_stops_at_message_end_when_the_server_keeps_the_connection_open(fake):
 @pytest.fixture
 def accepted(monkeypatch) -> list:
     """The TCP connections FakeCohere accepts, counted where its handler starts on one."""
-    from co_widget import _fake_server
+    from co_widget.testing import server as _fake_server
 
     seen: list = []
     setup = _fake_server.Handler.setup

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from co_widget import Chat
-from co_widget._conversation import (
+from co_widget.request.messages import validate_messages
+from co_widget.session.conversation import (
     history_view,
     regenerate_base,
     undo_exchanges,
     usage_totals,
 )
-from co_widget._messages import validate_messages
 from co_widget.testing import Error, Stream, text_events
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from co_widget import Chat
-from co_widget._api_calls import Pacer
-from co_widget._embed_cache import _MEMORY, _READ
-from co_widget._parts import parts_of
+from co_widget.retrieval.embed_cache import _MEMORY, _READ
 from co_widget.testing import Error, FakeCohere
+from co_widget.turn.parts import parts_of
+from co_widget.wire.api_calls import Pacer
 from tests.support.comm_recorder import recorder_of
 
 COLORS = ["red", "blue", "green", "black", "white"]
@@ -374,7 +374,7 @@ def test_a_turn_with_no_text_to_retrieve_with_says_so(fake):
 
 
 def test_a_limit_that_outlasts_the_waits_is_a_rate_limit_error(fake, monkeypatch):
-    monkeypatch.setattr("co_widget._api_calls.MAX_RATE_WAITS", 1)
+    monkeypatch.setattr("co_widget.wire.api_calls.MAX_RATE_WAITS", 1)
     fake.add(*[Error(429, "slow down", retry_after=0.01)] * 2, endpoint="rerank")
     chat = Chat(base_url=fake.url, corpus=["one note", "another note"])
     reply = chat.send("note?").wait(30)

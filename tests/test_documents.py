@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from co_widget import Chat
-from co_widget._documents import CHUNK_WORDS, chunk_text, normalize_documents
-from co_widget._kernel_store import SOURCE_BYTES
+from co_widget.request.documents import CHUNK_WORDS, chunk_text, normalize_documents
+from co_widget.session.kernel_store import SOURCE_BYTES
 from co_widget.testing import FakeCohere
 
 WORD = "lorem"
@@ -103,7 +103,7 @@ def test_two_frames_with_the_same_labels_get_distinct_ids():
 def test_pandas_is_imported_only_when_a_dataframe_is_given():
     code = (
         "import sys; from co_widget import Chat; "
-        "from co_widget._documents import normalize_documents; "
+        "from co_widget.request.documents import normalize_documents; "
         "normalize_documents(['text', {'title': 't'}]); "
         "print('pandas' in sys.modules)"
     )
@@ -285,7 +285,7 @@ json_values = st.recursive(
     data=st.dictionaries(st.text(max_size=12), json_values, max_size=8), id_=st.text(max_size=40)
 )
 def test_a_cited_source_in_the_trait_fits_its_bound_and_keeps_its_name(data, id_):
-    from co_widget._kernel_store import _bounded_source
+    from co_widget.session.kernel_store import _bounded_source
 
     source = {"type": "document", "id": id_, "document": {"id": id_, **data}}
     bounded = _bounded_source(source)

@@ -1,16 +1,16 @@
-"""The engine (co_widget/_engine.py) on its own, against FakeCohere: one turn's model call, tool
+"""The engine (co_widget/turn/engine.py) on its own, against FakeCohere: one turn's model call, tool
 calls and next model call come out of one generator as typed events, in order, and the turn
 state it writes is what the Reply shows."""
 
 from __future__ import annotations
 
-from co_widget._client import CohereClient
-from co_widget._engine import Ended, Engine, PartAppended, PartPatched, StepArchived
-from co_widget._params import build_chat_body
-from co_widget._tool_schema import build_toolset
-from co_widget._tool_turn import ToolTurn
-from co_widget._turn_state import TurnState
+from co_widget.request.params import build_chat_body
+from co_widget.request.tool_schema import build_toolset
 from co_widget.testing import Error, text_events
+from co_widget.turn.engine import Ended, Engine, PartAppended, PartPatched, StepArchived
+from co_widget.turn.state import TurnState
+from co_widget.turn.tool_turn import ToolTurn
+from co_widget.wire.client import CohereClient
 
 MESSAGES = [{"role": "user", "content": "What is 2 + 3?"}]
 

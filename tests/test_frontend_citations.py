@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from co_widget._fake_grounded import grounded_reply
-from co_widget._parts import place_citation
 from co_widget.testing import text_events
+from co_widget.testing.grounded import grounded_reply
+from co_widget.turn.parts import place_citation
 
 # The harness fixtures (page, browser, harness_url) are in conftest.py.
 from tests.test_frontend import emit, frames, set_trait, setup, user

@@ -12,11 +12,11 @@ import weakref
 import pytest
 
 from co_widget import Chat, StreamTooLargeError
-from co_widget._messages import validate_messages
-from co_widget._reply_content import MAX_WARNINGS
-from co_widget._stream_parser import MAX_RECORD_BYTES
-from co_widget._turn_state import TurnState
+from co_widget.request.messages import validate_messages
 from co_widget.testing import FakeCohere, Stream, text_events
+from co_widget.turn.reply_content import MAX_WARNINGS
+from co_widget.turn.state import TurnState
+from co_widget.wire.stream_parser import MAX_RECORD_BYTES
 from tests.support.comm_recorder import recorder_of
 from tests.support.hostile_servers import hanging_connect, silent_tls
 

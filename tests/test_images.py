@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from co_widget import Chat
-from co_widget._image_store import THUMBNAIL_BYTES, thumbnail
-from co_widget._images import MAX_REQUEST_BYTES
+from co_widget.request.images import MAX_REQUEST_BYTES
+from co_widget.session.image_store import THUMBNAIL_BYTES, thumbnail
 from co_widget.testing import FakeCohere
 from tests.support.comm_recorder import recording_comms
 

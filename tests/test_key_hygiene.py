@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from co_widget import Chat, CohereConnectionError, GenerationError
-from co_widget._client import CohereClient, InsecureKeyWarning
 from co_widget.testing import Error, Stream, text_events
+from co_widget.wire.client import CohereClient, InsecureKeyWarning
 from tests.support.comm_recorder import recording_comms
 from tests.support.hostile_servers import raw_http
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from co_widget import Chat
-from co_widget._map_progress import TerminalBar
-from co_widget._map_task import Connection, RowTask, Secret
-from co_widget._rate_limit import RateLimiter, per_minute
+from co_widget.batch.progress import TerminalBar
+from co_widget.batch.rate_limit import RateLimiter, per_minute
+from co_widget.batch.task import Connection, RowTask, Secret
 from co_widget.testing import Error, FakeCohere, Stream, text_events
 
 KEY = "sk-map-secret-123"

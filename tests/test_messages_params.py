@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from co_widget._messages import validate_messages
-from co_widget._params import KNOWN_PARAMS, build_chat_body, validate_params
+from co_widget.request.messages import validate_messages
+from co_widget.request.params import KNOWN_PARAMS, build_chat_body, validate_params
 from tests.support.seed import EXPECTED_BODY, seed_parts
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from co_widget import Chat
-from co_widget._model_rules import MODELS, capabilities, check_request
+from co_widget.request.model_rules import MODELS, capabilities, check_request
 from co_widget.testing import FakeCohere
 
 SLOW = 10.0

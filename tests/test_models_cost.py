@@ -16,9 +16,9 @@ import pytest
 
 import co_widget
 from co_widget import Chat, DeprecatedModelWarning
-from co_widget import _models as models_module
-from co_widget._models import CACHE_SECONDS, catalog, markdown_table
-from co_widget._pricing import estimate_tokens
+from co_widget.request import models as models_module
+from co_widget.request.models import CACHE_SECONDS, catalog, markdown_table
+from co_widget.request.pricing import estimate_tokens
 from co_widget.testing import Error, FakeCohere, text_events, tool_results
 
 SECRET = "sk-MODELS-789"
@@ -171,7 +171,7 @@ def test_the_readme_table_is_generated_from_the_rules_table():
     found = re.search(r"<!-- models-table:start -->\n(.*?)\n<!-- models-table:end -->", text, re.S)
     assert found is not None, "README lost its models table markers"
     assert found.group(1) == markdown_table(), (
-        "regenerate: python -c 'from co_widget._models \
+        "regenerate: python -c 'from co_widget.request.models \
 import markdown_table; print(markdown_table())'"
     )
 

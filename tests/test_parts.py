@@ -1,6 +1,6 @@
-"""The parts model (co_widget/_parts.py): declared the same in js/src/parts.js, its conversions to
-and from a Cohere v2 message, citations placed once with offsets for both sides, and the checks
-the ``messages`` trait runs on every write."""
+"""The parts model (co_widget/turn/parts.py): declared the same in js/src/state/parts.js, its
+conversions to and from a Cohere v2 message, citations placed once with offsets for both sides, and
+the checks the ``messages`` trait runs on every write."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pytest
 import typing_extensions
 from test_structure import js_type, js_typedefs
 
-from co_widget import Chat, _parts
+from co_widget import Chat
+from co_widget.turn import parts as _parts
 from tests.support.comm_recorder import recorder_of
 
-PARTS_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "parts.js"
+PARTS_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "state" / "parts.js"
 
 
 def fields(cls) -> dict[str, tuple[str, bool]]:

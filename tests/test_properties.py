@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from co_widget import Chat
-from co_widget._fake_server import encode_events
-from co_widget._messages import validate_messages
-from co_widget._stream_parser import StreamParser
+from co_widget.request.messages import validate_messages
 from co_widget.testing import FakeCohere, Stream, original_example
+from co_widget.testing.server import encode_events
+from co_widget.wire.stream_parser import StreamParser
 
 CAPTURED = sorted((Path(__file__).parent / "fixtures" / "captured").glob("*.jsonl"))
 STREAMS = {path.stem: Stream.from_jsonl(path).events for path in CAPTURED}

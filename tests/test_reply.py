@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from co_widget import CohereConnectionError, GenerationError, Reply
-from co_widget._messages import validate_messages
-from co_widget._stream_parser import event_from_json
+from co_widget.request.messages import validate_messages
+from co_widget.wire.stream_parser import event_from_json
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"
 

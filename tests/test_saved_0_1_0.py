@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from co_widget import Chat
-from co_widget._conversation import validate_history
+from co_widget.session.conversation import validate_history
 
 SAVED = Path(__file__).parent / "fixtures" / "saved_0_1_0"
 NAMES = sorted(path.name.removesuffix(".chat.json") for path in SAVED.glob("*.chat.json"))

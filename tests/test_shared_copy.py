@@ -1,5 +1,5 @@
 """The shared copy: a notebook saved without widget state shows the conversation as static,
-sanitised HTML where no kernel runs (nbconvert, nbviewer, GitHub). See ``_shared_copy``."""
+sanitised HTML where no kernel runs (nbconvert, nbviewer, GitHub). See ``session/shared_copy``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 from co_widget import Chat
-from co_widget._shared_copy import MAX_SHARED_COPY, SharedCopy, shared_copy_html
+from co_widget.session.shared_copy import MAX_SHARED_COPY, SharedCopy, shared_copy_html
 from co_widget.testing import FakeCohere
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from co_widget._events import (
+from co_widget.wire.events import (
     CitationEnd,
     CitationStart,
     ContentDelta,
@@ -24,7 +24,7 @@ from co_widget._events import (
     ToolPlanDelta,
     UnknownEvent,
 )
-from co_widget._stream_parser import StreamParser, event_from_json
+from co_widget.wire.stream_parser import StreamParser, event_from_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CAPTURED = sorted((FIXTURES / "captured").glob("*.jsonl"))

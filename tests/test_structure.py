@@ -1,7 +1,7 @@
 """The package's structure holds: the kernel<->browser protocol is declared the same on both sides
-(co_widget/_protocol.py as TypedDicts, js/src/protocol.js as JSDoc typedefs that tsc checks the
-front end against: the same messages in each direction, with the same fields, optional fields and
-types, and the stream kinds written once per side), and the layers import downhill
+(co_widget/session/protocol.py as TypedDicts, js/src/state/protocol.js as JSDoc typedefs that tsc
+checks the front end against: the same messages in each direction, with the same fields, optional
+fields and types, and the stream kinds written once per side), and the layers import downhill
 (``co_widget.testing`` runs in anyone's CI with no widget stack)."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import typing_extensions
 
-from co_widget import _protocol
+from co_widget.session import protocol as _protocol
 
-PROTOCOL_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "protocol.js"
+PROTOCOL_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "state" / "protocol.js"
 
 TYPEDEF = re.compile(r"/\*\*\s*@typedef \{object\} (\w+)((?:\s*\*\s*@property [^\n]*)+)")
 PROPERTY = re.compile(r"@property \{(.*?)\} (\[?)(\w+)\]?\s*(?:\n|\*/)")
@@ -43,7 +43,7 @@ def js_unions() -> dict[str, list[str]]:
 
 
 def js_type(annotation) -> str:
-    """How protocol.js writes the type of a field annotated ``annotation`` in _protocol.py. A
+    """How protocol.js writes the type of a field annotated ``annotation`` in session/protocol.py. A
     nested TypedDict is written by name: protocol.js declares it as a typedef of its own."""
     origin = typing.get_origin(annotation)
     simple = {int: "number", float: "number", str: "string", bool: "boolean", type(None): "null"}
@@ -125,8 +125,8 @@ def test_testing_loads_no_widget_stack():
 def test_no_module_imports_the_package_face():
     # The face imports the modules lazily; a module importing it back would close a cycle.
     package = Path(_protocol.__file__).parent
-    for module in package.glob("*.py"):
-        if module.name == "__init__.py":
+    for module in package.rglob("*.py"):
+        if module == package / "__init__.py":
             continue
         source = module.read_text(encoding="utf-8")
         assert not re.search(r"^\s*from \. import|^\s*import co_widget\b", source, re.M), module

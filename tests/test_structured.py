@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
 from co_widget import Chat, UnauthorizedError
-from co_widget._structured import resolve_response_format, schema_problems
+from co_widget.request.structured import resolve_response_format, schema_problems
 from co_widget.testing import Error
 
 SLOW = 10.0

@@ -14,9 +14,9 @@ import pydantic
 import pytest
 
 from co_widget import Chat
-from co_widget._tool_loop import BROKEN_TEXT, DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
-from co_widget._tool_schema import build_toolset
+from co_widget.request.tool_schema import build_toolset
 from co_widget.testing import FakeCohere, Stream, text_events, tool_results
+from co_widget.turn.tool_loop import BROKEN_TEXT, DENIED_TEXT, STOPPED_TEXT, StepOutcome, ToolLoop
 from tests.support.comm_recorder import RecordingComm, recorder_of
 
 CAPTURED = Path(__file__).parent / "fixtures" / "captured"

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typing_extensions import TypedDict
 
-from co_widget._tool_schema import ToolArgumentsError, build_toolset, tool_content
+from co_widget.request.tool_schema import ToolArgumentsError, build_toolset, tool_content
 
 
 class Unit(enum.Enum):

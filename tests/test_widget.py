@@ -29,7 +29,7 @@ from co_widget import (
     StreamInterruptedError,
     UnauthorizedError,
 )
-from co_widget._messages import validate_messages
+from co_widget.request.messages import validate_messages
 from co_widget.testing import Error, FakeCohere, Stream, text_events
 from tests.support.comm_recorder import recorder_of
 
@@ -64,7 +64,7 @@ def streamed_parts(window) -> dict:
 
 def applied(messages: list[dict], commit: dict, streamed: dict | None = None) -> list[dict]:
     """What a view's model holds after ``commit``, the parts it names filled from what the
-    reply ``streamed`` (js/src/commits.js does this in the browser)."""
+    reply ``streamed`` (js/src/state/commits.js does this in the browser)."""
     added = [dict(m) for m in commit["messages"]]
     for kind in commit["streamed"]:
         last = added[-1]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from co_widget import Chat
-from co_widget._assets import ASSET_NAMES
+from co_widget.session.assets import ASSET_NAMES
 from co_widget.testing import Stream
 
 SECRET = "sk-SECRET-456"

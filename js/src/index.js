@@ -1,9 +1,9 @@
 // anywidget entry point of co_widget.Chat (bundled to co_widget/static/widget.js).
-import "./widget.css";
-import "./shared-copy.css";
-import { ChatView } from "./view.js";
+import "./view/widget.css";
+import "./view/shared-copy.css";
+import { ChatView } from "./view/view.js";
 
-/** @typedef {import("./view.js").ChatModel} ChatModel */
+/** @typedef {import("./view/view.js").ChatModel} ChatModel */
 
 export default {
   /** @param {{model: import("@anywidget/types").AnyModel<ChatModel>, el: HTMLElement}} props */
@@ -14,4 +14,4 @@ export default {
 };
 
 // The markdown pipeline on its own, for the browser benchmark's naive baseline and the tests.
-export { renderMarkdown } from "./markdown.js";
+export { renderMarkdown } from "./render/markdown.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BlockSplitter, visibleCode } from "../src/blocks.js";
+import { BlockSplitter, visibleCode } from "../src/render/blocks.js";
 
 // Feeds `src` in pieces of `step` characters and records where the stable prefix ends each time.
 function stableOffsets(src, step = 1) {

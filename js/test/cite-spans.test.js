@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { codePointIndex, codePointLength, markSource } from "../src/cite-spans.js";
+import { codePointIndex, codePointLength, markSource } from "../src/render/cite-spans.js";
 
 // Marks shown as ⟨k and k⟩ so the expectations read like the source.
 function shown(marked) {

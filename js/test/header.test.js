@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatCost } from "../src/header.js";
+import { formatCost } from "../src/render/dom.js";
 
 test("costs keep two significant digits below a cent, cents above", () => {
   assert.equal(formatCost(0), "$0.00");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ReplySync } from "../src/sync.js";
+import { ReplySync } from "../src/state/sync.js";
 
 function setup() {
   const sent = [];
