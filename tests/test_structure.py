@@ -6,6 +6,7 @@ fields and types, and the stream kinds written once per side), and the layers im
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import typing_extensions
 
 from co_widget.session import protocol as _protocol
 
+PACKAGE = Path(_protocol.__file__).resolve().parents[1]
+JS_SRC = PACKAGE.parent / "js" / "src"
 PROTOCOL_JS = Path(__file__).resolve().parents[1] / "js" / "src" / "state" / "protocol.js"
 
 TYPEDEF = re.compile(r"/\*\*\s*@typedef \{object\} (\w+)((?:\s*\*\s*@property [^\n]*)+)")
@@ -124,9 +127,65 @@ def test_testing_loads_no_widget_stack():
 
 def test_no_module_imports_the_package_face():
     # The face imports the modules lazily; a module importing it back would close a cycle.
-    package = Path(_protocol.__file__).parent
-    for module in package.rglob("*.py"):
-        if module == package / "__init__.py":
+    for module in PACKAGE.rglob("*.py"):
+        if module == PACKAGE / "__init__.py":
             continue
         source = module.read_text(encoding="utf-8")
         assert not re.search(r"^\s*from \. import|^\s*import co_widget\b", source, re.M), module
+
+
+# What each folder may import: the layers of README's "How it works", downhill only.
+PY_LAYERS = {
+    "wire": set(),
+    "request": {"wire"},
+    "turn": {"request", "wire"},
+    "retrieval": {"request", "wire"},
+    "session": {"turn", "retrieval", "request", "wire"},
+    "batch": {"session", "turn", "retrieval", "request", "wire"},
+    "testing": {"request", "wire"},
+}
+# Chat.map hands over to batch/ when called (an import inside the method, never at load).
+CALL_TIME = {("session", "batch")}
+
+
+def python_imports():
+    """(importing folder, imported folder, inside a function) for every relative import."""
+    for module in PACKAGE.rglob("*.py"):
+        rel = module.relative_to(PACKAGE)
+        if len(rel.parts) < 2:
+            continue  # the face, demo.py and the shared helpers at the top
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        in_function = {
+            id(node)
+            for fn in ast.walk(tree)
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for node in ast.walk(fn)
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not node.level:
+                continue
+            base = list(rel.parts[:-1])[: len(rel.parts) - node.level]
+            target = base + (node.module.split(".") if node.module else [])
+            if len(target) > 1:
+                yield rel, rel.parts[0], target[0], id(node) in in_function
+
+
+def test_python_folders_import_downhill():
+    for rel, folder, target, at_call in python_imports():
+        if target == folder or (at_call and (folder, target) in CALL_TIME):
+            continue
+        assert target in PY_LAYERS[folder], f"{rel} imports {target}/"
+
+
+JS_LAYERS = {"state": set(), "render": {"state"}, "view": {"render", "state"}}
+
+
+def test_js_folders_import_downhill():
+    spec = re.compile(r"""(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}/[^"']+)["']""")
+    for folder, allowed in JS_LAYERS.items():
+        for module in (JS_SRC / folder).glob("*.js"):
+            for target in spec.findall(module.read_text(encoding="utf-8")):
+                resolved = (module.parent / target).resolve().relative_to(JS_SRC.resolve())
+                other = resolved.parts[0]
+                if other != folder and len(resolved.parts) > 1:
+                    assert other in allowed, f"{module.name} imports {resolved}"

@@ -9,9 +9,15 @@
 /** @typedef {import("./protocol.js").SnapshotMsg} SnapshotMsg */
 /** @typedef {import("./sync.js").Pending} Pending */
 /** @typedef {import("./parts.js").ChatMessage} ChatMessage */
+/** The header's traits (session/header.py): the picker's choices, and what the gauges show.
+ * @typedef {{name: string, reasoning: boolean, deprecated: boolean}} ModelChoice
+ * @typedef {{notice?: string | null, reasoning?: boolean, thinking?: {type: string, token_budget?: number} | null,
+ *   cost?: number | null, tokens?: number, context_used?: number, context_length?: number | null}} HeaderState
+ */
+
 /**
  * The synced traits of a Chat.
- * @typedef {{model: string, title: string | null, system: string | null, messages: import("./parts.js").ChatMessage[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: import("../view/header.js").ModelChoice[], _header: import("../view/header.js").HeaderState, autosave_error: string | null}} ChatModel
+ * @typedef {{model: string, title: string | null, system: string | null, messages: import("./parts.js").ChatMessage[], revision: number, status: "idle" | "streaming", _accepts_images: boolean, _models: ModelChoice[], _header: HeaderState, autosave_error: string | null}} ChatModel
  */
 /** @typedef {import("@anywidget/types").AnyModel<ChatModel>} Model */
 

@@ -11,11 +11,8 @@ export const CONTEXT_FULL = 0.9;
 // A rough token count for the composer's text (Cohere's tokenizers average ~4 characters).
 const CHARS_PER_TOKEN = 4;
 
-/**
- * @typedef {{name: string, reasoning: boolean, deprecated: boolean}} ModelChoice
- * @typedef {{notice?: string | null, reasoning?: boolean, thinking?: {type: string, token_budget?: number} | null,
- *   cost?: number | null, tokens?: number, context_used?: number, context_length?: number | null}} HeaderState
- */
+/** @typedef {import("../state/commits.js").ModelChoice} ModelChoice */
+/** @typedef {import("../state/commits.js").HeaderState} HeaderState */
 
 export class HeaderControls {
   /** @param {(settings: {model?: string, thinking?: object | null}) => void} onChange */
